@@ -1,0 +1,766 @@
+//! A small, strict JSON reader built for log events.
+//!
+//! CloudWatch Logs decides whether an event is "JSON" by parsing the whole
+//! message as one JSON object; anything else (arrays, trailing text, invalid
+//! syntax) never matches a JSON pattern. This module reproduces that decision
+//! and gives the pattern evaluator a read-only tree to walk.
+//!
+//! Design notes:
+//! * The tree is a flat tape of [`Node`]s stored in a reusable [`Doc`], so
+//!   parsing an event allocates nothing once the buffers have grown to the
+//!   largest event seen.
+//! * Strings and numbers are kept as byte ranges into the message; escapes are
+//!   decoded only when a pattern actually looks at that string.
+//! * Parsing is iterative (no recursion), with a nesting limit, so hostile
+//!   input cannot overflow the stack.
+//! * Duplicate keys: a lookup returns the **last** occurrence, like the tree
+//!   model of the JSON libraries CloudWatch's own stack is built on.
+//!
+//! Non-goals: serialisation, mutation, or any value model beyond what the
+//! filter-pattern language can observe.
+
+mod number;
+
+pub use number::{java_double_to_string, JsonNumber};
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Default maximum nesting depth of objects and arrays.
+pub const DEFAULT_MAX_DEPTH: usize = 1000;
+
+/// The kind of a JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `{...}`
+    Object,
+    /// `[...]`
+    Array,
+    /// `"..."`
+    String,
+    /// A number, kept as its source text.
+    Number,
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// `null`
+    Null,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
+    Key,
+}
+
+/// One entry of the tape.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    tag: Tag,
+    /// The string contains at least one backslash escape.
+    escaped: bool,
+    /// Byte range of the value's content in the source text (strings exclude
+    /// the quotes).
+    start: u32,
+    end: u32,
+    /// Index one past the last node of this value's subtree.
+    skip: u32,
+}
+
+/// A reusable parsed JSON document (a tape of nodes).
+#[derive(Default, Debug)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    stack: Vec<u32>,
+}
+
+/// Why a message is not a JSON object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    /// Byte offset in the message where parsing stopped.
+    pub offset: usize,
+    /// What was wrong there.
+    pub kind: JsonErrorKind,
+}
+
+/// The kinds of [`JsonError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// The message does not start with `{` (after blanks).
+    NotAnObject,
+    /// The text ended inside a value.
+    UnexpectedEnd,
+    /// A byte that cannot appear here.
+    UnexpectedByte(u8),
+    /// An invalid escape sequence inside a string.
+    BadEscape,
+    /// A raw control character inside a string.
+    ControlCharacter,
+    /// A malformed number.
+    BadNumber,
+    /// Text after the closing brace of the root object.
+    TrailingText,
+    /// Objects and arrays nested deeper than the limit.
+    TooDeep,
+    /// The message is larger than the reader can index (4 GiB).
+    TooLarge,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            JsonErrorKind::NotAnObject => write!(f, "not a JSON object"),
+            JsonErrorKind::UnexpectedEnd => write!(f, "unexpected end of JSON"),
+            JsonErrorKind::UnexpectedByte(b) => {
+                if b.is_ascii_graphic() {
+                    write!(f, "unexpected character '{}'", b as char)
+                } else {
+                    write!(f, "unexpected byte 0x{b:02x}")
+                }
+            }
+            JsonErrorKind::BadEscape => write!(f, "invalid escape sequence in string"),
+            JsonErrorKind::ControlCharacter => write!(f, "control character in string"),
+            JsonErrorKind::BadNumber => write!(f, "malformed number"),
+            JsonErrorKind::TrailingText => write!(f, "text after the JSON object"),
+            JsonErrorKind::TooDeep => write!(f, "JSON nested too deeply"),
+            JsonErrorKind::TooLarge => write!(f, "JSON value larger than 4 GiB"),
+        }?;
+        write!(f, " at byte {}", self.offset)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+fn err<T>(offset: usize, kind: JsonErrorKind) -> Result<T, JsonError> {
+    Err(JsonError { offset, kind })
+}
+
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Scan a string body starting just after the opening quote. Returns the
+/// index of the closing quote and whether an escape was seen.
+#[inline]
+fn scan_string(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
+    let mut escaped = false;
+    loop {
+        // Fast skip over ordinary bytes.
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
+            None => {
+                check_controls(&b[i..], i)?;
+                return err(b.len(), JsonErrorKind::UnexpectedEnd);
+            }
+            Some(k) => {
+                check_controls(&b[i..i + k], i)?;
+                i += k;
+            }
+        }
+        if b[i] == b'"' {
+            return Ok((i, escaped));
+        }
+        // Backslash escape.
+        escaped = true;
+        match b.get(i + 1) {
+            None => return err(b.len(), JsonErrorKind::UnexpectedEnd),
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+            Some(b'u') => {
+                let hex = b.get(i + 2..i + 6);
+                match hex {
+                    Some(h) if h.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                    Some(_) => return err(i, JsonErrorKind::BadEscape),
+                    None => return err(b.len(), JsonErrorKind::UnexpectedEnd),
+                }
+            }
+            Some(_) => return err(i, JsonErrorKind::BadEscape),
+        }
+    }
+}
+
+#[inline]
+fn check_controls(s: &[u8], base: usize) -> Result<(), JsonError> {
+    match s.iter().position(|&c| c < 0x20) {
+        Some(k) => err(base + k, JsonErrorKind::ControlCharacter),
+        None => Ok(()),
+    }
+}
+
+/// Validate a number starting at `i`; returns the index just past it.
+#[inline]
+fn scan_number(b: &[u8], start: usize) -> Result<usize, JsonError> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        _ => return err(i, JsonErrorKind::BadNumber),
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return err(i, JsonErrorKind::BadNumber);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return err(i, JsonErrorKind::BadNumber);
+        }
+    }
+    Ok(i)
+}
+
+impl Doc {
+    /// An empty document buffer.
+    pub fn new() -> Doc {
+        Doc::default()
+    }
+
+    /// Parse `text` as exactly one JSON object (blanks around it allowed),
+    /// replacing the previous contents of this buffer.
+    pub fn parse_object(&mut self, text: &str) -> Result<(), JsonError> {
+        self.parse_object_with_depth(text, DEFAULT_MAX_DEPTH)
+    }
+
+    /// [`Doc::parse_object`] with an explicit nesting limit.
+    pub fn parse_object_with_depth(
+        &mut self,
+        text: &str,
+        max_depth: usize,
+    ) -> Result<(), JsonError> {
+        self.nodes.clear();
+        self.stack.clear();
+        let b = text.as_bytes();
+        if b.len() > u32::MAX as usize - 1 {
+            return err(0, JsonErrorKind::TooLarge);
+        }
+        let mut i = skip_ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return err(i, JsonErrorKind::NotAnObject);
+        }
+        'value: loop {
+            // Expecting a value at `i`.
+            let Some(&c) = b.get(i) else {
+                return err(i, JsonErrorKind::UnexpectedEnd);
+            };
+            match c {
+                b'{' | b'[' => {
+                    if self.stack.len() >= max_depth {
+                        return err(i, JsonErrorKind::TooDeep);
+                    }
+                    let is_obj = c == b'{';
+                    let idx = self.push(if is_obj { Tag::Object } else { Tag::Array }, i, i, false);
+                    self.stack.push(idx);
+                    i = skip_ws(b, i + 1);
+                    let close = if is_obj { b'}' } else { b']' };
+                    if b.get(i) == Some(&close) {
+                        self.close(i);
+                        i += 1;
+                    } else if is_obj {
+                        i = self.key(b, i)?;
+                        continue 'value;
+                    } else {
+                        continue 'value;
+                    }
+                }
+                b'"' => {
+                    let (end, escaped) = scan_string(b, i + 1)?;
+                    self.push(Tag::String, i + 1, end, escaped);
+                    i = end + 1;
+                }
+                b't' | b'f' | b'n' => {
+                    let (word, tag): (&[u8], Tag) = match c {
+                        b't' => (b"true", Tag::True),
+                        b'f' => (b"false", Tag::False),
+                        _ => (b"null", Tag::Null),
+                    };
+                    if b.len() < i + word.len() {
+                        return err(b.len(), JsonErrorKind::UnexpectedEnd);
+                    }
+                    if &b[i..i + word.len()] != word {
+                        return err(i, JsonErrorKind::UnexpectedByte(c));
+                    }
+                    self.push(tag, i, i + word.len(), false);
+                    i += word.len();
+                }
+                b'-' | b'0'..=b'9' => {
+                    let end = scan_number(b, i)?;
+                    self.push(Tag::Number, i, end, false);
+                    i = end;
+                }
+                other => return err(i, JsonErrorKind::UnexpectedByte(other)),
+            }
+            // After a complete value: separators and closers.
+            loop {
+                i = skip_ws(b, i);
+                let Some(&top) = self.stack.last() else {
+                    break 'value;
+                };
+                let in_obj = self.nodes[top as usize].tag == Tag::Object;
+                match b.get(i) {
+                    None => return err(i, JsonErrorKind::UnexpectedEnd),
+                    Some(b',') => {
+                        i = skip_ws(b, i + 1);
+                        if in_obj {
+                            i = self.key(b, i)?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if in_obj => {
+                        self.close(i);
+                        i += 1;
+                    }
+                    Some(b']') if !in_obj => {
+                        self.close(i);
+                        i += 1;
+                    }
+                    Some(&other) => return err(i, JsonErrorKind::UnexpectedByte(other)),
+                }
+            }
+        }
+        if i != b.len() {
+            return err(i, JsonErrorKind::TrailingText);
+        }
+        Ok(())
+    }
+
+    /// Parse `"key" :` at `i`, returning the index of the value after it.
+    fn key(&mut self, b: &[u8], i: usize) -> Result<usize, JsonError> {
+        match b.get(i) {
+            Some(b'"') => {}
+            Some(&c) => return err(i, JsonErrorKind::UnexpectedByte(c)),
+            None => return err(i, JsonErrorKind::UnexpectedEnd),
+        }
+        let (end, escaped) = scan_string(b, i + 1)?;
+        self.push(Tag::Key, i + 1, end, escaped);
+        let j = skip_ws(b, end + 1);
+        match b.get(j) {
+            Some(b':') => Ok(skip_ws(b, j + 1)),
+            Some(&c) => err(j, JsonErrorKind::UnexpectedByte(c)),
+            None => err(j, JsonErrorKind::UnexpectedEnd),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, tag: Tag, start: usize, end: usize, escaped: bool) -> u32 {
+        let idx = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            tag,
+            escaped,
+            start: start as u32,
+            end: end as u32,
+            skip: idx + 1,
+        });
+        idx
+    }
+
+    #[inline]
+    fn close(&mut self, at: usize) {
+        let idx = self.stack.pop().expect("close without open") as usize;
+        let len = self.nodes.len() as u32;
+        let n = &mut self.nodes[idx];
+        n.skip = len;
+        n.end = at as u32 + 1;
+    }
+
+    /// The root object of the last successful parse, viewed over `text`
+    /// (which must be the same text that was parsed).
+    pub fn root<'a>(&'a self, text: &'a str) -> Option<Value<'a>> {
+        if self.nodes.is_empty() {
+            None
+        } else {
+            Some(Value {
+                doc: self,
+                text,
+                idx: 0,
+            })
+        }
+    }
+}
+
+/// A read-only view of one value inside a parsed [`Doc`].
+#[derive(Clone, Copy)]
+pub struct Value<'a> {
+    doc: &'a Doc,
+    text: &'a str,
+    idx: u32,
+}
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}({})", self.kind(), self.raw())
+    }
+}
+
+impl<'a> Value<'a> {
+    #[inline]
+    fn node(&self) -> &'a Node {
+        &self.doc.nodes[self.idx as usize]
+    }
+
+    /// The kind of this value.
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        match self.node().tag {
+            Tag::Object => Kind::Object,
+            Tag::Array => Kind::Array,
+            Tag::String | Tag::Key => Kind::String,
+            Tag::Number => Kind::Number,
+            Tag::True => Kind::True,
+            Tag::False => Kind::False,
+            Tag::Null => Kind::Null,
+        }
+    }
+
+    /// The source text of this value (strings without their quotes).
+    #[inline]
+    pub fn raw(&self) -> &'a str {
+        let n = self.node();
+        &self.text[n.start as usize..n.end as usize]
+    }
+
+    /// The decoded text of a string value; `None` for other kinds.
+    pub fn as_str(&self) -> Option<Cow<'a, str>> {
+        let n = self.node();
+        if !matches!(n.tag, Tag::String | Tag::Key) {
+            return None;
+        }
+        let raw = self.raw();
+        if n.escaped {
+            Some(Cow::Owned(unescape(raw)))
+        } else {
+            Some(Cow::Borrowed(raw))
+        }
+    }
+
+    /// The number, for number values.
+    pub fn as_number(&self) -> Option<JsonNumber<'a>> {
+        (self.node().tag == Tag::Number).then(|| JsonNumber::new(self.raw()))
+    }
+
+    /// The member `key` of an object (the last one, if the key repeats).
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        if self.node().tag != Tag::Object {
+            return None;
+        }
+        let mut found = None;
+        let end = self.node().skip;
+        let mut j = self.idx + 1;
+        while j < end {
+            let k = &self.doc.nodes[j as usize];
+            let v = j + 1;
+            if key_eq(self.text, k, key) {
+                found = Some(Value {
+                    doc: self.doc,
+                    text: self.text,
+                    idx: v,
+                });
+            }
+            j = self.doc.nodes[v as usize].skip;
+        }
+        found
+    }
+
+    /// Element `i` of an array.
+    pub fn index(&self, i: usize) -> Option<Value<'a>> {
+        if self.node().tag != Tag::Array {
+            return None;
+        }
+        self.children().nth(i)
+    }
+
+    /// The element values of an array, or the member values of an object, in
+    /// document order; empty for scalars.
+    pub fn children(&self) -> Children<'a> {
+        let n = self.node();
+        let (next, end, is_obj) = match n.tag {
+            Tag::Object => (self.idx + 1, n.skip, true),
+            Tag::Array => (self.idx + 1, n.skip, false),
+            _ => (0, 0, false),
+        };
+        Children {
+            doc: self.doc,
+            text: self.text,
+            next,
+            end,
+            is_obj,
+        }
+    }
+
+    /// The `(key, value)` members of an object, in document order.
+    pub fn members(&self) -> Members<'a> {
+        let n = self.node();
+        let (next, end) = if n.tag == Tag::Object {
+            (self.idx + 1, n.skip)
+        } else {
+            (0, 0)
+        };
+        Members {
+            doc: self.doc,
+            text: self.text,
+            next,
+            end,
+        }
+    }
+}
+
+fn key_eq(text: &str, k: &Node, key: &str) -> bool {
+    let raw = &text[k.start as usize..k.end as usize];
+    if k.escaped {
+        unescape(raw) == key
+    } else {
+        raw == key
+    }
+}
+
+/// Iterator over the child values of an array or object.
+pub struct Children<'a> {
+    doc: &'a Doc,
+    text: &'a str,
+    next: u32,
+    end: u32,
+    is_obj: bool,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Value<'a>;
+    fn next(&mut self) -> Option<Value<'a>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let v = if self.is_obj {
+            self.next + 1
+        } else {
+            self.next
+        };
+        self.next = self.doc.nodes[v as usize].skip;
+        Some(Value {
+            doc: self.doc,
+            text: self.text,
+            idx: v,
+        })
+    }
+}
+
+/// Iterator over the members of an object.
+pub struct Members<'a> {
+    doc: &'a Doc,
+    text: &'a str,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (Cow<'a, str>, Value<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
+        let k = Value {
+            doc: self.doc,
+            text: self.text,
+            idx: self.next,
+        };
+        let v = self.next + 1;
+        self.next = self.doc.nodes[v as usize].skip;
+        Some((
+            k.as_str().unwrap_or_default(),
+            Value {
+                doc: self.doc,
+                text: self.text,
+                idx: v,
+            },
+        ))
+    }
+}
+
+/// Decode the escapes of a validated JSON string body.
+pub fn unescape(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    let mut lit = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&raw[lit..i]);
+        let c = b.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        match c {
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let hi = hex4(b, i);
+                i += 4;
+                let cp = if (0xD800..0xDC00).contains(&hi)
+                    && b.get(i) == Some(&b'\\')
+                    && b.get(i + 1) == Some(&b'u')
+                {
+                    let lo = hex4(b, i + 2);
+                    if (0xDC00..0xE000).contains(&lo) {
+                        i += 6;
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    } else {
+                        hi
+                    }
+                } else {
+                    hi
+                };
+                // Unpaired surrogates cannot be represented in a Rust string;
+                // they become U+FFFD, as lenient JSON decoders do.
+                out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+            }
+            other => out.push(other as char),
+        }
+        lit = i;
+    }
+    out.push_str(&raw[lit.min(raw.len())..]);
+    out
+}
+
+fn hex4(b: &[u8], i: usize) -> u32 {
+    b.get(i..i + 4)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .unwrap_or(0xFFFD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Doc, JsonError> {
+        let mut d = Doc::new();
+        d.parse_object(s).map(|_| d)
+    }
+
+    #[test]
+    fn accepts_objects_only() {
+        assert!(parse("{}").is_ok());
+        assert!(parse("  {\"a\":1}\n").is_ok());
+        assert_eq!(parse("[1,2]").unwrap_err().kind, JsonErrorKind::NotAnObject);
+        assert_eq!(parse("\"a\"").unwrap_err().kind, JsonErrorKind::NotAnObject);
+        assert_eq!(
+            parse("{\"a\":2} trailing").unwrap_err().kind,
+            JsonErrorKind::TrailingText
+        );
+        assert_eq!(
+            parse("{\"a\":2}{}").unwrap_err().kind,
+            JsonErrorKind::TrailingText
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_json() {
+        for bad in [
+            "{",
+            "{\"a\"",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{a:1}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":-}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":[1,]}",
+            "{\"a\":[1 2]}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":NaN}",
+            "{\"a\":+1}",
+            "{\"a\":.5}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn walks_members_and_children() {
+        let text = r#"{"a":{"x":1,"y":[true,null,"s"]},"b":"q","a":2}"#;
+        let d = parse(text).unwrap();
+        let root = d.root(text).unwrap();
+        // Last duplicate key wins.
+        assert_eq!(root.get("a").unwrap().raw(), "2");
+        let keys: Vec<_> = root.members().map(|(k, _)| k.into_owned()).collect();
+        assert_eq!(keys, ["a", "b", "a"]);
+        let first_a = root.members().next().unwrap().1;
+        let y = first_a.get("y").unwrap();
+        assert_eq!(y.kind(), Kind::Array);
+        let kinds: Vec<_> = y.children().map(|v| v.kind()).collect();
+        assert_eq!(kinds, [Kind::True, Kind::Null, Kind::String]);
+        assert_eq!(y.index(2).unwrap().as_str().unwrap(), "s");
+        assert!(y.index(3).is_none());
+        let vals: Vec<_> = first_a.children().map(|v| v.kind()).collect();
+        assert_eq!(vals, [Kind::Number, Kind::Array]);
+        assert!(root.get("b").unwrap().children().next().is_none());
+    }
+
+    #[test]
+    fn decodes_escapes_lazily() {
+        let text = r#"{"k\u0065y":"a\"b\\c\/d\n\u00e9\ud83d\ude00"}"#;
+        let d = parse(text).unwrap();
+        let root = d.root(text).unwrap();
+        let v = root.get("key").expect("escaped key matches");
+        assert_eq!(v.as_str().unwrap(), "a\"b\\c/d\né😀");
+        assert_eq!(v.raw(), r#"a\"b\\c\/d\n\u00e9\ud83d\ude00"#);
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(50), "]".repeat(50));
+        assert!(parse(&deep).is_ok());
+        let mut d = Doc::new();
+        assert_eq!(
+            d.parse_object_with_depth(&deep, 10).unwrap_err().kind,
+            JsonErrorKind::TooDeep
+        );
+        let hostile = format!("{{\"a\":{}", "[".repeat(1_000_000));
+        assert_eq!(parse(&hostile).unwrap_err().kind, JsonErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn buffer_is_reused() {
+        let mut d = Doc::new();
+        d.parse_object(r#"{"a":[1,2,3,4,5,6,7,8]}"#).unwrap();
+        let cap = d.nodes.capacity();
+        d.parse_object(r#"{"b":1}"#).unwrap();
+        assert_eq!(d.nodes.capacity(), cap);
+        assert_eq!(d.root(r#"{"b":1}"#).unwrap().get("b").unwrap().raw(), "1");
+    }
+}

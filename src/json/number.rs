@@ -1,0 +1,214 @@
+//! Numbers as the filter-pattern language sees them.
+//!
+//! Observed CloudWatch behaviour (TestMetricFilter recordings, see the README's
+//! fidelity notes) that this module reproduces:
+//! * integers are compared exactly (`9007199254740992` ≠ `9007199254740993`);
+//! * everything else is compared as a double; `1e-999` underflows to `0`;
+//!   a number outside the double range (`1e309`) never satisfies a numeric
+//!   comparison;
+//! * when a number is compared with *text* (a quoted value, a glob, a regex),
+//!   its canonical text is used: integers as written, other numbers the way
+//!   Java's `Double.toString` prints them (`1.0`, `1000.0`, `1.0E7`).
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// A JSON number, kept as its (validated) source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonNumber<'a> {
+    text: &'a str,
+}
+
+impl<'a> JsonNumber<'a> {
+    /// Wrap number text. The text should follow JSON (or filter-pattern
+    /// literal) number syntax; anything else behaves as a non-finite number.
+    pub fn new(text: &'a str) -> JsonNumber<'a> {
+        JsonNumber { text }
+    }
+
+    /// The source text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// True when the text has no fraction and no exponent.
+    pub fn is_integer_syntax(&self) -> bool {
+        !self.text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+    }
+
+    /// The value as a 64-bit integer, when the text is an integer that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        if self.is_integer_syntax() {
+            self.text
+                .strip_prefix('+')
+                .unwrap_or(self.text)
+                .parse()
+                .ok()
+        } else {
+            None
+        }
+    }
+
+    /// The value as a double (`inf` when out of range, NaN when unparsable).
+    pub fn as_f64(&self) -> f64 {
+        self.text
+            .strip_prefix('+')
+            .unwrap_or(self.text)
+            .parse()
+            .unwrap_or(f64::NAN)
+    }
+
+    /// The finite double value, or `None` when out of range.
+    pub fn finite(&self) -> Option<f64> {
+        let v = self.as_f64();
+        v.is_finite().then_some(v)
+    }
+
+    /// Numeric comparison, `None` when the two cannot be compared (one side
+    /// out of double range).
+    pub fn compare(&self, other: &JsonNumber<'_>) -> Option<Ordering> {
+        if let (Some(a), Some(b)) = (self.as_i64(), other.as_i64()) {
+            return Some(a.cmp(&b));
+        }
+        let (a, b) = (self.finite()?, other.finite()?);
+        a.partial_cmp(&b)
+    }
+
+    /// The canonical text used when a number meets a text comparison.
+    pub fn canonical_text(&self) -> Cow<'a, str> {
+        if let Some(i) = self.as_i64() {
+            if i.to_string() == self.text {
+                Cow::Borrowed(self.text)
+            } else {
+                Cow::Owned(i.to_string())
+            }
+        } else if self.is_integer_syntax() && !self.text.is_empty() {
+            // An integer beyond 64 bits keeps its digits (arbitrary precision).
+            Cow::Borrowed(self.text)
+        } else {
+            Cow::Owned(java_double_to_string(self.as_f64()))
+        }
+    }
+}
+
+/// Format a double the way Java's `Double.toString` does (shortest
+/// round-trip digits; plain notation for 1e-3 <= |d| < 1e7, otherwise
+/// `d.dddE±n`).
+pub fn java_double_to_string(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    // Rust's `{:e}` prints the shortest round-trip digits, e.g. "1.234e-5".
+    let sci = format!("{:e}", d.abs());
+    let (mant, exp) = sci.split_once('e').expect("LowerExp has an exponent");
+    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let mut out = String::new();
+    if d < 0.0 {
+        out.push('-');
+    }
+    let abs = d.abs();
+    if (1e-3..1e7).contains(&abs) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat('0').take(int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        out.push('.');
+        if digits.len() > 1 {
+            out.push_str(&digits[1..]);
+        } else {
+            out.push('0');
+        }
+        out.push('E');
+        out.push_str(&exp.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_formatting() {
+        let cases = [
+            (1.0, "1.0"),
+            (1000.0, "1000.0"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1e7, "1.0E7"),
+            (9999999.0, "9999999.0"),
+            (123456789.0, "1.23456789E8"),
+            (-2.5, "-2.5"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1e308, "1.0E308"),
+            (f64::INFINITY, "Infinity"),
+            (0.1, "0.1"),
+            (12.345, "12.345"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(java_double_to_string(d), want, "{d}");
+        }
+    }
+
+    #[test]
+    fn canonical_text() {
+        let c = |t| JsonNumber::new(t).canonical_text().into_owned();
+        assert_eq!(c("1"), "1");
+        assert_eq!(c("-0"), "0");
+        assert_eq!(c("1.0"), "1.0");
+        assert_eq!(c("1e0"), "1.0");
+        assert_eq!(c("1e3"), "1000.0");
+        assert_eq!(c("1e309"), "Infinity");
+        assert_eq!(c("1e-999"), "0.0");
+        assert_eq!(c("9007199254740993"), "9007199254740993");
+        assert_eq!(
+            c("123456789012345678901234567890"),
+            "123456789012345678901234567890"
+        );
+    }
+
+    #[test]
+    fn comparison_is_exact_for_integers() {
+        let n = JsonNumber::new;
+        assert_eq!(
+            n("9007199254740992").compare(&n("9007199254740993")),
+            Some(Ordering::Less)
+        );
+        assert_eq!(n("1").compare(&n("1.0")), Some(Ordering::Equal));
+        assert_eq!(n("1e0").compare(&n("1")), Some(Ordering::Equal));
+        assert_eq!(n("-0.0").compare(&n("0")), Some(Ordering::Equal));
+        assert_eq!(n("1e-999").compare(&n("0")), Some(Ordering::Equal));
+        assert_eq!(n("1e309").compare(&n("1")), None);
+        assert_eq!(n("+1").compare(&n("1")), Some(Ordering::Equal));
+    }
+}

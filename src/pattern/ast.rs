@@ -1,0 +1,508 @@
+//! The parsed form of a filter pattern: plain data with spans.
+//!
+//! `Display` prints an AST back as pattern text in a canonical spacing; the
+//! printed text parses to the same tree (a property test checks this).
+
+use std::fmt;
+
+use super::error::Span;
+
+/// A parsed filter pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ast {
+    /// The empty (or all-blank) pattern: matches every event.
+    MatchAll,
+    /// Unstructured terms, searched as case-sensitive substrings.
+    Terms(Vec<Term>),
+    /// A standalone regex `%...%`, searched in the whole message.
+    Regex(RegexLit),
+    /// A JSON pattern `{ ... }`.
+    Json(JsonExpr),
+    /// A space-delimited pattern `[ ... ]`.
+    Delimited(Delimited),
+}
+
+/// How a term takes part in the match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermKind {
+    /// Must occur.
+    Required,
+    /// `-term`: must not occur.
+    Excluded,
+    /// `?term`: one of these must occur, but only when the pattern has no
+    /// required or excluded term (otherwise `?` terms are ignored).
+    Optional,
+}
+
+/// One unstructured term.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    /// Its role.
+    pub kind: TermKind,
+    /// The text searched for (quotes removed, escapes decoded).
+    pub text: String,
+    /// Whether it was written in double quotes.
+    pub quoted: bool,
+    /// Where it is in the pattern.
+    pub span: Span,
+}
+
+/// A regex literal, without its `%` delimiters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegexLit {
+    /// The regex in CloudWatch's dialect.
+    pub source: String,
+    /// Where it is in the pattern (including the `%`s).
+    pub span: Span,
+}
+
+/// A boolean expression of JSON conditions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonExpr {
+    /// `a || b || ...` (at least two).
+    Or(Vec<JsonExpr>),
+    /// `a && b && ...` (at least two).
+    And(Vec<JsonExpr>),
+    /// `( ... )`, kept so that printing and lints can see the parentheses.
+    Group(Box<JsonExpr>, Span),
+    /// One condition.
+    Cond(Cond),
+}
+
+/// `selector test`, e.g. `$.errorCode = "AccessDenied*"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cond {
+    /// What is tested.
+    pub selector: Selector,
+    /// How.
+    pub test: Test,
+    /// The whole condition.
+    pub span: Span,
+}
+
+/// A JSON path selector such as `$.a.b[0]`, `$.a[*]`, `$.['k.with.dots']`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selector {
+    /// The steps from the root object.
+    pub steps: Vec<Step>,
+    /// Where it is.
+    pub span: Span,
+}
+
+impl Selector {
+    /// Position of the wildcard step, if any.
+    pub fn wildcard(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| matches!(s, Step::Wildcard(_)))
+    }
+}
+
+/// How a wildcard step was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WildcardStyle {
+    /// `.*`
+    Dot,
+    /// `[*]`
+    Bracket,
+}
+
+/// One selector step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// `.name`
+    Key(String),
+    /// `.['name']`
+    QuotedKey(String),
+    /// `[n]`
+    Index(u32),
+    /// `.*` or `[*]`: every element of an array or member of an object.
+    Wildcard(WildcardStyle),
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Gt => ">",
+            CmpOp::Le => "<=",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    /// True for `<`, `>`, `<=`, `>=`.
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+}
+
+/// What a JSON condition checks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    /// `op value`
+    Compare {
+        /// The operator.
+        op: CmpOp,
+        /// The value compared with.
+        value: ValueLit,
+    },
+    /// `IS TRUE`
+    IsTrue,
+    /// `IS FALSE`
+    IsFalse,
+    /// `IS NULL`
+    IsNull,
+    /// `NOT EXISTS`
+    NotExists,
+}
+
+/// A value on the right of a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueLit {
+    /// An unquoted number such as `1`, `-2.5`, `1e3`: compared numerically
+    /// with numbers and by its text with strings.
+    Number {
+        /// The number as written.
+        text: String,
+        /// Where.
+        span: Span,
+    },
+    /// A string: quoted, or an unquoted word. `*` inside is a wildcard.
+    Str {
+        /// The text (quotes removed, escapes decoded).
+        text: String,
+        /// Whether it was written in double quotes.
+        quoted: bool,
+        /// Where.
+        span: Span,
+    },
+    /// `%regex%`
+    Regex(RegexLit),
+}
+
+impl ValueLit {
+    /// Where the value is.
+    pub fn span(&self) -> Span {
+        match self {
+            ValueLit::Number { span, .. } | ValueLit::Str { span, .. } => *span,
+            ValueLit::Regex(r) => r.span,
+        }
+    }
+}
+
+/// A space-delimited pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delimited {
+    /// The entries between the brackets.
+    pub entries: Vec<Entry>,
+}
+
+/// One entry of a space-delimited pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    /// `...`: zero or more fields.
+    Ellipsis(Span),
+    /// A field, optionally named, optionally tested.
+    Field {
+        /// The name (from `name` or from the conditions' variable).
+        name: Option<String>,
+        /// Conditions on the field.
+        expr: Option<FieldExpr>,
+        /// Where.
+        span: Span,
+    },
+}
+
+/// Conditions on one field of a space-delimited pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldExpr {
+    /// `a || b`
+    Or(Vec<FieldExpr>),
+    /// `a && b`
+    And(Vec<FieldExpr>),
+    /// `name op value`
+    Cond {
+        /// The field's variable name.
+        name: String,
+        /// The operator.
+        op: CmpOp,
+        /// The value.
+        value: ValueLit,
+        /// Where.
+        span: Span,
+    },
+}
+
+// ---------------------------------------------------------------------------
+// Printing
+
+fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    f.write_str("\"")?;
+    for c in text.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
+}
+
+impl fmt::Display for Ast {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ast::MatchAll => Ok(()),
+            Ast::Terms(terms) => {
+                for (i, t) in terms.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                Ok(())
+            }
+            Ast::Regex(r) => write!(f, "{r}"),
+            Ast::Json(e) => write!(f, "{{ {e} }}"),
+            Ast::Delimited(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            TermKind::Required => {}
+            TermKind::Excluded => f.write_str("-")?,
+            TermKind::Optional => f.write_str("?")?,
+        }
+        if self.quoted {
+            write_quoted(f, &self.text)
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+impl fmt::Display for RegexLit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}%", self.source)
+    }
+}
+
+impl fmt::Display for JsonExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonExpr::Or(xs) | JsonExpr::And(xs) => {
+                let sep = if matches!(self, JsonExpr::Or(_)) {
+                    " || "
+                } else {
+                    " && "
+                };
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(sep)?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                Ok(())
+            }
+            JsonExpr::Group(x, _) => write!(f, "({x})"),
+            JsonExpr::Cond(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+impl fmt::Display for Cond {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.selector)?;
+        match &self.test {
+            Test::Compare { op, value } => write!(f, "{} {}", op.as_str(), value),
+            Test::IsTrue => f.write_str("IS TRUE"),
+            Test::IsFalse => f.write_str("IS FALSE"),
+            Test::IsNull => f.write_str("IS NULL"),
+            Test::NotExists => f.write_str("NOT EXISTS"),
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("$")?;
+        for s in &self.steps {
+            match s {
+                Step::Key(k) => write!(f, ".{k}")?,
+                Step::QuotedKey(k) => write!(f, ".['{k}']")?,
+                Step::Index(i) => write!(f, "[{i}]")?,
+                Step::Wildcard(WildcardStyle::Dot) => f.write_str(".*")?,
+                Step::Wildcard(WildcardStyle::Bracket) => f.write_str("[*]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ValueLit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueLit::Number { text, .. } => f.write_str(text),
+            ValueLit::Str {
+                text, quoted: true, ..
+            } => write_quoted(f, text),
+            ValueLit::Str {
+                text,
+                quoted: false,
+                ..
+            } => f.write_str(text),
+            ValueLit::Regex(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl fmt::Display for Delimited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, e) in self.entries.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match e {
+                Entry::Ellipsis(_) => f.write_str("...")?,
+                Entry::Field { expr: Some(x), .. } => write!(f, "{x}")?,
+                Entry::Field {
+                    name: Some(n),
+                    expr: None,
+                    ..
+                } => f.write_str(n)?,
+                Entry::Field {
+                    name: None,
+                    expr: None,
+                    ..
+                } => {}
+            }
+        }
+        f.write_str("]")
+    }
+}
+
+impl fmt::Display for FieldExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldExpr::Or(xs) | FieldExpr::And(xs) => {
+                let sep = if matches!(self, FieldExpr::Or(_)) {
+                    " || "
+                } else {
+                    " && "
+                };
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(sep)?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                Ok(())
+            }
+            FieldExpr::Cond {
+                name, op, value, ..
+            } => write!(f, "{name}{}{value}", op.as_str()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Span-free comparison (for round-trip tests)
+
+impl Ast {
+    /// A copy with every span zeroed, so that trees parsed from differently
+    /// spaced texts compare equal.
+    pub fn without_spans(&self) -> Ast {
+        let mut a = self.clone();
+        a.clear_spans();
+        a
+    }
+
+    fn clear_spans(&mut self) {
+        match self {
+            Ast::MatchAll => {}
+            Ast::Terms(ts) => ts.iter_mut().for_each(|t| t.span = Span::default()),
+            Ast::Regex(r) => r.span = Span::default(),
+            Ast::Json(e) => e.clear_spans(),
+            Ast::Delimited(d) => d.entries.iter_mut().for_each(Entry::clear_spans),
+        }
+    }
+}
+
+impl JsonExpr {
+    fn clear_spans(&mut self) {
+        match self {
+            JsonExpr::Or(xs) | JsonExpr::And(xs) => xs.iter_mut().for_each(JsonExpr::clear_spans),
+            JsonExpr::Group(x, s) => {
+                *s = Span::default();
+                x.clear_spans();
+            }
+            JsonExpr::Cond(c) => {
+                c.span = Span::default();
+                c.selector.span = Span::default();
+                if let Test::Compare { value, .. } = &mut c.test {
+                    value.clear_span();
+                }
+            }
+        }
+    }
+}
+
+impl ValueLit {
+    fn clear_span(&mut self) {
+        match self {
+            ValueLit::Number { span, .. } | ValueLit::Str { span, .. } => *span = Span::default(),
+            ValueLit::Regex(r) => r.span = Span::default(),
+        }
+    }
+}
+
+impl Entry {
+    fn clear_spans(&mut self) {
+        match self {
+            Entry::Ellipsis(s) => *s = Span::default(),
+            Entry::Field { expr, span, .. } => {
+                *span = Span::default();
+                if let Some(x) = expr {
+                    x.clear_spans();
+                }
+            }
+        }
+    }
+}
+
+impl FieldExpr {
+    fn clear_spans(&mut self) {
+        match self {
+            FieldExpr::Or(xs) | FieldExpr::And(xs) => {
+                xs.iter_mut().for_each(FieldExpr::clear_spans)
+            }
+            FieldExpr::Cond { value, span, .. } => {
+                *span = Span::default();
+                value.clear_span();
+            }
+        }
+    }
+}
