@@ -5,4 +5,23 @@
 #![deny(missing_docs)]
 
 pub mod json;
+pub mod metric;
 pub mod pattern;
+pub mod report;
+pub mod testfilter;
+
+/// Exit statuses of the `trailwatch` command (a contract scripts rely on).
+pub mod exit {
+    /// Ran to completion; no alarm window breached (for `test-pattern`: at
+    /// least one event matched).
+    pub const OK: u8 = 0;
+    /// At least one window breached its threshold (for `test-pattern`: no
+    /// event matched), like `grep` finding something.
+    pub const ALARM: u8 = 1;
+    /// `test-pattern`: no event matched.
+    pub const NO_MATCH: u8 = 1;
+    /// Usage, configuration or pattern error; nothing was evaluated.
+    pub const USAGE: u8 = 2;
+    /// Some inputs could not be read; everything readable was reported.
+    pub const INPUT: u8 = 3;
+}

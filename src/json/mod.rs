@@ -21,7 +21,7 @@
 
 mod number;
 
-pub use number::{java_double_to_string, JsonNumber};
+pub use number::{java_double_to_string, Decimal, JsonNumber};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -252,11 +252,7 @@ impl Doc {
     }
 
     /// [`Doc::parse_object`] with an explicit nesting limit.
-    pub fn parse_object_with_depth(
-        &mut self,
-        text: &str,
-        max_depth: usize,
-    ) -> Result<(), JsonError> {
+    pub fn parse_object_with_depth(&mut self, text: &str, max_depth: usize) -> Result<(), JsonError> {
         self.nodes.clear();
         self.stack.clear();
         let b = text.as_bytes();
@@ -373,13 +369,7 @@ impl Doc {
     #[inline]
     fn push(&mut self, tag: Tag, start: usize, end: usize, escaped: bool) -> u32 {
         let idx = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            tag,
-            escaped,
-            start: start as u32,
-            end: end as u32,
-            skip: idx + 1,
-        });
+        self.nodes.push(Node { tag, escaped, start: start as u32, end: end as u32, skip: idx + 1 });
         idx
     }
 
@@ -398,11 +388,7 @@ impl Doc {
         if self.nodes.is_empty() {
             None
         } else {
-            Some(Value {
-                doc: self,
-                text,
-                idx: 0,
-            })
+            Some(Value { doc: self, text, idx: 0 })
         }
     }
 }
@@ -479,11 +465,7 @@ impl<'a> Value<'a> {
             let k = &self.doc.nodes[j as usize];
             let v = j + 1;
             if key_eq(self.text, k, key) {
-                found = Some(Value {
-                    doc: self.doc,
-                    text: self.text,
-                    idx: v,
-                });
+                found = Some(Value { doc: self.doc, text: self.text, idx: v });
             }
             j = self.doc.nodes[v as usize].skip;
         }
@@ -507,29 +489,14 @@ impl<'a> Value<'a> {
             Tag::Array => (self.idx + 1, n.skip, false),
             _ => (0, 0, false),
         };
-        Children {
-            doc: self.doc,
-            text: self.text,
-            next,
-            end,
-            is_obj,
-        }
+        Children { doc: self.doc, text: self.text, next, end, is_obj }
     }
 
     /// The `(key, value)` members of an object, in document order.
     pub fn members(&self) -> Members<'a> {
         let n = self.node();
-        let (next, end) = if n.tag == Tag::Object {
-            (self.idx + 1, n.skip)
-        } else {
-            (0, 0)
-        };
-        Members {
-            doc: self.doc,
-            text: self.text,
-            next,
-            end,
-        }
+        let (next, end) = if n.tag == Tag::Object { (self.idx + 1, n.skip) } else { (0, 0) };
+        Members { doc: self.doc, text: self.text, next, end }
     }
 }
 
@@ -557,17 +524,9 @@ impl<'a> Iterator for Children<'a> {
         if self.next >= self.end {
             return None;
         }
-        let v = if self.is_obj {
-            self.next + 1
-        } else {
-            self.next
-        };
+        let v = if self.is_obj { self.next + 1 } else { self.next };
         self.next = self.doc.nodes[v as usize].skip;
-        Some(Value {
-            doc: self.doc,
-            text: self.text,
-            idx: v,
-        })
+        Some(Value { doc: self.doc, text: self.text, idx: v })
     }
 }
 
@@ -585,21 +544,10 @@ impl<'a> Iterator for Members<'a> {
         if self.next >= self.end {
             return None;
         }
-        let k = Value {
-            doc: self.doc,
-            text: self.text,
-            idx: self.next,
-        };
+        let k = Value { doc: self.doc, text: self.text, idx: self.next };
         let v = self.next + 1;
         self.next = self.doc.nodes[v as usize].skip;
-        Some((
-            k.as_str().unwrap_or_default(),
-            Value {
-                doc: self.doc,
-                text: self.text,
-                idx: v,
-            },
-        ))
+        Some((k.as_str().unwrap_or_default(), Value { doc: self.doc, text: self.text, idx: v }))
     }
 }
 
@@ -626,10 +574,7 @@ pub fn unescape(raw: &str) -> String {
             b'u' => {
                 let hi = hex4(b, i);
                 i += 4;
-                let cp = if (0xD800..0xDC00).contains(&hi)
-                    && b.get(i) == Some(&b'\\')
-                    && b.get(i + 1) == Some(&b'u')
-                {
+                let cp = if (0xD800..0xDC00).contains(&hi) && b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
                     let lo = hex4(b, i + 2);
                     if (0xDC00..0xE000).contains(&lo) {
                         i += 6;
@@ -674,14 +619,8 @@ mod tests {
         assert!(parse("  {\"a\":1}\n").is_ok());
         assert_eq!(parse("[1,2]").unwrap_err().kind, JsonErrorKind::NotAnObject);
         assert_eq!(parse("\"a\"").unwrap_err().kind, JsonErrorKind::NotAnObject);
-        assert_eq!(
-            parse("{\"a\":2} trailing").unwrap_err().kind,
-            JsonErrorKind::TrailingText
-        );
-        assert_eq!(
-            parse("{\"a\":2}{}").unwrap_err().kind,
-            JsonErrorKind::TrailingText
-        );
+        assert_eq!(parse("{\"a\":2} trailing").unwrap_err().kind, JsonErrorKind::TrailingText);
+        assert_eq!(parse("{\"a\":2}{}").unwrap_err().kind, JsonErrorKind::TrailingText);
     }
 
     #[test]
@@ -746,10 +685,7 @@ mod tests {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(50), "]".repeat(50));
         assert!(parse(&deep).is_ok());
         let mut d = Doc::new();
-        assert_eq!(
-            d.parse_object_with_depth(&deep, 10).unwrap_err().kind,
-            JsonErrorKind::TooDeep
-        );
+        assert_eq!(d.parse_object_with_depth(&deep, 10).unwrap_err().kind, JsonErrorKind::TooDeep);
         let hostile = format!("{{\"a\":{}", "[".repeat(1_000_000));
         assert_eq!(parse(&hostile).unwrap_err().kind, JsonErrorKind::TooDeep);
     }

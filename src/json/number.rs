@@ -2,8 +2,10 @@
 //!
 //! Observed CloudWatch behaviour (TestMetricFilter recordings, see the README's
 //! fidelity notes) that this module reproduces:
-//! * integers are compared exactly (`9007199254740992` ≠ `9007199254740993`);
-//! * everything else is compared as a double; `1e-999` underflows to `0`;
+//! * a numeric literal in a pattern is an exact decimal (`1e-999` is not 0);
+//! * a JSON integer is exact (`9007199254740992` ≠ `9007199254740993`);
+//! * any other JSON number is a double, taken at its shortest decimal form
+//!   (so JSON `1e-999` is 0 and JSON `1e308` equals the literal `1e308`);
 //!   a number outside the double range (`1e309`) never satisfies a numeric
 //!   comparison;
 //! * when a number is compared with *text* (a quoted value, a glob, a regex),
@@ -39,11 +41,7 @@ impl<'a> JsonNumber<'a> {
     /// The value as a 64-bit integer, when the text is an integer that fits.
     pub fn as_i64(&self) -> Option<i64> {
         if self.is_integer_syntax() {
-            self.text
-                .strip_prefix('+')
-                .unwrap_or(self.text)
-                .parse()
-                .ok()
+            self.text.strip_prefix('+').unwrap_or(self.text).parse().ok()
         } else {
             None
         }
@@ -51,11 +49,7 @@ impl<'a> JsonNumber<'a> {
 
     /// The value as a double (`inf` when out of range, NaN when unparsable).
     pub fn as_f64(&self) -> f64 {
-        self.text
-            .strip_prefix('+')
-            .unwrap_or(self.text)
-            .parse()
-            .unwrap_or(f64::NAN)
+        self.text.strip_prefix('+').unwrap_or(self.text).parse().unwrap_or(f64::NAN)
     }
 
     /// The finite double value, or `None` when out of range.
@@ -64,14 +58,24 @@ impl<'a> JsonNumber<'a> {
         v.is_finite().then_some(v)
     }
 
-    /// Numeric comparison, `None` when the two cannot be compared (one side
-    /// out of double range).
-    pub fn compare(&self, other: &JsonNumber<'_>) -> Option<Ordering> {
-        if let (Some(a), Some(b)) = (self.as_i64(), other.as_i64()) {
+    /// The exact decimal value CloudWatch compares: integers exactly, other
+    /// numbers through a double. `None` when out of double range.
+    pub fn decimal(&self) -> Option<Decimal> {
+        if self.is_integer_syntax() {
+            Decimal::parse(self.text)
+        } else {
+            Decimal::from_f64(self.finite()?)
+        }
+    }
+
+    /// Compare with a pattern literal, `None` when this number is out of
+    /// double range (it then satisfies no numeric comparison).
+    #[inline]
+    pub fn compare_literal(&self, lit: &Decimal, lit_int: Option<i64>) -> Option<Ordering> {
+        if let (Some(a), Some(b)) = (self.as_i64(), lit_int) {
             return Some(a.cmp(&b));
         }
-        let (a, b) = (self.finite()?, other.finite()?);
-        a.partial_cmp(&b)
+        Some(self.decimal()?.cmp(lit))
     }
 
     /// The canonical text used when a number meets a text comparison.
@@ -91,6 +95,85 @@ impl<'a> JsonNumber<'a> {
     }
 }
 
+/// An exact decimal number: `0.d1 d2 ... dn × 10^exp`, normalised so that
+/// equal values have equal representations (zero has no digits and no sign).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decimal {
+    negative: bool,
+    digits: Vec<u8>,
+    exp: i64,
+}
+
+impl Decimal {
+    /// Parse number text (`[+-]digits[.digits][e[+-]digits]`) exactly.
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let (negative, rest) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mant, exp) = match rest.find(['e', 'E']) {
+            Some(k) => (&rest[..k], rest[k + 1..].parse::<i64>().ok()?),
+            None => (rest, 0),
+        };
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+        let mut point = int.len() as i64 + exp;
+        let lead = digits.iter().take_while(|&&d| d == 0).count();
+        digits.drain(..lead);
+        point -= lead as i64;
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+        if digits.is_empty() {
+            return Some(Decimal { negative: false, digits, exp: 0 });
+        }
+        Some(Decimal { negative, digits, exp: point })
+    }
+
+    /// The shortest decimal that reads back as `d` (what Java's
+    /// `BigDecimal.valueOf(double)` gives).
+    pub fn from_f64(d: f64) -> Option<Decimal> {
+        if !d.is_finite() {
+            return None;
+        }
+        Decimal::parse(&format!("{d:e}"))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Decimal) -> Ordering {
+        let sign = |d: &Decimal| {
+            if d.digits.is_empty() {
+                0
+            } else if d.negative {
+                -1
+            } else {
+                1
+            }
+        };
+        let (a, b) = (sign(self), sign(other));
+        if a != b || a == 0 {
+            return a.cmp(&b);
+        }
+        let magnitude = self.exp.cmp(&other.exp).then_with(|| self.digits.cmp(&other.digits));
+        if a < 0 {
+            magnitude.reverse()
+        } else {
+            magnitude
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Decimal) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Format a double the way Java's `Double.toString` does (shortest
 /// round-trip digits; plain notation for 1e-3 <= |d| < 1e7, otherwise
 /// `d.dddE±n`).
@@ -99,18 +182,10 @@ pub fn java_double_to_string(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if d > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
+        return if d.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
     }
     // Rust's `{:e}` prints the shortest round-trip digits, e.g. "1.234e-5".
     let sci = format!("{:e}", d.abs());
@@ -191,24 +266,43 @@ mod tests {
         assert_eq!(c("1e309"), "Infinity");
         assert_eq!(c("1e-999"), "0.0");
         assert_eq!(c("9007199254740993"), "9007199254740993");
-        assert_eq!(
-            c("123456789012345678901234567890"),
-            "123456789012345678901234567890"
-        );
+        assert_eq!(c("123456789012345678901234567890"), "123456789012345678901234567890");
+    }
+
+    fn cmp(json: &str, lit: &str) -> Option<Ordering> {
+        let l = Decimal::parse(lit).unwrap();
+        JsonNumber::new(json).compare_literal(&l, JsonNumber::new(lit).as_i64())
     }
 
     #[test]
-    fn comparison_is_exact_for_integers() {
-        let n = JsonNumber::new;
-        assert_eq!(
-            n("9007199254740992").compare(&n("9007199254740993")),
-            Some(Ordering::Less)
-        );
-        assert_eq!(n("1").compare(&n("1.0")), Some(Ordering::Equal));
-        assert_eq!(n("1e0").compare(&n("1")), Some(Ordering::Equal));
-        assert_eq!(n("-0.0").compare(&n("0")), Some(Ordering::Equal));
-        assert_eq!(n("1e-999").compare(&n("0")), Some(Ordering::Equal));
-        assert_eq!(n("1e309").compare(&n("1")), None);
-        assert_eq!(n("+1").compare(&n("1")), Some(Ordering::Equal));
+    fn comparison_follows_the_observed_rules() {
+        assert_eq!(cmp("9007199254740993", "9007199254740992"), Some(Ordering::Greater));
+        assert_eq!(cmp("9007199254740993", "9007199254740993"), Some(Ordering::Equal));
+        assert_eq!(cmp("1.0", "1"), Some(Ordering::Equal));
+        assert_eq!(cmp("1e0", "1.0"), Some(Ordering::Equal));
+        assert_eq!(cmp("1", "+1"), Some(Ordering::Equal));
+        assert_eq!(cmp("0", "-0.0"), Some(Ordering::Equal));
+        assert_eq!(cmp("-0.0", "0"), Some(Ordering::Equal));
+        // JSON 1e-999 is the double 0; the literal 1e-999 is not zero.
+        assert_eq!(cmp("1e-999", "0"), Some(Ordering::Equal));
+        assert_eq!(cmp("1e-999", "1e-999"), Some(Ordering::Less));
+        assert_eq!(cmp("1", "1e-999"), Some(Ordering::Greater));
+        assert_eq!(cmp("1e308", "1e308"), Some(Ordering::Equal));
+        assert_eq!(cmp("1e308", "1e307"), Some(Ordering::Greater));
+        assert_eq!(cmp("1e309", "1e309"), None);
+        assert_eq!(cmp("-5", "-4.5"), Some(Ordering::Less));
+        assert_eq!(cmp("123456789012345678901234567890", "123456789012345678901234567891"), Some(Ordering::Less));
+        assert_eq!(cmp("0.1", "0.1"), Some(Ordering::Equal));
+    }
+
+    #[test]
+    fn decimals_normalise() {
+        let d = |s| Decimal::parse(s).unwrap();
+        assert_eq!(d("1.000"), d("1"));
+        assert_eq!(d("100"), d("1e2"));
+        assert_eq!(d("0.00"), d("-0"));
+        assert!(d("-2") < d("-1"));
+        assert!(d("0.5") < d("5e-0"));
+        assert!(Decimal::parse("1e99999999999999999999").is_none());
     }
 }

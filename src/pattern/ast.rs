@@ -92,9 +92,7 @@ pub struct Selector {
 impl Selector {
     /// Position of the wildcard step, if any.
     pub fn wildcard(&self) -> Option<usize> {
-        self.steps
-            .iter()
-            .position(|s| matches!(s, Step::Wildcard(_)))
+        self.steps.iter().position(|s| matches!(s, Step::Wildcard(_)))
     }
 }
 
@@ -313,11 +311,7 @@ impl fmt::Display for JsonExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JsonExpr::Or(xs) | JsonExpr::And(xs) => {
-                let sep = if matches!(self, JsonExpr::Or(_)) {
-                    " || "
-                } else {
-                    " && "
-                };
+                let sep = if matches!(self, JsonExpr::Or(_)) { " || " } else { " && " };
                 for (i, x) in xs.iter().enumerate() {
                     if i > 0 {
                         f.write_str(sep)?;
@@ -365,14 +359,8 @@ impl fmt::Display for ValueLit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ValueLit::Number { text, .. } => f.write_str(text),
-            ValueLit::Str {
-                text, quoted: true, ..
-            } => write_quoted(f, text),
-            ValueLit::Str {
-                text,
-                quoted: false,
-                ..
-            } => f.write_str(text),
+            ValueLit::Str { text, quoted: true, .. } => write_quoted(f, text),
+            ValueLit::Str { text, quoted: false, .. } => f.write_str(text),
             ValueLit::Regex(r) => write!(f, "{r}"),
         }
     }
@@ -388,16 +376,8 @@ impl fmt::Display for Delimited {
             match e {
                 Entry::Ellipsis(_) => f.write_str("...")?,
                 Entry::Field { expr: Some(x), .. } => write!(f, "{x}")?,
-                Entry::Field {
-                    name: Some(n),
-                    expr: None,
-                    ..
-                } => f.write_str(n)?,
-                Entry::Field {
-                    name: None,
-                    expr: None,
-                    ..
-                } => {}
+                Entry::Field { name: Some(n), expr: None, .. } => f.write_str(n)?,
+                Entry::Field { name: None, expr: None, .. } => {}
             }
         }
         f.write_str("]")
@@ -408,11 +388,7 @@ impl fmt::Display for FieldExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FieldExpr::Or(xs) | FieldExpr::And(xs) => {
-                let sep = if matches!(self, FieldExpr::Or(_)) {
-                    " || "
-                } else {
-                    " && "
-                };
+                let sep = if matches!(self, FieldExpr::Or(_)) { " || " } else { " && " };
                 for (i, x) in xs.iter().enumerate() {
                     if i > 0 {
                         f.write_str(sep)?;
@@ -421,9 +397,7 @@ impl fmt::Display for FieldExpr {
                 }
                 Ok(())
             }
-            FieldExpr::Cond {
-                name, op, value, ..
-            } => write!(f, "{name}{}{value}", op.as_str()),
+            FieldExpr::Cond { name, op, value, .. } => write!(f, "{name}{}{value}", op.as_str()),
         }
     }
 }
@@ -496,9 +470,7 @@ impl Entry {
 impl FieldExpr {
     fn clear_spans(&mut self) {
         match self {
-            FieldExpr::Or(xs) | FieldExpr::And(xs) => {
-                xs.iter_mut().for_each(FieldExpr::clear_spans)
-            }
+            FieldExpr::Or(xs) | FieldExpr::And(xs) => xs.iter_mut().for_each(FieldExpr::clear_spans),
             FieldExpr::Cond { value, span, .. } => {
                 *span = Span::default();
                 value.clear_span();

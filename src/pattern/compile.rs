@@ -10,7 +10,7 @@ use memchr::memmem::Finder;
 
 use super::ast::*;
 use super::error::PatternError;
-use crate::json::JsonNumber;
+use crate::json::{Decimal, JsonNumber};
 
 /// A compiled pattern.
 pub(crate) enum Matcher {
@@ -69,31 +69,24 @@ pub(crate) enum Operand {
     Regex(regex::Regex),
 }
 
-/// A numeric literal, parsed once.
+/// A numeric literal, parsed once into an exact decimal.
 #[derive(Clone, Debug)]
 pub(crate) struct NumLit {
     pub text: String,
     pub int: Option<i64>,
-    pub float: Option<f64>,
+    pub exact: Decimal,
 }
 
 impl NumLit {
     pub fn new(text: &str) -> NumLit {
-        let n = JsonNumber::new(text);
-        NumLit {
-            text: text.to_string(),
-            int: n.as_i64(),
-            float: n.finite(),
-        }
+        let exact = Decimal::parse(text).expect("the parser only accepts valid numbers");
+        NumLit { text: text.to_string(), int: JsonNumber::new(text).as_i64(), exact }
     }
 
     /// Compare a number with this literal (`None`: out of double range).
     #[inline]
     pub fn compare(&self, n: &JsonNumber<'_>) -> Option<Ordering> {
-        if let (Some(a), Some(b)) = (n.as_i64(), self.int) {
-            return Some(a.cmp(&b));
-        }
-        n.finite()?.partial_cmp(&self.float?)
+        n.compare_literal(&self.exact, self.int)
     }
 }
 
@@ -120,21 +113,13 @@ impl TextMatch {
         }
         let anchored_start = !text.starts_with('*');
         let anchored_end = !text.ends_with('*');
-        let parts: Vec<String> = text
-            .split('*')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
+        let parts: Vec<String> = text.split('*').filter(|p| !p.is_empty()).map(str::to_string).collect();
         match (parts.len(), anchored_start, anchored_end) {
             (0, _, _) => TextMatch::Any,
             (1, true, false) => TextMatch::Prefix(parts[0].clone()),
             (1, false, true) => TextMatch::Suffix(parts[0].clone()),
             (1, false, false) => TextMatch::Contains(parts[0].clone()),
-            _ => TextMatch::Glob {
-                parts,
-                anchored_start,
-                anchored_end,
-            },
+            _ => TextMatch::Glob { parts, anchored_start, anchored_end },
         }
     }
 
@@ -146,11 +131,7 @@ impl TextMatch {
             TextMatch::Prefix(p) => s.starts_with(p.as_str()),
             TextMatch::Suffix(p) => s.ends_with(p.as_str()),
             TextMatch::Contains(p) => s.contains(p.as_str()),
-            TextMatch::Glob {
-                parts,
-                anchored_start,
-                anchored_end,
-            } => glob(s, parts, *anchored_start, *anchored_end),
+            TextMatch::Glob { parts, anchored_start, anchored_end } => glob(s, parts, *anchored_start, *anchored_end),
         }
     }
 }
@@ -166,11 +147,7 @@ fn glob(s: &str, parts: &[String], anchored_start: bool, anchored_end: bool) -> 
         rest = r;
         parts = &parts[1..];
     }
-    let last = if anchored_end {
-        parts.split_last()
-    } else {
-        None
-    };
+    let last = if anchored_end { parts.split_last() } else { None };
     let middle = match last {
         Some((_, m)) => m,
         None => parts,
@@ -219,11 +196,7 @@ pub(crate) fn compile(ast: &Ast, src: &str) -> Result<Matcher, PatternError> {
             } else {
                 Vec::new()
             };
-            Matcher::Terms(Terms {
-                required,
-                excluded,
-                optional,
-            })
+            Matcher::Terms(Terms { required, excluded, optional })
         }
         Ast::Regex(r) => Matcher::Regex(regex(r, src)?),
         Ast::Json(e) => Matcher::Json(expr(e, src)?),
@@ -234,10 +207,7 @@ pub(crate) fn compile(ast: &Ast, src: &str) -> Result<Matcher, PatternError> {
                 match e {
                     Entry::Ellipsis(_) => {
                         ellipsis = Some(i);
-                        entries.push(DEntry {
-                            name: None,
-                            expr: None,
-                        });
+                        entries.push(DEntry { name: None, expr: None });
                     }
                     Entry::Field { name, expr, .. } => entries.push(DEntry {
                         name: name.clone(),
@@ -247,10 +217,7 @@ pub(crate) fn compile(ast: &Ast, src: &str) -> Result<Matcher, PatternError> {
             }
             if entries.is_empty() {
                 // `[]` matches every event and extracts every field, like `[...]`.
-                entries.push(DEntry {
-                    name: None,
-                    expr: None,
-                });
+                entries.push(DEntry { name: None, expr: None });
                 ellipsis = Some(0);
             }
             Matcher::Delimited(Delim { entries, ellipsis })
@@ -272,11 +239,7 @@ fn operand(v: &ValueLit, src: &str) -> Result<Operand, PatternError> {
 
 /// Split a selector into the compiled path.
 pub(crate) fn path(sel: &Selector) -> Path {
-    let mut p = Path {
-        before: Vec::new(),
-        wildcard: false,
-        after: Vec::new(),
-    };
+    let mut p = Path { before: Vec::new(), wildcard: false, after: Vec::new() };
     for s in &sel.steps {
         let step = match s {
             Step::Key(k) | Step::QuotedKey(k) => PathStep::Key(k.clone()),
@@ -302,18 +265,9 @@ fn expr(e: &JsonExpr, src: &str) -> Result<Expr, PatternError> {
         JsonExpr::Group(x, _) => expr(x, src)?,
         JsonExpr::Cond(c) => {
             let test = match &c.test {
-                Test::Compare {
-                    op: CmpOp::Eq,
-                    value,
-                } => CTest::Eq(operand(value, src)?),
-                Test::Compare {
-                    op: CmpOp::Ne,
-                    value,
-                } => CTest::Ne(operand(value, src)?),
-                Test::Compare {
-                    op,
-                    value: ValueLit::Number { text, .. },
-                } => CTest::Ord(*op, NumLit::new(text)),
+                Test::Compare { op: CmpOp::Eq, value } => CTest::Eq(operand(value, src)?),
+                Test::Compare { op: CmpOp::Ne, value } => CTest::Ne(operand(value, src)?),
+                Test::Compare { op, value: ValueLit::Number { text, .. } } => CTest::Ord(*op, NumLit::new(text)),
                 Test::Compare { .. } => {
                     unreachable!("the parser rejects ordering with non-numbers")
                 }
@@ -322,26 +276,15 @@ fn expr(e: &JsonExpr, src: &str) -> Result<Expr, PatternError> {
                 Test::IsNull => CTest::IsNull,
                 Test::NotExists => CTest::NotExists,
             };
-            Expr::Cond(Cond {
-                path: path(&c.selector),
-                test,
-            })
+            Expr::Cond(Cond { path: path(&c.selector), test })
         }
     })
 }
 
 fn field_expr(e: &FieldExpr, src: &str) -> Result<FExpr, PatternError> {
     Ok(match e {
-        FieldExpr::Or(xs) => FExpr::Or(
-            xs.iter()
-                .map(|x| field_expr(x, src))
-                .collect::<Result<_, _>>()?,
-        ),
-        FieldExpr::And(xs) => FExpr::And(
-            xs.iter()
-                .map(|x| field_expr(x, src))
-                .collect::<Result<_, _>>()?,
-        ),
+        FieldExpr::Or(xs) => FExpr::Or(xs.iter().map(|x| field_expr(x, src)).collect::<Result<_, _>>()?),
+        FieldExpr::And(xs) => FExpr::And(xs.iter().map(|x| field_expr(x, src)).collect::<Result<_, _>>()?),
         FieldExpr::Cond { op, value, .. } => FExpr::Cond(*op, operand(value, src)?),
     })
 }
@@ -355,14 +298,8 @@ mod tests {
         assert_eq!(TextMatch::new("abc"), TextMatch::Exact("abc".into()));
         assert_eq!(TextMatch::new("*"), TextMatch::Any);
         assert_eq!(TextMatch::new("**"), TextMatch::Any);
-        assert_eq!(
-            TextMatch::new("AccessDenied*"),
-            TextMatch::Prefix("AccessDenied".into())
-        );
-        assert_eq!(
-            TextMatch::new("*UnauthorizedOperation"),
-            TextMatch::Suffix("UnauthorizedOperation".into())
-        );
+        assert_eq!(TextMatch::new("AccessDenied*"), TextMatch::Prefix("AccessDenied".into()));
+        assert_eq!(TextMatch::new("*UnauthorizedOperation"), TextMatch::Suffix("UnauthorizedOperation".into()));
         assert_eq!(TextMatch::new("*html*"), TextMatch::Contains("html".into()));
         assert!(matches!(TextMatch::new("Ev*ent"), TextMatch::Glob { .. }));
     }
@@ -391,18 +328,10 @@ mod tests {
     #[test]
     fn numbers_compare_like_cloudwatch() {
         let lit = NumLit::new("9007199254740992");
-        assert_eq!(
-            lit.compare(&JsonNumber::new("9007199254740993")),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            NumLit::new("1").compare(&JsonNumber::new("1.0")),
-            Some(Ordering::Equal)
-        );
-        assert_eq!(NumLit::new("1e309").compare(&JsonNumber::new("1")), None);
-        assert_eq!(
-            NumLit::new("1e-999").compare(&JsonNumber::new("0")),
-            Some(Ordering::Equal)
-        );
+        assert_eq!(lit.compare(&JsonNumber::new("9007199254740993")), Some(Ordering::Greater));
+        assert_eq!(NumLit::new("1").compare(&JsonNumber::new("1.0")), Some(Ordering::Equal));
+        assert_eq!(NumLit::new("1e309").compare(&JsonNumber::new("1e309")), None);
+        assert_eq!(NumLit::new("1e309").compare(&JsonNumber::new("1")), Some(Ordering::Less));
+        assert_eq!(NumLit::new("1e-999").compare(&JsonNumber::new("0")), Some(Ordering::Less));
     }
 }

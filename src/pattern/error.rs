@@ -245,11 +245,7 @@ pub struct PatternError {
 
 impl PatternError {
     pub(crate) fn new(kind: ErrorKind, span: Span, pattern: &str) -> PatternError {
-        PatternError {
-            kind,
-            span,
-            pattern: pattern.to_string(),
-        }
+        PatternError { kind, span, pattern: pattern.to_string() }
     }
 
     /// 1-based column (in characters) where the problem starts.
@@ -262,11 +258,7 @@ impl PatternError {
     /// Control characters are shown as `�` so that a hostile pattern cannot
     /// drive the terminal, and so the caret still lines up.
     pub fn caret(&self) -> String {
-        let shown: String = self
-            .pattern
-            .chars()
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-            .collect();
+        let shown: String = self.pattern.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
         let start = floor_char_boundary(&self.pattern, self.span.start);
         let end = floor_char_boundary(&self.pattern, self.span.end.max(self.span.start));
         let pad = self.pattern[..start].chars().count();
@@ -285,12 +277,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "invalid filter pattern at column {}: {}",
-            self.column(),
-            self.kind
-        )?;
+        writeln!(f, "invalid filter pattern at column {}: {}", self.column(), self.kind)?;
         writeln!(f, "{}", self.caret())?;
         write!(f, "  (CloudWatch: \"{}\")", self.kind.aws_message())
     }
@@ -304,28 +291,17 @@ mod tests {
 
     #[test]
     fn caret_points_at_the_span() {
-        let e = PatternError::new(
-            ErrorKind::InvalidTermCharacter { ch: '!' },
-            Span::new(5, 6),
-            "ERROR!",
-        );
+        let e = PatternError::new(ErrorKind::InvalidTermCharacter { ch: '!' }, Span::new(5, 6), "ERROR!");
         assert_eq!(e.column(), 6);
         assert_eq!(e.caret(), "  ERROR!\n       ^");
         let shown = e.to_string();
         assert!(shown.contains("column 6"), "{shown}");
-        assert!(
-            shown.contains("Invalid character(s) in term '!'"),
-            "{shown}"
-        );
+        assert!(shown.contains("Invalid character(s) in term '!'"), "{shown}");
     }
 
     #[test]
     fn caret_counts_characters_not_bytes() {
-        let e = PatternError::new(
-            ErrorKind::RegexCharacter { ch: 'é' },
-            Span::new(4, 6),
-            "%caf\u{e9}%",
-        );
+        let e = PatternError::new(ErrorKind::RegexCharacter { ch: 'é' }, Span::new(4, 6), "%caf\u{e9}%");
         assert_eq!(e.column(), 5);
         assert_eq!(e.caret(), "  %café%\n      ^");
     }

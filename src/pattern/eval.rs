@@ -89,9 +89,7 @@ fn cond(c: &Cond, root: Value<'_>) -> bool {
     let Some(prefix) = prefix else {
         return matches!(c.test, CTest::NotExists);
     };
-    let mut leaves = prefix
-        .children()
-        .filter_map(|child| walk(child, &c.path.after));
+    let mut leaves = prefix.children().filter_map(|child| walk(child, &c.path.after));
     match &c.test {
         CTest::NotExists => leaves.next().is_none(),
         CTest::Ne(op) => !leaves.any(|v| equals(op, v) == Some(true)),
@@ -106,10 +104,7 @@ fn leaf_test(test: &CTest, v: Value<'_>, direct: bool) -> bool {
     match test {
         CTest::Eq(op) => equals(op, v) == Some(true),
         CTest::Ne(op) => equals(op, v) == Some(false),
-        CTest::Ord(op, lit) => v
-            .as_number()
-            .and_then(|n| lit.compare(&n))
-            .is_some_and(|o| ordering_holds(*op, o)),
+        CTest::Ord(op, lit) => v.as_number().and_then(|n| lit.compare(&n)).is_some_and(|o| ordering_holds(*op, o)),
         CTest::IsTrue => v.kind() == Kind::True,
         CTest::IsFalse => v.kind() == Kind::False,
         CTest::IsNull => match v.kind() {
@@ -194,10 +189,7 @@ pub(crate) fn fields(text: &str) -> Vec<Field<'_>> {
         };
         if let Some(close) = close {
             if let Some(k) = memchr::memchr(close, &b[i + 1..]) {
-                out.push(Field {
-                    value: &text[i + 1..i + 1 + k],
-                    start,
-                });
+                out.push(Field { value: &text[i + 1..i + 1 + k], start });
                 i += k + 2;
                 continue;
             }
@@ -205,10 +197,7 @@ pub(crate) fn fields(text: &str) -> Vec<Field<'_>> {
         while i < b.len() && !blank(b[i]) {
             i += 1;
         }
-        out.push(Field {
-            value: &text[start..i],
-            start,
-        });
+        out.push(Field { value: &text[start..i], start });
     }
     out
 }
@@ -285,9 +274,7 @@ fn field_cond(op: CmpOp, operand: &Operand, value: &str) -> bool {
         let Operand::Num(lit) = operand else {
             return false;
         };
-        return field_number(value)
-            .and_then(|n| lit.compare(&n))
-            .is_some_and(|o| ordering_holds(op, o));
+        return field_number(value).and_then(|n| lit.compare(&n)).is_some_and(|o| ordering_holds(op, o));
     }
     let eq = match operand {
         // An unquoted number compares numerically when the field is a number.

@@ -38,10 +38,7 @@ pub fn tree(p: &FilterPattern) -> String {
         }
         Ast::Terms(ts) => terms_tree(&mut out, ts),
         Ast::Regex(r) => {
-            let _ = writeln!(
-                out,
-                "└─ regex {r} searched anywhere in the message (case-sensitive)"
-            );
+            let _ = writeln!(out, "└─ regex {r} searched anywhere in the message (case-sensitive)");
         }
         Ast::Json(e) => {
             let _ = writeln!(out, "│  (the whole message must be one JSON object)");
@@ -60,9 +57,7 @@ fn terms_tree(out: &mut String, ts: &[Term]) {
         let what = match t.kind {
             TermKind::Required => "must contain".to_string(),
             TermKind::Excluded => "must not contain".to_string(),
-            TermKind::Optional if has_plain => {
-                "IGNORED (a plain or '-' term is present)".to_string()
-            }
+            TermKind::Optional if has_plain => "IGNORED (a plain or '-' term is present)".to_string(),
             TermKind::Optional => "may contain (at least one '?' term must occur)".to_string(),
         };
         let _ = writeln!(out, "{branch} {what}: {:?}", t.text);
@@ -74,11 +69,7 @@ fn json_tree(out: &mut String, e: &JsonExpr, prefix: &str, last: bool) {
     let child_prefix = format!("{prefix}{}", if last { "   " } else { "│  " });
     match e {
         JsonExpr::Or(xs) | JsonExpr::And(xs) => {
-            let label = if matches!(e, JsonExpr::Or(_)) {
-                "OR (any of)"
-            } else {
-                "AND (all of)"
-            };
+            let label = if matches!(e, JsonExpr::Or(_)) { "OR (any of)" } else { "AND (all of)" };
             let _ = writeln!(out, "{prefix}{branch}{label}");
             for (i, x) in xs.iter().enumerate() {
                 json_tree(out, x, &child_prefix, i + 1 == xs.len());
@@ -122,11 +113,7 @@ fn describe_value(v: &ValueLit) -> String {
 
 fn describe_cond(c: &Cond) -> String {
     let wild = c.selector.wildcard().is_some();
-    let subject = if wild {
-        "any selected value"
-    } else {
-        "the value"
-    };
+    let subject = if wild { "any selected value" } else { "the value" };
     match &c.test {
         Test::Compare { op: CmpOp::Eq, value } => format!("{subject} is {}", describe_value(value)),
         Test::Compare { op: CmpOp::Ne, value } if wild => format!(
@@ -148,34 +135,22 @@ fn describe_cond(c: &Cond) -> String {
 }
 
 fn delimited_tree(out: &mut String, d: &Delimited) {
-    let _ = writeln!(
-        out,
-        "│  (fields are separated by blanks; \"...\" and [...] are single fields)"
-    );
+    let _ = writeln!(out, "│  (fields are separated by blanks; \"...\" and [...] are single fields)");
     if d.entries.is_empty() {
-        let _ = writeln!(
-            out,
-            "└─ any number of fields, each extracted as $1, $2, ..."
-        );
+        let _ = writeln!(out, "└─ any number of fields, each extracted as $1, $2, ...");
         return;
     }
     let ellipsis = d.entries.iter().any(|e| matches!(e, Entry::Ellipsis(_)));
     let n = d.entries.len();
     for (i, e) in d.entries.iter().enumerate() {
         let branch = if i + 1 == n { "└─" } else { "├─" };
-        let rest = if !ellipsis && i + 1 == n {
-            " (takes the rest of the line)"
-        } else {
-            ""
-        };
+        let rest = if !ellipsis && i + 1 == n { " (takes the rest of the line)" } else { "" };
         match e {
             Entry::Ellipsis(_) => {
                 let _ = writeln!(out, "{branch} ...: any number of fields");
             }
             Entry::Field { name, expr, .. } => {
-                let var = name
-                    .as_ref()
-                    .map_or(format!("${}", i + 1), |n| format!("${n}"));
+                let var = name.as_ref().map_or(format!("${}", i + 1), |n| format!("${n}"));
                 match expr {
                     None => {
                         let _ = writeln!(out, "{branch} {var}: any value{rest}");
@@ -192,11 +167,7 @@ fn delimited_tree(out: &mut String, d: &Delimited) {
 fn field_text(e: &FieldExpr, top: bool) -> String {
     match e {
         FieldExpr::Or(xs) | FieldExpr::And(xs) => {
-            let sep = if matches!(e, FieldExpr::Or(_)) {
-                " OR "
-            } else {
-                " AND "
-            };
+            let sep = if matches!(e, FieldExpr::Or(_)) { " OR " } else { " AND " };
             let inner: Vec<_> = xs.iter().map(|x| field_text(x, false)).collect();
             if top {
                 inner.join(sep)
@@ -204,9 +175,7 @@ fn field_text(e: &FieldExpr, top: bool) -> String {
                 format!("({})", inner.join(sep))
             }
         }
-        FieldExpr::Cond {
-            name, op, value, ..
-        } => format!("{name} {} {value}", op.as_str()),
+        FieldExpr::Cond { name, op, value, .. } => format!("{name} {} {value}", op.as_str()),
     }
 }
 
@@ -280,9 +249,7 @@ fn term_lints(ts: &[Term], out: &mut Vec<Lint>) {
             out.push(Lint {
                 level: Level::Note,
                 code: "blank-phrase",
-                message:
-                    "a quoted blank matches only messages that contain a blank, not every message"
-                        .into(),
+                message: "a quoted blank matches only messages that contain a blank, not every message".into(),
                 span: Some(t.span),
             });
         }
@@ -342,12 +309,7 @@ fn json_lints(e: &JsonExpr, out: &mut Vec<Lint>) {
 fn negative_alternative(e: &JsonExpr) -> Option<&Cond> {
     match e {
         JsonExpr::Group(x, _) => negative_alternative(x),
-        JsonExpr::Cond(
-            c @ Cond {
-                test: Test::Compare { op: CmpOp::Ne, .. },
-                ..
-            },
-        ) => Some(c),
+        JsonExpr::Cond(c @ Cond { test: Test::Compare { op: CmpOp::Ne, .. }, .. }) => Some(c),
         _ => None,
     }
 }
@@ -384,9 +346,7 @@ fn cond_lints(c: &Cond, out: &mut Vec<Lint>) {
                 out.push(Lint {
                     level: Level::Warning,
                     code: "stray-quotes",
-                    message: format!(
-                        "the value {text:?} contains quote characters itself; check the quoting"
-                    ),
+                    message: format!("the value {text:?} contains quote characters itself; check the quoting"),
                     span: Some(*span),
                 });
             }
@@ -403,9 +363,7 @@ fn cond_lints(c: &Cond, out: &mut Vec<Lint>) {
                 if let Some((_, case)) = CASED_FIELDS.iter().find(|(f, _)| f == last) {
                     let letters: Vec<char> = inner.chars().filter(|c| c.is_alphabetic()).collect();
                     let bad = match case {
-                        Case::Pascal => {
-                            !letters.is_empty() && letters.iter().all(|c| c.is_lowercase())
-                        }
+                        Case::Pascal => !letters.is_empty() && letters.iter().all(|c| c.is_lowercase()),
                         Case::Lower => letters.iter().any(|c| c.is_uppercase()),
                     };
                     if bad {
@@ -464,10 +422,7 @@ mod tests {
     use super::*;
 
     fn codes(p: &str) -> Vec<&'static str> {
-        lints(&FilterPattern::parse(p).unwrap())
-            .into_iter()
-            .map(|l| l.code)
-            .collect()
+        lints(&FilterPattern::parse(p).unwrap()).into_iter().map(|l| l.code).collect()
     }
 
     #[test]
@@ -475,17 +430,10 @@ mod tests {
         let v4 = r#"{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }"#;
         assert!(codes(v4).contains(&"mixed-and-or"));
         let v14 = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }"#;
-        assert_eq!(
-            codes(v14)
-                .iter()
-                .filter(|c| **c == "negation-in-or")
-                .count(),
-            2
-        );
+        assert_eq!(codes(v14).iter().filter(|c| **c == "negation-in-or").count(), 2);
         let fixed = r#"{(($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) && (($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket"))}"#;
         assert!(codes(fixed).is_empty(), "{:?}", codes(fixed));
-        let headline =
-            r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
+        let headline = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
         assert!(codes(headline).is_empty());
     }
 

@@ -72,9 +72,7 @@ impl Tok {
 
 /// Characters of unquoted words (values, keywords, field names, numbers).
 pub fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '_' | '.' | '*' | '-' | '+')
-        || (!c.is_ascii() && c.is_alphanumeric())
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '*' | '-' | '+') || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// Characters of selector names after `.`.
@@ -84,12 +82,7 @@ fn is_name_char(c: char) -> bool {
 
 /// Split `src[start..end]` into tokens.
 pub fn tokenize(src: &str, start: usize, end: usize) -> Result<Vec<Token>, PatternError> {
-    let mut lx = Lexer {
-        src,
-        pos: start,
-        end,
-        out: Vec::new(),
-    };
+    let mut lx = Lexer { src, pos: start, end, out: Vec::new() };
     lx.run()?;
     Ok(lx.out)
 }
@@ -115,10 +108,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn push(&mut self, tok: Tok, start: usize) {
-        self.out.push(Token {
-            tok,
-            span: Span::new(start, self.pos),
-        });
+        self.out.push(Token { tok, span: Span::new(start, self.pos) });
     }
 
     fn run(&mut self) -> Result<(), PatternError> {
@@ -148,10 +138,7 @@ impl<'a> Lexer<'a> {
                         self.push(if c == '&' { Tok::And } else { Tok::Or }, start);
                     } else {
                         return Err(self.error(
-                            ErrorKind::Expected {
-                                expected: "'&&' or '||'",
-                                found: format!("'{c}'"),
-                            },
+                            ErrorKind::Expected { expected: "'&&' or '||'", found: format!("'{c}'") },
                             start,
                             start + 1,
                         ));
@@ -170,10 +157,7 @@ impl<'a> Lexer<'a> {
                         self.push(Tok::Op(CmpOp::Ne), start);
                     } else {
                         return Err(self.error(
-                            ErrorKind::Expected {
-                                expected: "'!='",
-                                found: "'!'".into(),
-                            },
+                            ErrorKind::Expected { expected: "'!='", found: "'!'".into() },
                             start,
                             start + 1,
                         ));
@@ -196,9 +180,7 @@ impl<'a> Lexer<'a> {
                 }
                 '\'' => return Err(self.error(ErrorKind::SingleQuotes, start, start + 1)),
                 '%' => {
-                    let close = self.src[start + 1..self.end]
-                        .find('%')
-                        .map(|k| start + 1 + k);
+                    let close = self.src[start + 1..self.end].find('%').map(|k| start + 1 + k);
                     match close {
                         Some(k) => {
                             self.pos = k + 1;
@@ -261,35 +243,24 @@ impl<'a> Lexer<'a> {
                             if self.peek_at(self.pos + 1) != Some('\'') {
                                 return Err(self.error(
                                     ErrorKind::BadSelector {
-                                        detail:
-                                            "use .['key'] with single quotes for keys with dots",
+                                        detail: "use .['key'] with single quotes for keys with dots",
                                     },
                                     at,
                                     self.pos + 2,
                                 ));
                             }
                             let key_start = self.pos + 2;
-                            let close = self.src[key_start..self.end]
-                                .find("']")
-                                .map(|k| key_start + k);
+                            let close = self.src[key_start..self.end].find("']").map(|k| key_start + k);
                             let Some(close) = close else {
                                 return Err(self.error(
-                                    ErrorKind::BadSelector {
-                                        detail: "unclosed .['...']",
-                                    },
+                                    ErrorKind::BadSelector { detail: "unclosed .['...']" },
                                     at,
                                     self.end,
                                 ));
                             };
                             let key = &self.src[key_start..close];
                             if key.is_empty() {
-                                return Err(self.error(
-                                    ErrorKind::BadSelector {
-                                        detail: "empty key",
-                                    },
-                                    at,
-                                    close + 2,
-                                ));
+                                return Err(self.error(ErrorKind::BadSelector { detail: "empty key" }, at, close + 2));
                             }
                             self.pos = close + 2;
                             steps.push(Step::QuotedKey(key.to_string()));
@@ -303,9 +274,7 @@ impl<'a> Lexer<'a> {
                         }
                         _ => {
                             return Err(self.error(
-                                ErrorKind::BadSelector {
-                                    detail: "expected a field name, '*' or ['key'] after '.'",
-                                },
+                                ErrorKind::BadSelector { detail: "expected a field name, '*' or ['key'] after '.'" },
                                 at,
                                 self.pos + self.peek().map_or(0, char::len_utf8),
                             ))
@@ -315,9 +284,7 @@ impl<'a> Lexer<'a> {
                 Some('[') => {
                     if steps.is_empty() {
                         return Err(self.error(
-                            ErrorKind::BadSelector {
-                                detail: "a selector starts with '$.' (the root is an object)",
-                            },
+                            ErrorKind::BadSelector { detail: "a selector starts with '$.' (the root is an object)" },
                             start,
                             self.pos + 1,
                         ));
@@ -335,21 +302,13 @@ impl<'a> Lexer<'a> {
                     let digits = &self.src[ds..self.pos];
                     if digits.is_empty() || self.peek() != Some(']') {
                         return Err(self.error(
-                            ErrorKind::BadSelector {
-                                detail: "an index is a non-negative integer or '*': [0], [*]",
-                            },
+                            ErrorKind::BadSelector { detail: "an index is a non-negative integer or '*': [0], [*]" },
                             at,
                             self.pos + self.peek().map_or(0, char::len_utf8),
                         ));
                     }
                     let Ok(n) = digits.parse::<u32>() else {
-                        return Err(self.error(
-                            ErrorKind::BadSelector {
-                                detail: "index too large",
-                            },
-                            at,
-                            self.pos + 1,
-                        ));
+                        return Err(self.error(ErrorKind::BadSelector { detail: "index too large" }, at, self.pos + 1));
                     };
                     self.pos += 1;
                     steps.push(Step::Index(n));
@@ -359,9 +318,7 @@ impl<'a> Lexer<'a> {
         }
         if steps.is_empty() {
             return Err(self.error(
-                ErrorKind::BadSelector {
-                    detail: "a selector needs at least one step, e.g. $.eventName",
-                },
+                ErrorKind::BadSelector { detail: "a selector needs at least one step, e.g. $.eventName" },
                 start,
                 self.pos + self.peek().map_or(0, char::len_utf8),
             ));
@@ -397,11 +354,7 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        tokenize(s, 0, s.len())
-            .unwrap()
-            .into_iter()
-            .map(|t| t.tok)
-            .collect()
+        tokenize(s, 0, s.len()).unwrap().into_iter().map(|t| t.tok).collect()
     }
 
     fn lex_err(s: &str) -> PatternError {
@@ -421,11 +374,7 @@ mod tests {
                 Tok::RParen,
                 Tok::Or,
                 Tok::LParen,
-                Tok::Selector(vec![
-                    Step::Key("a".into()),
-                    Step::Key("b".into()),
-                    Step::Index(0)
-                ]),
+                Tok::Selector(vec![Step::Key("a".into()), Step::Key("b".into()), Step::Index(0)]),
                 Tok::Op(CmpOp::Ne),
                 Tok::Word("x".into()),
                 Tok::RParen,
@@ -445,20 +394,8 @@ mod tests {
                 Step::Wildcard(WildcardStyle::Dot),
             ])]
         );
-        for bad in [
-            "$",
-            "$ = 2",
-            "$[1]",
-            "$['a.b']",
-            "$.[\"a.b\"]",
-            "$.a[-1]",
-            "$.a[",
-            "$.['a",
-        ] {
-            assert!(
-                matches!(lex_err(bad).kind, ErrorKind::BadSelector { .. }),
-                "{bad}"
-            );
+        for bad in ["$", "$ = 2", "$[1]", "$['a.b']", "$.[\"a.b\"]", "$.a[-1]", "$.a[", "$.['a"] {
+            assert!(matches!(lex_err(bad).kind, ErrorKind::BadSelector { .. }), "{bad}");
         }
     }
 
@@ -484,10 +421,7 @@ mod tests {
 
     #[test]
     fn strings_and_regexes() {
-        assert_eq!(
-            toks(r#""a \"b\" \\ \x""#),
-            vec![Tok::Str(r#"a "b" \ \x"#.into())]
-        );
+        assert_eq!(toks(r#""a \"b\" \\ \x""#), vec![Tok::Str(r#"a "b" \ \x"#.into())]);
         assert_eq!(toks("%a|b%"), vec![Tok::Regex("a|b".into())]);
         assert_eq!(lex_err("\"abc").kind, ErrorKind::UnclosedQuote);
         assert_eq!(lex_err("%abc").kind, ErrorKind::RegexNotClosed);
@@ -505,9 +439,6 @@ mod tests {
                 Tok::Word("...".into()),
             ]
         );
-        assert_eq!(
-            lex_err("a:b").kind,
-            ErrorKind::InvalidTermCharacter { ch: ':' }
-        );
+        assert_eq!(lex_err("a:b").kind, ErrorKind::InvalidTermCharacter { ch: ':' });
     }
 }

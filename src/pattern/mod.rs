@@ -37,7 +37,7 @@ pub use ast::Ast;
 pub use error::{ErrorKind, PatternError, Span};
 pub use eval::{Event, Extracted};
 
-pub(crate) use compile::{path, Path, PathStep};
+pub(crate) use compile::{path, Path};
 pub(crate) use eval::walk;
 
 use crate::json::Doc;
@@ -88,11 +88,7 @@ impl FilterPattern {
     pub fn parse(source: &str) -> Result<FilterPattern, PatternError> {
         let ast = parse::parse(source)?;
         let matcher = compile::compile(&ast, source)?;
-        Ok(FilterPattern {
-            source: source.to_string(),
-            ast,
-            matcher,
-        })
+        Ok(FilterPattern { source: source.to_string(), ast, matcher })
     }
 
     /// The pattern as given.

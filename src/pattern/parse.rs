@@ -21,15 +21,8 @@ pub const MAX_NESTING: usize = 128;
 pub fn parse(src: &str) -> Result<Ast, PatternError> {
     let len = src.chars().count();
     if len > MAX_PATTERN_CHARS {
-        let at = src
-            .char_indices()
-            .nth(MAX_PATTERN_CHARS)
-            .map_or(src.len(), |(i, _)| i);
-        return Err(PatternError::new(
-            ErrorKind::TooLong { len },
-            Span::new(at, src.len()),
-            src,
-        ));
+        let at = src.char_indices().nth(MAX_PATTERN_CHARS).map_or(src.len(), |(i, _)| i);
+        return Err(PatternError::new(ErrorKind::TooLong { len }, Span::new(at, src.len()), src));
     }
     let start = src.len() - src.trim_start().len();
     let end = src.trim_end().len();
@@ -41,30 +34,19 @@ pub fn parse(src: &str) -> Result<Ast, PatternError> {
     let ast = match first {
         '{' => {
             if last != '}' {
-                return Err(PatternError::new(
-                    ErrorKind::JsonNotClosed,
-                    Span::new(end - last.len_utf8(), end),
-                    src,
-                ));
+                return Err(PatternError::new(ErrorKind::JsonNotClosed, Span::new(end - last.len_utf8(), end), src));
             }
             Ast::Json(Parser::new(src, start, end)?.json()?)
         }
         '[' => Ast::Delimited(Parser::new(src, start, end)?.delimited()?),
         '%' => {
             if last != '%' || end - start < 2 {
-                return Err(PatternError::new(
-                    ErrorKind::RegexNotClosed,
-                    Span::new(start, end),
-                    src,
-                ));
+                return Err(PatternError::new(ErrorKind::RegexNotClosed, Span::new(start, end), src));
             }
             let body = &src[start + 1..end - 1];
             // Validate now; compilation happens in `compile`.
             super::regex::translate(body, start + 1, src)?;
-            Ast::Regex(RegexLit {
-                source: body.to_string(),
-                span: Span::new(start, end),
-            })
+            Ast::Regex(RegexLit { source: body.to_string(), span: Span::new(start, end) })
         }
         _ => Ast::Terms(terms(src, start, end)?),
     };
@@ -79,17 +61,9 @@ pub fn parse_selector(src: &str) -> Result<Selector, PatternError> {
     let end = src.trim_end().len();
     let toks = tokenize(src, start, end)?;
     match toks.as_slice() {
-        [Token {
-            tok: Tok::Selector(steps),
-            span,
-        }] => Ok(Selector {
-            steps: steps.clone(),
-            span: *span,
-        }),
+        [Token { tok: Tok::Selector(steps), span }] => Ok(Selector { steps: steps.clone(), span: *span }),
         _ => Err(PatternError::new(
-            ErrorKind::BadSelector {
-                detail: "expected one selector such as $.field",
-            },
+            ErrorKind::BadSelector { detail: "expected one selector such as $.field" },
             Span::new(start, end),
             src,
         )),
@@ -124,8 +98,7 @@ fn terms(src: &str, start: usize, end: usize) -> Result<Vec<Term>, PatternError>
         }
         match char_at(i) {
             Some('"') => {
-                let (text, next) = scan_quoted(src, i, end)
-                    .ok_or_else(|| err(ErrorKind::UnclosedQuote, i, i + 1))?;
+                let (text, next) = scan_quoted(src, i, end).ok_or_else(|| err(ErrorKind::UnclosedQuote, i, i + 1))?;
                 if text.is_empty() {
                     return Err(err(ErrorKind::EmptyPhrase, i, next));
                 }
@@ -135,12 +108,7 @@ fn terms(src: &str, start: usize, end: usize) -> Result<Vec<Term>, PatternError>
                     Some(c) if c.is_whitespace() => {}
                     Some(c) => return Err(err(ErrorKind::TextAfterPhrase, i, i + c.len_utf8())),
                 }
-                out.push(Term {
-                    kind,
-                    text,
-                    quoted: true,
-                    span: Span::new(term_start, i),
-                });
+                out.push(Term { kind, text, quoted: true, span: Span::new(term_start, i) });
             }
             Some('%') => return Err(err(ErrorKind::RegexNotAlone, i, i + 1)),
             Some(c) if is_term_char(c) => {
@@ -153,31 +121,16 @@ fn terms(src: &str, start: usize, end: usize) -> Result<Vec<Term>, PatternError>
                     } else if c == '%' {
                         return Err(err(ErrorKind::RegexNotAlone, i, i + 1));
                     } else {
-                        return Err(err(
-                            ErrorKind::InvalidTermCharacter { ch: c },
-                            i,
-                            i + c.len_utf8(),
-                        ));
+                        return Err(err(ErrorKind::InvalidTermCharacter { ch: c }, i, i + c.len_utf8()));
                     }
                 }
-                out.push(Term {
-                    kind,
-                    text: src[ws..i].to_string(),
-                    quoted: false,
-                    span: Span::new(term_start, i),
-                });
+                out.push(Term { kind, text: src[ws..i].to_string(), quoted: false, span: Span::new(term_start, i) });
             }
             None => return Err(err(ErrorKind::DanglingModifier, term_start, i)),
             Some(c) if c.is_whitespace() || c == '-' || c == '?' => {
                 return Err(err(ErrorKind::DanglingModifier, term_start, i))
             }
-            Some(c) => {
-                return Err(err(
-                    ErrorKind::InvalidTermCharacter { ch: c },
-                    i,
-                    i + c.len_utf8(),
-                ))
-            }
+            Some(c) => return Err(err(ErrorKind::InvalidTermCharacter { ch: c }, i, i + c.len_utf8())),
         }
     }
     Ok(out)
@@ -196,13 +149,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str, start: usize, end: usize) -> Result<Parser<'a>, PatternError> {
-        Ok(Parser {
-            src,
-            toks: tokenize(src, start, end)?,
-            pos: 0,
-            end,
-            depth: 0,
-        })
+        Ok(Parser { src, toks: tokenize(src, start, end)?, pos: 0, end, depth: 0 })
     }
 
     fn peek(&self) -> Option<&Token> {
@@ -231,21 +178,11 @@ impl<'a> Parser<'a> {
                         return self.error(ErrorKind::WordOperator { word: w.clone() }, t.span);
                     }
                 }
-                self.error(
-                    ErrorKind::Expected {
-                        expected,
-                        found: t.tok.describe(),
-                    },
-                    t.span,
-                )
+                self.error(ErrorKind::Expected { expected, found: t.tok.describe() }, t.span)
             }
-            None => self.error(
-                ErrorKind::Expected {
-                    expected,
-                    found: "the end of the pattern".into(),
-                },
-                self.end_span(),
-            ),
+            None => {
+                self.error(ErrorKind::Expected { expected, found: "the end of the pattern".into() }, self.end_span())
+            }
         }
     }
 
@@ -267,13 +204,7 @@ impl<'a> Parser<'a> {
 
     fn json(mut self) -> Result<JsonExpr, PatternError> {
         let open = self.expect(Tok::LBrace, "'{'")?;
-        if matches!(
-            self.peek(),
-            Some(Token {
-                tok: Tok::RBrace,
-                ..
-            })
-        ) {
+        if matches!(self.peek(), Some(Token { tok: Tok::RBrace, .. })) {
             let close = self.next().expect("peeked");
             return Err(self.error(ErrorKind::EmptyJson, open.span.to(close.span)));
         }
@@ -289,11 +220,7 @@ impl<'a> Parser<'a> {
             self.next();
             xs.push(self.and_expr()?);
         }
-        Ok(if xs.len() == 1 {
-            xs.pop().expect("one")
-        } else {
-            JsonExpr::Or(xs)
-        })
+        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { JsonExpr::Or(xs) })
     }
 
     fn and_expr(&mut self) -> Result<JsonExpr, PatternError> {
@@ -302,11 +229,7 @@ impl<'a> Parser<'a> {
             self.next();
             xs.push(self.primary()?);
         }
-        Ok(if xs.len() == 1 {
-            xs.pop().expect("one")
-        } else {
-            JsonExpr::And(xs)
-        })
+        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { JsonExpr::And(xs) })
     }
 
     fn primary(&mut self) -> Result<JsonExpr, PatternError> {
@@ -328,50 +251,23 @@ impl<'a> Parser<'a> {
     }
 
     fn cond(&mut self) -> Result<Cond, PatternError> {
-        let Some(Token {
-            tok: Tok::Selector(steps),
-            span: sel_span,
-        }) = self.next()
-        else {
+        let Some(Token { tok: Tok::Selector(steps), span: sel_span }) = self.next() else {
             unreachable!("cond() is called on a selector token")
         };
-        let selector = Selector {
-            steps,
-            span: sel_span,
-        };
-        if selector
-            .steps
-            .iter()
-            .filter(|s| matches!(s, Step::Wildcard(_)))
-            .count()
-            > 1
-        {
+        let selector = Selector { steps, span: sel_span };
+        if selector.steps.iter().filter(|s| matches!(s, Step::Wildcard(_))).count() > 1 {
             return Err(self.error(ErrorKind::TooManyWildcardsInSelector, sel_span));
         }
         let test = match self.next() {
-            Some(Token {
-                tok: Tok::Op(op), ..
-            }) => {
+            Some(Token { tok: Tok::Op(op), .. }) => {
                 let value = self.value(op)?;
                 Test::Compare { op, value }
             }
-            Some(Token {
-                tok: Tok::Word(w),
-                span,
-            }) if w.eq_ignore_ascii_case("IS") => match self.next() {
-                Some(Token {
-                    tok: Tok::Word(k), ..
-                }) if k.eq_ignore_ascii_case("TRUE") => Test::IsTrue,
-                Some(Token {
-                    tok: Tok::Word(k), ..
-                }) if k.eq_ignore_ascii_case("FALSE") => Test::IsFalse,
-                Some(Token {
-                    tok: Tok::Word(k), ..
-                }) if k.eq_ignore_ascii_case("NULL") => Test::IsNull,
-                Some(Token {
-                    tok: Tok::Word(k),
-                    span: s2,
-                }) if k.eq_ignore_ascii_case("NOT") => {
+            Some(Token { tok: Tok::Word(w), span }) if w.eq_ignore_ascii_case("IS") => match self.next() {
+                Some(Token { tok: Tok::Word(k), .. }) if k.eq_ignore_ascii_case("TRUE") => Test::IsTrue,
+                Some(Token { tok: Tok::Word(k), .. }) if k.eq_ignore_ascii_case("FALSE") => Test::IsFalse,
+                Some(Token { tok: Tok::Word(k), .. }) if k.eq_ignore_ascii_case("NULL") => Test::IsNull,
+                Some(Token { tok: Tok::Word(k), span: s2 }) if k.eq_ignore_ascii_case("NOT") => {
                     return Err(self.error(ErrorKind::IsNotNull, span.to(s2)))
                 }
                 _ => {
@@ -379,21 +275,14 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected("TRUE, FALSE or NULL after IS"));
                 }
             },
-            Some(Token {
-                tok: Tok::Word(w), ..
-            }) if w.eq_ignore_ascii_case("NOT") => match self.next() {
-                Some(Token {
-                    tok: Tok::Word(k), ..
-                }) if k.eq_ignore_ascii_case("EXISTS") => Test::NotExists,
+            Some(Token { tok: Tok::Word(w), .. }) if w.eq_ignore_ascii_case("NOT") => match self.next() {
+                Some(Token { tok: Tok::Word(k), .. }) if k.eq_ignore_ascii_case("EXISTS") => Test::NotExists,
                 _ => {
                     self.pos -= 1;
                     return Err(self.unexpected("EXISTS after NOT"));
                 }
             },
-            Some(Token {
-                tok: Tok::Word(w),
-                span,
-            }) if w.eq_ignore_ascii_case("EXISTS") => {
+            Some(Token { tok: Tok::Word(w), span }) if w.eq_ignore_ascii_case("EXISTS") => {
                 return Err(self.error(ErrorKind::BareExists, span))
             }
             _ => {
@@ -402,46 +291,26 @@ impl<'a> Parser<'a> {
             }
         };
         let end = self.toks[self.pos - 1].span;
-        Ok(Cond {
-            selector,
-            test,
-            span: sel_span.to(end),
-        })
+        Ok(Cond { selector, test, span: sel_span.to(end) })
     }
 
     /// A value after `op`.
     fn value(&mut self, op: CmpOp) -> Result<ValueLit, PatternError> {
         let Some(t) = self.next() else {
             return Err(self.error(
-                ErrorKind::Expected {
-                    expected: "a value",
-                    found: "the end of the pattern".into(),
-                },
+                ErrorKind::Expected { expected: "a value", found: "the end of the pattern".into() },
                 self.end_span(),
             ));
         };
         let v = match t.tok {
-            Tok::Str(text) => ValueLit::Str {
-                text,
-                quoted: true,
-                span: t.span,
-            },
+            Tok::Str(text) => ValueLit::Str { text, quoted: true, span: t.span },
             Tok::Regex(body) => {
                 super::regex::translate(&body, t.span.start + 1, self.src)?;
-                ValueLit::Regex(RegexLit {
-                    source: body,
-                    span: t.span,
-                })
+                ValueLit::Regex(RegexLit { source: body, span: t.span })
             }
             Tok::Word(w) => word_value(w, t.span, self.src)?,
             other => {
-                return Err(self.error(
-                    ErrorKind::Expected {
-                        expected: "a value",
-                        found: other.describe(),
-                    },
-                    t.span,
-                ))
+                return Err(self.error(ErrorKind::Expected { expected: "a value", found: other.describe() }, t.span))
             }
         };
         if op.is_ordering() && !matches!(v, ValueLit::Number { .. }) {
@@ -457,13 +326,7 @@ impl<'a> Parser<'a> {
         let mut entries = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut ellipsis = false;
-        if matches!(
-            self.peek(),
-            Some(Token {
-                tok: Tok::RBracket,
-                ..
-            })
-        ) {
+        if matches!(self.peek(), Some(Token { tok: Tok::RBracket, .. })) {
             self.next();
             self.finish()?;
             return Ok(Delimited { entries });
@@ -471,11 +334,9 @@ impl<'a> Parser<'a> {
         loop {
             let entry_start = self.peek().map_or(self.end, |t| t.span.start);
             let entry = match self.peek().map(|t| &t.tok) {
-                Some(Tok::Comma | Tok::RBracket) => Entry::Field {
-                    name: None,
-                    expr: None,
-                    span: Span::new(entry_start, entry_start),
-                },
+                Some(Tok::Comma | Tok::RBracket) => {
+                    Entry::Field { name: None, expr: None, span: Span::new(entry_start, entry_start) }
+                }
                 Some(Tok::Word(w)) if w == "..." => {
                     let t = self.next().expect("peeked");
                     if ellipsis {
@@ -485,52 +346,28 @@ impl<'a> Parser<'a> {
                     Entry::Ellipsis(t.span)
                 }
                 Some(Tok::Word(_)) => {
-                    let is_cond = matches!(
-                        self.toks.get(self.pos + 1),
-                        Some(Token {
-                            tok: Tok::Op(_),
-                            ..
-                        })
-                    );
+                    let is_cond = matches!(self.toks.get(self.pos + 1), Some(Token { tok: Tok::Op(_), .. }));
                     if is_cond {
                         let expr = self.field_or()?;
                         let name = first_var(&expr).to_string();
                         if let Some(other) = other_var(&expr, &name) {
                             return Err(self.error(
-                                ErrorKind::MultipleVariables {
-                                    first: name,
-                                    second: other.0.to_string(),
-                                },
+                                ErrorKind::MultipleVariables { first: name, second: other.0.to_string() },
                                 other.1,
                             ));
                         }
                         let end = self.toks[self.pos - 1].span.end;
-                        Entry::Field {
-                            name: Some(name),
-                            expr: Some(expr),
-                            span: Span::new(entry_start, end),
-                        }
+                        Entry::Field { name: Some(name), expr: Some(expr), span: Span::new(entry_start, end) }
                     } else {
                         let t = self.next().expect("peeked");
-                        let Tok::Word(name) = t.tok else {
-                            unreachable!()
-                        };
+                        let Tok::Word(name) = t.tok else { unreachable!() };
                         check_field_name(&name, t.span, self.src)?;
-                        Entry::Field {
-                            name: Some(name),
-                            expr: None,
-                            span: t.span,
-                        }
+                        Entry::Field { name: Some(name), expr: None, span: t.span }
                     }
                 }
                 _ => return Err(self.unexpected("a field name, '...', ',' or ']'")),
             };
-            if let Entry::Field {
-                name: Some(n),
-                span,
-                ..
-            } = &entry
-            {
+            if let Entry::Field { name: Some(n), span, .. } = &entry {
                 if names.contains(n) {
                     return Err(self.error(ErrorKind::DuplicateField { name: n.clone() }, *span));
                 }
@@ -538,12 +375,8 @@ impl<'a> Parser<'a> {
             }
             entries.push(entry);
             match self.next() {
-                Some(Token {
-                    tok: Tok::Comma, ..
-                }) => continue,
-                Some(Token {
-                    tok: Tok::RBracket, ..
-                }) => break,
+                Some(Token { tok: Tok::Comma, .. }) => continue,
+                Some(Token { tok: Tok::RBracket, .. }) => break,
                 _ => {
                     self.pos -= 1;
                     return Err(self.unexpected("',' or ']'"));
@@ -560,11 +393,7 @@ impl<'a> Parser<'a> {
             self.next();
             xs.push(self.field_and()?);
         }
-        Ok(if xs.len() == 1 {
-            xs.pop().expect("one")
-        } else {
-            FieldExpr::Or(xs)
-        })
+        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { FieldExpr::Or(xs) })
     }
 
     fn field_and(&mut self) -> Result<FieldExpr, PatternError> {
@@ -573,19 +402,12 @@ impl<'a> Parser<'a> {
             self.next();
             xs.push(self.field_cond()?);
         }
-        Ok(if xs.len() == 1 {
-            xs.pop().expect("one")
-        } else {
-            FieldExpr::And(xs)
-        })
+        Ok(if xs.len() == 1 { xs.pop().expect("one") } else { FieldExpr::And(xs) })
     }
 
     fn field_cond(&mut self) -> Result<FieldExpr, PatternError> {
         let (name, nspan) = match self.next() {
-            Some(Token {
-                tok: Tok::Word(w),
-                span,
-            }) => (w, span),
+            Some(Token { tok: Tok::Word(w), span }) => (w, span),
             _ => {
                 self.pos -= 1;
                 return Err(self.unexpected("a field name"));
@@ -593,9 +415,7 @@ impl<'a> Parser<'a> {
         };
         check_field_name(&name, nspan, self.src)?;
         let op = match self.next() {
-            Some(Token {
-                tok: Tok::Op(op), ..
-            }) => op,
+            Some(Token { tok: Tok::Op(op), .. }) => op,
             _ => {
                 self.pos -= 1;
                 return Err(self.unexpected("an operator (= != < > <= >=)"));
@@ -603,12 +423,7 @@ impl<'a> Parser<'a> {
         };
         let value = self.value(op)?;
         let span = nspan.to(value.span());
-        Ok(FieldExpr::Cond {
-            name,
-            op,
-            value,
-            span,
-        })
+        Ok(FieldExpr::Cond { name, op, value, span })
     }
 }
 
@@ -626,17 +441,9 @@ fn word_value(w: String, span: Span, src: &str) -> Result<ValueLit, PatternError
     }
     if w.contains('+') {
         let at = span.start + w.find('+').unwrap_or(0);
-        return Err(PatternError::new(
-            ErrorKind::InvalidTermCharacter { ch: '+' },
-            Span::new(at, at + 1),
-            src,
-        ));
+        return Err(PatternError::new(ErrorKind::InvalidTermCharacter { ch: '+' }, Span::new(at, at + 1), src));
     }
-    Ok(ValueLit::Str {
-        text: w,
-        quoted: false,
-        span,
-    })
+    Ok(ValueLit::Str { text: w, quoted: false, span })
 }
 
 /// `("+"|"-")? digits ("." digits)? (("e"|"E") ("+"|"-")? digits)?`
@@ -682,13 +489,7 @@ pub fn is_number(w: &str) -> bool {
 fn check_exponent(w: &str, span: Span, src: &str) -> Result<(), PatternError> {
     if let Some(k) = w.find(['e', 'E']) {
         let exp = &w[k + 1..];
-        if exp
-            .trim_start_matches(['+', '-'])
-            .trim_start_matches('0')
-            .len()
-            > 10
-            || exp.parse::<i32>().is_err()
-        {
+        if exp.trim_start_matches(['+', '-']).trim_start_matches('0').len() > 10 || exp.parse::<i32>().is_err() {
             return Err(PatternError::new(ErrorKind::NumberOutOfRange, span, src));
         }
     }
@@ -697,20 +498,12 @@ fn check_exponent(w: &str, span: Span, src: &str) -> Result<(), PatternError> {
 
 fn check_field_name(name: &str, span: Span, src: &str) -> Result<(), PatternError> {
     let mut cs = name.chars();
-    let ok = cs
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && cs.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(PatternError::new(
-            ErrorKind::BadFieldName {
-                name: name.to_string(),
-            },
-            span,
-            src,
-        ))
+        Err(PatternError::new(ErrorKind::BadFieldName { name: name.to_string() }, span, src))
     }
 }
 
@@ -746,11 +539,7 @@ fn check_quotas(ast: &Ast, src: &str) -> Result<(), PatternError> {
         _ => {}
     }
     if regexes.len() > MAX_REGEXES {
-        return Err(PatternError::new(
-            ErrorKind::TooManyRegexes,
-            regexes[MAX_REGEXES],
-            src,
-        ));
+        return Err(PatternError::new(ErrorKind::TooManyRegexes, regexes[MAX_REGEXES], src));
     }
     if wildcard_selectors.len() > MAX_WILDCARD_SELECTORS {
         return Err(PatternError::new(
@@ -770,11 +559,7 @@ fn walk_json(e: &JsonExpr, regexes: &mut Vec<Span>, wild: &mut Vec<Span>) {
             if c.selector.wildcard().is_some() {
                 wild.push(c.selector.span);
             }
-            if let Test::Compare {
-                value: ValueLit::Regex(r),
-                ..
-            } = &c.test
-            {
+            if let Test::Compare { value: ValueLit::Regex(r), .. } = &c.test {
                 regexes.push(r.span);
             }
         }
@@ -784,10 +569,7 @@ fn walk_json(e: &JsonExpr, regexes: &mut Vec<Span>, wild: &mut Vec<Span>) {
 fn walk_field(e: &FieldExpr, regexes: &mut Vec<Span>) {
     match e {
         FieldExpr::Or(xs) | FieldExpr::And(xs) => xs.iter().for_each(|x| walk_field(x, regexes)),
-        FieldExpr::Cond {
-            value: ValueLit::Regex(r),
-            ..
-        } => regexes.push(r.span),
+        FieldExpr::Cond { value: ValueLit::Regex(r), .. } => regexes.push(r.span),
         FieldExpr::Cond { .. } => {}
     }
 }
@@ -817,13 +599,8 @@ mod tests {
 
     #[test]
     fn terms_split_on_modifiers() {
-        let Ast::Terms(ts) = parse("a-b ?c \"d e\" -\"f\"").unwrap() else {
-            panic!()
-        };
-        let got: Vec<_> = ts
-            .iter()
-            .map(|t| (t.kind, t.text.as_str(), t.quoted))
-            .collect();
+        let Ast::Terms(ts) = parse("a-b ?c \"d e\" -\"f\"").unwrap() else { panic!() };
+        let got: Vec<_> = ts.iter().map(|t| (t.kind, t.text.as_str(), t.quoted)).collect();
         assert_eq!(
             got,
             [
@@ -834,13 +611,9 @@ mod tests {
                 (TermKind::Excluded, "f", true),
             ]
         );
-        let Ast::Terms(ts) = parse("a?b").unwrap() else {
-            panic!()
-        };
+        let Ast::Terms(ts) = parse("a?b").unwrap() else { panic!() };
         assert_eq!(ts[1].kind, TermKind::Optional);
-        let Ast::Terms(ts) = parse("café").unwrap() else {
-            panic!()
-        };
+        let Ast::Terms(ts) = parse("café").unwrap() else { panic!() };
         assert_eq!(ts[0].text, "café");
     }
 
@@ -868,40 +641,25 @@ mod tests {
         assert_eq!(kind("%%"), ErrorKind::RegexEmpty);
         assert_eq!(kind("%(ab)+%"), ErrorKind::RegexCharacter { ch: '(' });
         assert_eq!(col("%(ab)+%"), 2);
-        assert_eq!(
-            kind("%ERROR% %WARN%"),
-            ErrorKind::RegexCharacter { ch: '%' }
-        );
+        assert_eq!(kind("%ERROR% %WARN%"), ErrorKind::RegexCharacter { ch: '%' });
         assert!(matches!(kind("%[z-a]%"), ErrorKind::RegexInvalid { .. }));
     }
 
     #[test]
     fn json_precedence() {
-        let Ast::Json(e) = parse("{ $.a = 1 || $.b = 2 && $.c = 3 }").unwrap() else {
-            panic!()
-        };
-        let JsonExpr::Or(xs) = e else {
-            panic!("top is OR: {e:?}")
-        };
+        let Ast::Json(e) = parse("{ $.a = 1 || $.b = 2 && $.c = 3 }").unwrap() else { panic!() };
+        let JsonExpr::Or(xs) = e else { panic!("top is OR: {e:?}") };
         assert!(matches!(xs[0], JsonExpr::Cond(_)));
         assert!(matches!(xs[1], JsonExpr::And(_)));
-        let Ast::Json(e) = parse("{($.a=1||$.b=2)&&$.c=3}").unwrap() else {
-            panic!()
-        };
-        let JsonExpr::And(xs) = e else {
-            panic!("top is AND")
-        };
+        let Ast::Json(e) = parse("{($.a=1||$.b=2)&&$.c=3}").unwrap() else { panic!() };
+        let JsonExpr::And(xs) = e else { panic!("top is AND") };
         assert!(matches!(xs[0], JsonExpr::Group(..)));
     }
 
     #[test]
     fn json_values() {
         let v = |p: &str| {
-            let Ast::Json(JsonExpr::Cond(Cond {
-                test: Test::Compare { value, .. },
-                ..
-            })) = parse(p).unwrap()
-            else {
+            let Ast::Json(JsonExpr::Cond(Cond { test: Test::Compare { value, .. }, .. })) = parse(p).unwrap() else {
                 panic!("{p}")
             };
             value
@@ -909,22 +667,10 @@ mod tests {
         assert!(matches!(v("{ $.a = 1e3 }"), ValueLit::Number { .. }));
         assert!(matches!(v("{ $.a = -0.5 }"), ValueLit::Number { .. }));
         assert!(matches!(v("{ $.a = +1 }"), ValueLit::Number { .. }));
-        assert!(matches!(
-            v("{ $.a = \"1\" }"),
-            ValueLit::Str { quoted: true, .. }
-        ));
-        assert!(matches!(
-            v("{ $.a = foo* }"),
-            ValueLit::Str { quoted: false, .. }
-        ));
-        assert!(matches!(
-            v("{ $.a = true }"),
-            ValueLit::Str { quoted: false, .. }
-        ));
-        assert!(matches!(
-            v("{ $.a = 1.2.3 }"),
-            ValueLit::Str { quoted: false, .. }
-        ));
+        assert!(matches!(v("{ $.a = \"1\" }"), ValueLit::Str { quoted: true, .. }));
+        assert!(matches!(v("{ $.a = foo* }"), ValueLit::Str { quoted: false, .. }));
+        assert!(matches!(v("{ $.a = true }"), ValueLit::Str { quoted: false, .. }));
+        assert!(matches!(v("{ $.a = 1.2.3 }"), ValueLit::Str { quoted: false, .. }));
         assert!(matches!(v("{ $.a = %x% }"), ValueLit::Regex(_)));
         assert!(matches!(v("{ $.a = us-east-1 }"), ValueLit::Str { .. }));
     }
@@ -935,51 +681,27 @@ mod tests {
         assert_eq!(kind("{ $.a = 1 } || { $.b = 2 }"), ErrorKind::TrailingText);
         assert_eq!(kind("{ }"), ErrorKind::EmptyJson);
         assert_eq!(kind("{ $.a == 1 }"), ErrorKind::DoubleEquals);
-        assert_eq!(
-            kind("{ $.a = 1 AND $.b = 2 }"),
-            ErrorKind::WordOperator { word: "AND".into() }
-        );
-        assert_eq!(
-            kind("{ $.a = 1 or $.b = 2 }"),
-            ErrorKind::WordOperator { word: "or".into() }
-        );
+        assert_eq!(kind("{ $.a = 1 AND $.b = 2 }"), ErrorKind::WordOperator { word: "AND".into() });
+        assert_eq!(kind("{ $.a = 1 or $.b = 2 }"), ErrorKind::WordOperator { word: "or".into() });
         assert_eq!(kind("{ $.a IS NOT NULL }"), ErrorKind::IsNotNull);
         assert_eq!(kind("{ $.a EXISTS }"), ErrorKind::BareExists);
         assert_eq!(kind("{ $.a = null }"), ErrorKind::NullValue);
         assert_eq!(kind("{ $.a > \"0\" }"), ErrorKind::OrderingNeedsNumber);
         assert_eq!(col("{ $.a > \"0\" }"), 9);
         assert_eq!(kind("{ $.a > abc }"), ErrorKind::OrderingNeedsNumber);
-        assert_eq!(
-            kind("{ $.a = a:b }"),
-            ErrorKind::InvalidTermCharacter { ch: ':' }
-        );
+        assert_eq!(kind("{ $.a = a:b }"), ErrorKind::InvalidTermCharacter { ch: ':' });
         assert_eq!(kind("{ $.a = 1e2147483648 }"), ErrorKind::NumberOutOfRange);
         assert_eq!(kind("{ $.a = -foo }"), ErrorKind::BadValue);
         assert_eq!(kind("{ $.a = 'Root' }"), ErrorKind::SingleQuotes);
-        assert_eq!(
-            kind("{ $.a[*].* = 2 }"),
-            ErrorKind::TooManyWildcardsInSelector
-        );
-        assert!(matches!(
-            kind("{ $[1] = 2 }"),
-            ErrorKind::BadSelector { .. }
-        ));
+        assert_eq!(kind("{ $.a[*].* = 2 }"), ErrorKind::TooManyWildcardsInSelector);
+        assert!(matches!(kind("{ $[1] = 2 }"), ErrorKind::BadSelector { .. }));
         assert!(matches!(kind("{ $ = 2 }"), ErrorKind::BadSelector { .. }));
         assert!(matches!(kind("{ a = 2 }"), ErrorKind::Expected { .. }));
         assert!(matches!(kind("{ $.a = }"), ErrorKind::Expected { .. }));
-        assert!(matches!(
-            kind("{ $.a = 1 $.b = 2 }"),
-            ErrorKind::Expected { .. }
-        ));
+        assert!(matches!(kind("{ $.a = 1 $.b = 2 }"), ErrorKind::Expected { .. }));
         assert!(matches!(kind("{ ($.a = 1 }"), ErrorKind::Expected { .. }));
-        assert!(matches!(
-            kind("{ $.errorMessage = Failed authentication }"),
-            ErrorKind::Expected { .. }
-        ));
-        assert_eq!(
-            kind("{ $.a = %1% || $.a = %2% || $.a = %3% }"),
-            ErrorKind::TooManyRegexes
-        );
+        assert!(matches!(kind("{ $.errorMessage = Failed authentication }"), ErrorKind::Expected { .. }));
+        assert_eq!(kind("{ $.a = %1% || $.a = %2% || $.a = %3% }"), ErrorKind::TooManyRegexes);
         assert_eq!(col("{ $.a = %1% || $.a = %2% || $.a = %3% }"), 35);
         assert_eq!(
             kind("{ $.a[*] = 1 || $.b[*] = 1 || $.c[*] = 1 || $.d[*] = 1 }"),
@@ -993,69 +715,42 @@ mod tests {
 
     #[test]
     fn json_keywords_are_case_insensitive() {
-        for p in [
-            "{ $.a is null }",
-            "{ $.a Is True }",
-            "{ $.a IS false }",
-            "{ $.a not exists }",
-        ] {
+        for p in ["{ $.a is null }", "{ $.a Is True }", "{ $.a IS false }", "{ $.a not exists }"] {
             assert!(parse(p).is_ok(), "{p}");
         }
     }
 
     #[test]
     fn delimited_entries() {
-        let Ast::Delimited(d) =
-            parse("[ip, , user=bob*, ..., status>=400 && status<500, bytes]").unwrap()
-        else {
+        let Ast::Delimited(d) = parse("[ip, , user=bob*, ..., status>=400 && status<500, bytes]").unwrap() else {
             panic!()
         };
         assert_eq!(d.entries.len(), 6);
-        assert!(matches!(
-            d.entries[1],
-            Entry::Field {
-                name: None,
-                expr: None,
-                ..
-            }
-        ));
+        assert!(matches!(d.entries[1], Entry::Field { name: None, expr: None, .. }));
         assert!(matches!(d.entries[3], Entry::Ellipsis(_)));
         assert!(
             matches!(&d.entries[4], Entry::Field { name: Some(n), expr: Some(FieldExpr::And(_)), .. } if n == "status")
         );
-        let Ast::Delimited(d) = parse("[]").unwrap() else {
-            panic!()
-        };
+        let Ast::Delimited(d) = parse("[]").unwrap() else { panic!() };
         assert!(d.entries.is_empty());
-        let Ast::Delimited(d) = parse("[a,]").unwrap() else {
-            panic!()
-        };
+        let Ast::Delimited(d) = parse("[a,]").unwrap() else { panic!() };
         assert_eq!(d.entries.len(), 2);
     }
 
     #[test]
     fn delimited_rejections() {
-        assert_eq!(
-            kind("[a, a]"),
-            ErrorKind::DuplicateField { name: "a".into() }
-        );
+        assert_eq!(kind("[a, a]"), ErrorKind::DuplicateField { name: "a".into() });
         assert_eq!(kind("[a, ..., b, ...]"), ErrorKind::DuplicateEllipsis);
         assert_eq!(kind("[1a]"), ErrorKind::BadFieldName { name: "1a".into() });
         assert_eq!(kind("[a == 1]"), ErrorKind::DoubleEquals);
         assert_eq!(kind("[a>\"1\", b]"), ErrorKind::OrderingNeedsNumber);
         assert_eq!(
             kind("[a=ERROR || b=one, b]"),
-            ErrorKind::MultipleVariables {
-                first: "a".into(),
-                second: "b".into()
-            }
+            ErrorKind::MultipleVariables { first: "a".into(), second: "b".into() }
         );
         assert_eq!(
             kind("[w1=ERROR || W1=WARNING, w2]"),
-            ErrorKind::MultipleVariables {
-                first: "w1".into(),
-                second: "W1".into()
-            }
+            ErrorKind::MultipleVariables { first: "w1".into(), second: "W1".into() }
         );
         assert!(matches!(kind("[a b]"), ErrorKind::Expected { .. }));
         assert_eq!(kind("[a] x"), ErrorKind::TrailingText);

@@ -18,27 +18,17 @@ use super::error::{ErrorKind, PatternError, Span};
 /// pattern) and compile it.
 pub fn compile(body: &str, offset: usize, pattern: &str) -> Result<regex::Regex, PatternError> {
     let translated = translate(body, offset, pattern)?;
-    regex::RegexBuilder::new(&translated)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            PatternError::new(
-                ErrorKind::RegexInvalid {
-                    detail: first_line(&e.to_string()),
-                },
-                Span::new(offset - 1, offset + body.len() + 1),
-                pattern,
-            )
-        })
+    regex::RegexBuilder::new(&translated).size_limit(1 << 20).build().map_err(|e| {
+        PatternError::new(
+            ErrorKind::RegexInvalid { detail: first_line(&e.to_string()) },
+            Span::new(offset - 1, offset + body.len() + 1),
+            pattern,
+        )
+    })
 }
 
 fn first_line(s: &str) -> String {
-    s.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or(s)
-        .trim_start_matches("error: ")
-        .to_string()
+    s.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(s).trim_start_matches("error: ").to_string()
 }
 
 fn allowed(c: char) -> bool {
@@ -76,28 +66,14 @@ const SPACE: &str = "\\t\\n\\x0C\\r ";
 /// Translate the dialect into `regex` crate syntax, rejecting what
 /// CloudWatch rejects.
 pub fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, PatternError> {
-    let err = |kind: ErrorKind, s: usize, e: usize| {
-        PatternError::new(kind, Span::new(offset + s, offset + e), pattern)
-    };
+    let err = |kind: ErrorKind, s: usize, e: usize| PatternError::new(kind, Span::new(offset + s, offset + e), pattern);
     if body.is_empty() {
         return Err(err(ErrorKind::RegexEmpty, 0, 0));
     }
     if let Some((i, c)) = body.char_indices().find(|&(_, c)| !allowed(c)) {
-        return Err(err(
-            ErrorKind::RegexCharacter { ch: c },
-            i,
-            i + c.len_utf8(),
-        ));
+        return Err(err(ErrorKind::RegexCharacter { ch: c }, i, i + c.len_utf8()));
     }
-    let invalid = |detail: &str, s: usize, e: usize| {
-        err(
-            ErrorKind::RegexInvalid {
-                detail: detail.to_string(),
-            },
-            s,
-            e,
-        )
-    };
+    let invalid = |detail: &str, s: usize, e: usize| err(ErrorKind::RegexInvalid { detail: detail.to_string() }, s, e);
     let b = body.as_bytes();
     let mut out = String::with_capacity(body.len() + 16);
     let mut i = 0;
@@ -110,8 +86,7 @@ pub fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, Pat
         let c = b[i] as char;
         match c {
             '\\' => {
-                let (piece, len) =
-                    escape(b, i, false).map_err(|d| invalid(d, i, (i + 2).min(b.len())))?;
+                let (piece, len) = escape(b, i, false).map_err(|d| invalid(d, i, (i + 2).min(b.len())))?;
                 out.push_str(&piece);
                 i += len;
                 can_repeat = true;
@@ -128,13 +103,7 @@ pub fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, Pat
                 let (quant, len) = if c == '{' {
                     match repetition(b, i) {
                         Some(Ok(r)) => r,
-                        Some(Err(len)) => {
-                            return Err(invalid(
-                                "repetition count out of range (0 to 1000)",
-                                i,
-                                i + len,
-                            ))
-                        }
+                        Some(Err(len)) => return Err(invalid("repetition count out of range (0 to 1000)", i, i + len)),
                         None => {
                             // Not a repetition: a literal brace.
                             out.push_str("\\{");
@@ -154,18 +123,10 @@ pub fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, Pat
                         lazy_done = true;
                         continue;
                     }
-                    return Err(invalid(
-                        "a quantifier cannot follow a quantifier",
-                        i,
-                        i + len,
-                    ));
+                    return Err(invalid("a quantifier cannot follow a quantifier", i, i + len));
                 }
                 if !can_repeat {
-                    return Err(invalid(
-                        "a quantifier needs something to repeat",
-                        i,
-                        i + len,
-                    ));
+                    return Err(invalid("a quantifier needs something to repeat", i, i + len));
                 }
                 out.push_str(&quant);
                 i += len;
@@ -243,10 +204,7 @@ fn escape(b: &[u8], i: usize, in_class: bool) -> Result<(String, usize), &'stati
             if !hex.iter().all(u8::is_ascii_hexdigit) {
                 return Err("\\x needs two hex digits");
             }
-            return Ok((
-                format!("\\x{}", std::str::from_utf8(hex).unwrap_or("00")),
-                4,
-            ));
+            return Ok((format!("\\x{}", std::str::from_utf8(hex).unwrap_or("00")), 4));
         }
         c if c.is_ascii_alphanumeric() => return Err("unknown escape"),
         c => format!("\\{c}"),
@@ -443,14 +401,8 @@ mod tests {
         assert_eq!(err("!"), ErrorKind::RegexCharacter { ch: '!' });
         assert_eq!(err("[a&&b]"), ErrorKind::RegexCharacter { ch: '&' });
         assert_eq!(err(""), ErrorKind::RegexEmpty);
-        for bad in [
-            "\\p", "[z-a]", "a++", "*a", "a**", "a{2,1}", "a{1001}", "[]", "[abc", "\\q", "a|*",
-        ] {
-            assert!(
-                matches!(err(bad), ErrorKind::RegexInvalid { .. }),
-                "{bad:?} should fail: {:?}",
-                err(bad)
-            );
+        for bad in ["\\p", "[z-a]", "a++", "*a", "a**", "a{2,1}", "a{1001}", "[]", "[abc", "\\q", "a|*"] {
+            assert!(matches!(err(bad), ErrorKind::RegexInvalid { .. }), "{bad:?} should fail: {:?}", err(bad));
         }
     }
 }
