@@ -1,0 +1,6 @@
+//! Integration tests: the real binary on real files, and the conformance
+//! suite. One test binary, one module per area.
+
+mod util;
+
+mod conformance;
