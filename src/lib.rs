@@ -25,3 +25,8 @@ pub mod exit {
     /// Some inputs could not be read; everything readable was reported.
     pub const INPUT: u8 = 3;
 }
+pub mod alarm;
+pub mod record;
+pub mod rules;
+pub mod scan;
+pub mod source;

@@ -2,6 +2,7 @@
 //! per subcommand. Runners build validated configurations, call the
 //! library, and map outcomes to exit statuses (see `trailwatch::exit`).
 
+mod scan;
 mod test_pattern;
 
 use std::io::{self, Write};
@@ -22,6 +23,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Replay metric filters and alarms over CloudTrail log files.
+    Scan(Box<scan::ScanArgs>),
     /// Test a filter pattern against log events, like `aws logs test-metric-filter`.
     TestPattern(test_pattern::TestPatternArgs),
     /// Show how a filter pattern is understood, and lint it.
@@ -32,6 +35,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Scan(a) => scan::run(*a),
         Command::TestPattern(a) => test_pattern::run(a),
         Command::Explain(a) => test_pattern::explain(a),
     };

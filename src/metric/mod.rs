@@ -1,6 +1,10 @@
-//! Metrics: what a metric filter publishes per event, and how datapoints
-//! aggregate into minutes and periods.
+//! Metrics: what a metric filter publishes per event, how datapoints
+//! aggregate per minute, and how minutes roll up into period windows.
 
+pub mod series;
 pub mod transform;
+pub mod window;
 
+pub use series::{Series, Stats};
 pub use transform::{Datapoint, MetricTransform};
+pub use window::{windows, Window};

@@ -1,0 +1,628 @@
+//! The CloudWatch alarm state machine, as a pure function of a metric's
+//! datapoints (no I/O).
+//!
+//! At each evaluation instant `T` the alarm looks at the `R` most recent
+//! periods `[T-(i+1)P, T-iP)` (the evaluation range), newest first, and
+//! decides (AWS "How alarm state is evaluated when data is missing"):
+//!
+//! * at least `N` real datapoints: the `N` newest real ones are evaluated
+//!   and the alarm is in ALARM when `M` of them breach;
+//! * none: `missing` → INSUFFICIENT_DATA, `ignore` → keep the state,
+//!   `breaching` → ALARM, `notBreaching` → OK;
+//! * some, fewer than `N`: `breaching`/`notBreaching` fill the missing slots
+//!   (as few as possible) and evaluate `N`; `missing`/`ignore` go to ALARM
+//!   prematurely when every real datapoint breaches and the oldest one is at
+//!   least `M` and at most `N` periods old (`ignore` keeps the state
+//!   instead), and otherwise evaluate the real datapoints alone.
+//!
+//! Every row of AWS's missing-data tables is a unit test below.
+//!
+//! Sliding windows (the default) are evaluated every minute; wall-clock
+//! windows at each period boundary. Between two instants where a datapoint
+//! enters or leaves a period slot the evaluation cannot change, so only
+//! those instants are computed; the transitions are exactly those of a
+//! minute-by-minute replay.
+
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+
+use super::spec::{AlarmSpec, AlarmState, EvaluationWindow, TreatMissing};
+use crate::json::java_double_to_string;
+use crate::metric::series::{Minute, Stats, MINUTE_MS};
+use crate::record::EpochMs;
+
+/// One period slot of the evaluation range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slot {
+    /// Start of the period.
+    pub start: EpochMs,
+    /// The statistic's value, or `None` when the period has no data.
+    pub value: Option<f64>,
+}
+
+/// The result of one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The new state (equal to the current one when the rule retains it).
+    pub state: AlarmState,
+    /// Why, worded like CloudWatch's StateReason.
+    pub reason: String,
+}
+
+/// A state change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    /// The evaluation instant.
+    pub at: EpochMs,
+    /// Previous state.
+    pub from: AlarmState,
+    /// New state.
+    pub to: AlarmState,
+    /// StateReason.
+    pub reason: String,
+}
+
+/// One evaluation, for per-period output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalPoint {
+    /// Start of the newest period evaluated.
+    pub newest_period: EpochMs,
+    /// The evaluation instant.
+    pub at: EpochMs,
+    /// State after it.
+    pub state: AlarmState,
+}
+
+/// A replayed alarm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// State before the first evaluation.
+    pub initial: AlarmState,
+    /// First evaluation instant.
+    pub start: EpochMs,
+    /// Last evaluation instant.
+    pub end: EpochMs,
+    /// State changes, in time order.
+    pub transitions: Vec<Transition>,
+    /// Individual evaluations (only filled by [`evaluate_periods`]).
+    pub points: Vec<EvalPoint>,
+}
+
+impl Evaluation {
+    /// How many times the alarm entered ALARM.
+    pub fn alarm_episodes(&self) -> u64 {
+        self.transitions.iter().filter(|t| t.to == AlarmState::Alarm).count() as u64
+    }
+
+    /// State after the last evaluation.
+    pub fn final_state(&self) -> AlarmState {
+        self.transitions.last().map_or(self.initial, |t| t.to)
+    }
+
+    /// Minutes spent in `state` between the first and last evaluation.
+    pub fn minutes_in(&self, state: AlarmState) -> u64 {
+        let mut total = 0;
+        let mut current = self.initial;
+        let mut since = self.start;
+        for t in &self.transitions {
+            if current == state {
+                total += t.at - since;
+            }
+            current = t.to;
+            since = t.at;
+        }
+        if current == state {
+            total += self.end - since;
+        }
+        (total.max(0) / MINUTE_MS) as u64
+    }
+}
+
+/// Decide the state for one evaluation. `slots` are newest first and hold
+/// the whole evaluation range.
+pub fn decide(slots: &[Slot], spec: &AlarmSpec, current: AlarmState) -> Decision {
+    let n = spec.evaluation_periods as usize;
+    let m = spec.datapoints_to_alarm as usize;
+    let breaches = |v: f64| spec.comparison.breaches(v, spec.threshold);
+    let real: Vec<(usize, Slot, f64)> =
+        slots.iter().enumerate().filter_map(|(i, s)| s.value.map(|v| (i + 1, *s, v))).collect();
+    let threshold_reason = |evaluated: &[(Slot, f64)], fills: usize, fill_breaching: bool, to: AlarmState| {
+        reason(spec, current, to, evaluated, fills, fill_breaching)
+    };
+    if real.len() >= n {
+        let evaluated: Vec<(Slot, f64)> = real.iter().take(n).map(|(_, s, v)| (*s, *v)).collect();
+        let count = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
+        let to = if count >= m { AlarmState::Alarm } else { AlarmState::Ok };
+        return Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) };
+    }
+    if real.is_empty() {
+        let (state, fill_breaching) = match spec.treat_missing {
+            TreatMissing::Missing => {
+                return Decision {
+                    state: AlarmState::InsufficientData,
+                    reason: format!(
+                        "Insufficient Data: {} datapoint{} {} unknown.",
+                        slots.len(),
+                        plural(slots.len()),
+                        if slots.len() == 1 { "was" } else { "were" }
+                    ),
+                }
+            }
+            TreatMissing::Ignore => return Decision { state: current, reason: retained(current) },
+            TreatMissing::Breaching => (AlarmState::Alarm, true),
+            TreatMissing::NotBreaching => (AlarmState::Ok, false),
+        };
+        return Decision { state, reason: threshold_reason(&[], n, fill_breaching, state) };
+    }
+    let evaluated: Vec<(Slot, f64)> = real.iter().map(|(_, s, v)| (*s, *v)).collect();
+    let breaching_real = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
+    match spec.treat_missing {
+        TreatMissing::Breaching | TreatMissing::NotBreaching => {
+            let fill_breaching = spec.treat_missing == TreatMissing::Breaching;
+            let fills = n - real.len();
+            let count = breaching_real + if fill_breaching { fills } else { 0 };
+            let to = if count >= m { AlarmState::Alarm } else { AlarmState::Ok };
+            Decision { state: to, reason: threshold_reason(&evaluated, fills, fill_breaching, to) }
+        }
+        TreatMissing::Missing | TreatMissing::Ignore => {
+            let oldest_age = real.last().map_or(0, |(age, _, _)| *age);
+            let premature = breaching_real == real.len() && oldest_age <= n && oldest_age >= m;
+            if premature {
+                if spec.treat_missing == TreatMissing::Ignore {
+                    return Decision { state: current, reason: retained(current) };
+                }
+                let to = AlarmState::Alarm;
+                return Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) };
+            }
+            let to = if breaching_real >= m { AlarmState::Alarm } else { AlarmState::Ok };
+            Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) }
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn retained(current: AlarmState) -> String {
+    format!("Missing data is ignored: the alarm stays {current}.")
+}
+
+/// `dd/MM/yy HH:mm:ss`, as in CloudWatch's StateReason.
+fn reason_time(ms: EpochMs) -> String {
+    DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| t.format("%d/%m/%y %H:%M:%S").to_string())
+}
+
+fn reason(
+    spec: &AlarmSpec,
+    from: AlarmState,
+    to: AlarmState,
+    evaluated: &[(Slot, f64)],
+    fills: usize,
+    fill_breaching: bool,
+) -> String {
+    let breaches = |v: f64| spec.comparison.breaches(v, spec.threshold);
+    let alarm = to == AlarmState::Alarm;
+    let shown: Vec<String> = evaluated
+        .iter()
+        .filter(|(_, v)| breaches(*v) == alarm)
+        .map(|(s, v)| format!("{} ({})", java_double_to_string(*v), reason_time(s.start)))
+        .collect();
+    let threshold = java_double_to_string(spec.threshold);
+    let total = evaluated.len() + fills;
+    let m = spec.datapoints_to_alarm as usize;
+    let minimum = format!(
+        " (minimum {m} datapoint{} for {} -> {} transition).",
+        plural(m),
+        if alarm { from.aws_name() } else { "ALARM" },
+        if alarm { "ALARM" } else { "OK" }
+    );
+    let not = if alarm { "" } else { "not " };
+    let mut text = String::from("Threshold Crossed: ");
+    if evaluated.is_empty() {
+        text.push_str(&format!(
+            "no datapoints were received for {fills} period{} and {fills} missing datapoint{} {} treated as [{}].",
+            plural(fills),
+            plural(fills),
+            if fills == 1 { "was" } else { "were" },
+            if fill_breaching { "Breaching" } else { "NonBreaching" }
+        ));
+        return text;
+    }
+    let k = shown.len() + if fill_breaching == alarm { fills } else { 0 };
+    if total == 1 {
+        text.push_str(&format!(
+            "1 datapoint [{}] was {not}{} the threshold ({threshold})",
+            shown.join(", "),
+            spec.comparison.words()
+        ));
+    } else {
+        text.push_str(&format!(
+            "{k} out of the last {total} datapoints [{}] {} {not}{} the threshold ({threshold})",
+            shown.join(", "),
+            if k == 1 { "was" } else { "were" },
+            spec.comparison.words()
+        ));
+    }
+    if fills > 0 {
+        text.push_str(&format!(
+            " and {fills} missing datapoint{} {} treated as [{}]",
+            plural(fills),
+            if fills == 1 { "was" } else { "were" },
+            if fill_breaching { "Breaching" } else { "NonBreaching" }
+        ));
+    }
+    text.push_str(&minimum);
+    text
+}
+
+/// Value of one period from per-minute statistics.
+fn period_value(minutes: &BTreeMap<Minute, Stats>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
+    let mut acc: Option<Stats> = None;
+    for (_, s) in minutes.range(lo..hi) {
+        match &mut acc {
+            Some(a) => a.merge(s),
+            None => acc = Some(s.clone()),
+        }
+    }
+    spec.statistic.of(&acc?)
+}
+
+/// Replay an alarm over a per-minute metric (the output of a scan).
+///
+/// Evaluations run from `from` (default: the first datapoint's minute) to
+/// `to` (default: long enough after the last datapoint for every period
+/// slot to have emptied again).
+pub fn evaluate_series(
+    minutes: &BTreeMap<Minute, Stats>,
+    spec: &AlarmSpec,
+    from: Option<EpochMs>,
+    to: Option<EpochMs>,
+) -> Evaluation {
+    let p = spec.period_s / 60;
+    let r = i64::from(spec.range());
+    let first = minutes.keys().next().copied();
+    let last = minutes.keys().next_back().copied();
+    let align = |t: Minute| match spec.window {
+        EvaluationWindow::Sliding => t,
+        EvaluationWindow::WallClock => (t + p - 1).div_euclid(p) * p,
+    };
+    let start = align(from.map(|f| (f + MINUTE_MS - 1).div_euclid(MINUTE_MS)).or(first).unwrap_or(0));
+    let end =
+        to.map(|t| t.div_euclid(MINUTE_MS)).or(last.map(|l| align(l + 1 + (r + 1) * p))).unwrap_or(start).max(start);
+    // Instants where some minute with data enters or leaves a slot.
+    let mut instants = vec![start];
+    for &m in minutes.keys() {
+        let base = match spec.window {
+            EvaluationWindow::Sliding => m + 1,
+            EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
+        };
+        for j in 0..=r {
+            let t = base + j * p;
+            if t > start && t <= end {
+                instants.push(t);
+            }
+        }
+    }
+    if end > start {
+        instants.push(end);
+    }
+    instants.sort_unstable();
+    instants.dedup();
+    let mut state = spec.initial_state;
+    let mut transitions = Vec::new();
+    for t in instants {
+        let slots: Vec<Slot> = (0..r)
+            .map(|i| {
+                let hi = t - i * p;
+                Slot { start: (hi - p) * MINUTE_MS, value: period_value(minutes, hi - p, hi, spec) }
+            })
+            .collect();
+        let d = decide(&slots, spec, state);
+        if d.state != state {
+            transitions.push(Transition { at: t * MINUTE_MS, from: state, to: d.state, reason: d.reason });
+            state = d.state;
+        }
+    }
+    Evaluation {
+        initial: spec.initial_state,
+        start: start * MINUTE_MS,
+        end: end * MINUTE_MS,
+        transitions,
+        points: Vec::new(),
+    }
+}
+
+/// Replay an alarm over per-period datapoints (e.g. from
+/// `get-metric-statistics`), evaluating once per period: the newest period
+/// evaluated runs from the first datapoint's period (or `from`) to the last
+/// one's (or `to`), both inclusive. Periods without a datapoint are missing;
+/// datapoints before `from` still count as history in the range.
+pub fn evaluate_periods(
+    points: &BTreeMap<EpochMs, f64>,
+    spec: &AlarmSpec,
+    from: Option<EpochMs>,
+    to: Option<EpochMs>,
+) -> Evaluation {
+    let pm = spec.period_ms();
+    let r = i64::from(spec.range());
+    let floor = |t: EpochMs| t.div_euclid(pm) * pm;
+    let first = from.map(floor).or(points.keys().next().map(|&t| floor(t))).unwrap_or(0);
+    let last = to.map(floor).or(points.keys().next_back().map(|&t| floor(t))).unwrap_or(first).max(first);
+    let mut by_period: BTreeMap<EpochMs, f64> = BTreeMap::new();
+    for (&t, &v) in points {
+        by_period.insert(floor(t), v);
+    }
+    let mut state = spec.initial_state;
+    let mut transitions = Vec::new();
+    let mut evals = Vec::new();
+    let mut newest = first;
+    while newest <= last {
+        let slots: Vec<Slot> = (0..r)
+            .map(|i| {
+                let start = newest - i * pm;
+                Slot { start, value: by_period.get(&start).copied() }
+            })
+            .collect();
+        let d = decide(&slots, spec, state);
+        let at = newest + pm;
+        if d.state != state {
+            transitions.push(Transition { at, from: state, to: d.state, reason: d.reason });
+            state = d.state;
+        }
+        evals.push(EvalPoint { newest_period: newest, at, state });
+        newest += pm;
+    }
+    Evaluation { initial: spec.initial_state, start: first + pm, end: last + pm, transitions, points: evals }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::spec::Comparison;
+
+    /// Parse a table row such as `0 - X - X` (oldest first, as AWS prints
+    /// it) into slots, newest first. `X` breaches (value 1), `0` does not.
+    fn row(s: &str) -> Vec<Slot> {
+        let mut v: Vec<Slot> = s
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, c)| Slot {
+                start: i as i64 * 300_000,
+                value: match c {
+                    "X" => Some(1.0),
+                    "0" => Some(0.0),
+                    _ => None,
+                },
+            })
+            .collect();
+        v.reverse();
+        v
+    }
+
+    fn spec(m: u32, n: u32, treat: TreatMissing) -> AlarmSpec {
+        AlarmSpec {
+            evaluation_periods: n,
+            datapoints_to_alarm: m,
+            treat_missing: treat,
+            evaluation_range: Some(5),
+            ..AlarmSpec::default()
+        }
+    }
+
+    use AlarmState::{Alarm, InsufficientData as Insufficient, Ok};
+
+    /// `Some(state)` or `None` for "retain current state".
+    fn check(m: u32, n: u32, slots: &str, expect: [Option<AlarmState>; 4]) {
+        let treatments =
+            [TreatMissing::Missing, TreatMissing::Ignore, TreatMissing::Breaching, TreatMissing::NotBreaching];
+        for (treat, want) in treatments.into_iter().zip(expect) {
+            // Retention is checked from two different current states.
+            for current in [Ok, Alarm] {
+                let d = decide(&row(slots), &spec(m, n, treat), current);
+                let want = want.unwrap_or(current);
+                assert_eq!(d.state, want, "{m}/{n} `{slots}` {treat:?} from {current:?}: {}", d.reason);
+            }
+        }
+    }
+
+    // AWS "Configuring how CloudWatch alarms treat missing data", both
+    // tables (columns: missing, ignore, breaching, notBreaching).
+    #[test]
+    fn table_3_of_3_mixed() {
+        check(3, 3, "0 - X - X", [Some(Ok), Some(Ok), Some(Ok), Some(Ok)]);
+    }
+    #[test]
+    fn table_3_of_3_one_good() {
+        check(3, 3, "0 - - - -", [Some(Ok), Some(Ok), Some(Ok), Some(Ok)]);
+    }
+    #[test]
+    fn table_3_of_3_all_missing() {
+        check(3, 3, "- - - - -", [Some(Insufficient), None, Some(Alarm), Some(Ok)]);
+    }
+    #[test]
+    fn table_3_of_3_three_bad() {
+        check(3, 3, "0 X X - X", [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]);
+    }
+    #[test]
+    fn table_3_of_3_premature() {
+        check(3, 3, "- - X - -", [Some(Alarm), None, Some(Alarm), Some(Ok)]);
+    }
+    #[test]
+    fn table_2_of_3_mixed() {
+        check(2, 3, "0 - X - X", [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]);
+    }
+    #[test]
+    fn table_2_of_3_dense() {
+        check(2, 3, "0 0 X 0 X", [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]);
+    }
+    #[test]
+    fn table_2_of_3_one_bad_one_good() {
+        check(2, 3, "0 - X - -", [Some(Ok), Some(Ok), Some(Alarm), Some(Ok)]);
+    }
+    #[test]
+    fn table_2_of_3_newest_good() {
+        check(2, 3, "- - - - 0", [Some(Ok), Some(Ok), Some(Alarm), Some(Ok)]);
+    }
+    #[test]
+    fn table_2_of_3_premature() {
+        check(2, 3, "- - - X -", [Some(Alarm), None, Some(Alarm), Some(Ok)]);
+    }
+
+    /// "- - - - X" with M = N = 3 is not immediately ALARM (open question Q3:
+    /// trailwatch says OK, the current definition of `missing`).
+    #[test]
+    fn newest_only_breaching_is_not_premature() {
+        let d = decide(&row("- - - - X"), &spec(3, 3, TreatMissing::Missing), Insufficient);
+        assert_eq!(d.state, Ok);
+    }
+
+    #[test]
+    fn reasons_are_worded_like_cloudwatch() {
+        let s = AlarmSpec { evaluation_range: Some(1), ..AlarmSpec::default() };
+        let start = crate::record::time::parse_event_time("2023-07-10T11:50:00Z").unwrap();
+        let d = decide(&[Slot { start, value: Some(3.0) }], &s, Insufficient);
+        assert_eq!(
+            d.reason,
+            "Threshold Crossed: 1 datapoint [3.0 (10/07/23 11:50:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for INSUFFICIENT_DATA -> ALARM transition)."
+        );
+        let d = decide(&[Slot { start, value: Some(0.0) }], &s, Alarm);
+        assert!(d
+            .reason
+            .starts_with("Threshold Crossed: 1 datapoint [0.0 (10/07/23 11:50:00)] was not greater than or equal to"));
+        let d = decide(&[Slot { start, value: None }], &s, Alarm);
+        assert_eq!(d.reason, "Insufficient Data: 1 datapoint was unknown.");
+        let two = AlarmSpec {
+            evaluation_periods: 3,
+            datapoints_to_alarm: 2,
+            comparison: Comparison::GreaterThanThreshold,
+            ..s
+        };
+        let slots = [
+            Slot { start, value: Some(5.0) },
+            Slot { start: start - 300_000, value: Some(0.0) },
+            Slot { start: start - 600_000, value: Some(6.0) },
+        ];
+        let d = decide(&slots, &two, Ok);
+        assert!(d.reason.starts_with("Threshold Crossed: 2 out of the last 3 datapoints [5.0 (10/07/23 11:50:00), 6.0 (10/07/23 11:40:00)] were greater than the threshold (1.0)"), "{}", d.reason);
+    }
+
+    fn series(minutes: &[i64]) -> BTreeMap<Minute, Stats> {
+        let mut m = BTreeMap::new();
+        for &t in minutes {
+            let mut s = Stats::new(false);
+            s.add(1.0, true);
+            m.insert(t, s);
+        }
+        m
+    }
+
+    #[test]
+    fn single_event_cis_alarm_sliding() {
+        // One match in minute 100; period 5 min, N = M = 1, R = 3.
+        let ev = evaluate_series(&series(&[100]), &AlarmSpec::default(), None, None);
+        let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
+        // ALARM as soon as the minute is in the newest period (instant 101),
+        // INSUFFICIENT_DATA once the datapoint left the 3-period range.
+        assert_eq!(at, [(101, Alarm), (116, Insufficient)]);
+        assert_eq!(ev.alarm_episodes(), 1);
+        assert_eq!(ev.minutes_in(Alarm), 15);
+    }
+
+    #[test]
+    fn events_six_minutes_apart_are_one_episode() {
+        let ev = evaluate_series(&series(&[100, 106]), &AlarmSpec::default(), None, None);
+        assert_eq!(ev.alarm_episodes(), 1);
+        let nb = AlarmSpec { treat_missing: TreatMissing::NotBreaching, ..AlarmSpec::default() };
+        let ev = evaluate_series(&series(&[100, 106]), &nb, None, None);
+        let to: Vec<AlarmState> = ev.transitions.iter().map(|t| t.to).collect();
+        // A new alarm with notBreaching goes OK at its first evaluation.
+        assert_eq!(to, [Ok, Alarm, Ok]);
+        assert_eq!(ev.alarm_episodes(), 1);
+    }
+
+    #[test]
+    fn ignore_latches_alarm() {
+        let ig = AlarmSpec { treat_missing: TreatMissing::Ignore, ..AlarmSpec::default() };
+        let ev = evaluate_series(&series(&[100]), &ig, None, None);
+        assert_eq!(ev.final_state(), Alarm);
+    }
+
+    #[test]
+    fn wall_clock_windows() {
+        let wc = AlarmSpec { window: EvaluationWindow::WallClock, ..AlarmSpec::default() };
+        let ev = evaluate_series(&series(&[101]), &wc, None, None);
+        let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
+        // Minute 101 is in [100, 105): evaluated at the boundary 105.
+        assert_eq!(at, [(105, Alarm), (120, Insufficient)]);
+    }
+
+    /// Property: with N = M = 1 and Sum >= 1 on a count metric, the alarm
+    /// is in ALARM at instant T exactly when the newest real period in the
+    /// range holds a breaching datapoint — the minute-by-minute replay and
+    /// the instant-skipping replay agree.
+    #[test]
+    fn skipping_instants_matches_minute_by_minute() {
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        for _ in 0..50 {
+            let mut minutes = Vec::new();
+            for _ in 0..(seed % 7 + 1) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                minutes.push((seed % 60) as i64 + 1000);
+            }
+            let s = series(&minutes);
+            for treat in
+                [TreatMissing::Missing, TreatMissing::NotBreaching, TreatMissing::Breaching, TreatMissing::Ignore]
+            {
+                let spec = AlarmSpec { treat_missing: treat, ..AlarmSpec::default() };
+                let fast = evaluate_series(&s, &spec, None, None);
+                // Reference: every minute.
+                let mut state = spec.initial_state;
+                let mut slow = Vec::new();
+                for t in fast.start / MINUTE_MS..=fast.end / MINUTE_MS {
+                    let slots: Vec<Slot> = (0..3)
+                        .map(|i| {
+                            let hi = t - i * 5;
+                            Slot { start: (hi - 5) * MINUTE_MS, value: period_value(&s, hi - 5, hi, &spec) }
+                        })
+                        .collect();
+                    let d = decide(&slots, &spec, state);
+                    if d.state != state {
+                        slow.push((t * MINUTE_MS, d.state));
+                        state = d.state;
+                    }
+                    if treat == TreatMissing::Missing {
+                        let newest_real = slots.iter().find(|s| s.value.is_some());
+                        assert_eq!(state == Alarm, newest_real.is_some(), "minute {t} {minutes:?}");
+                    }
+                }
+                let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
+                assert_eq!(fast, slow, "{treat:?} {minutes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn per_period_evaluation() {
+        let mut pts = BTreeMap::new();
+        let t0 = 1_688_989_800_000;
+        pts.insert(t0, 3.0);
+        pts.insert(t0 + 600_000, 0.0);
+        let ev = evaluate_periods(&pts, &AlarmSpec::default(), None, None);
+        let states: Vec<AlarmState> = ev.points.iter().map(|p| p.state).collect();
+        // Periods t0, t0+5m (missing, range still holds t0), t0+10m (0.0).
+        assert_eq!(states, [Alarm, Alarm, Ok]);
+        assert_eq!(ev.points[0].newest_period, t0);
+        // A single evaluation with history before --from.
+        let one = evaluate_periods(&pts, &AlarmSpec::default(), Some(t0 + 300_000), Some(t0 + 300_000));
+        assert_eq!(one.points.len(), 1);
+        assert_eq!(one.points[0].state, Alarm);
+    }
+}

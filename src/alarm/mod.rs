@@ -1,0 +1,8 @@
+//! Alarms: settings (`spec`) and the CloudWatch evaluation state machine
+//! (`eval`), both pure.
+
+pub mod eval;
+pub mod spec;
+
+pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Transition};
+pub use spec::{AlarmSpec, AlarmState, Comparison, EvaluationWindow, Statistic, TreatMissing};

@@ -1,0 +1,402 @@
+//! Alarm settings, named and validated as CloudWatch's PutMetricAlarm does.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::metric::series::Stats;
+
+/// The statistic an alarm evaluates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Statistic {
+    /// Number of datapoints.
+    SampleCount,
+    /// Sum of the values.
+    Sum,
+    /// Sum / SampleCount.
+    Average,
+    /// Smallest value.
+    Minimum,
+    /// Largest value.
+    Maximum,
+    /// Percentile `pNN` (0 < NN <= 100), computed exactly on the raw values
+    /// with the nearest-rank method.
+    Percentile(f64),
+}
+
+impl Statistic {
+    /// The statistic's value over a set of datapoints (`None` when empty).
+    pub fn of(&self, s: &Stats) -> Option<f64> {
+        if s.count == 0 {
+            return None;
+        }
+        Some(match self {
+            Statistic::SampleCount => s.count as f64,
+            Statistic::Sum => s.sum.value(),
+            Statistic::Average => s.sum.value() / s.count as f64,
+            Statistic::Minimum => s.min,
+            Statistic::Maximum => s.max,
+            Statistic::Percentile(p) => {
+                let mut v = s.values.clone()?;
+                v.sort_by(f64::total_cmp);
+                let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+                v[rank.min(v.len()) - 1]
+            }
+        })
+    }
+
+    /// Whether raw values must be kept (percentiles).
+    pub fn needs_values(&self) -> bool {
+        matches!(self, Statistic::Percentile(_))
+    }
+}
+
+impl fmt::Display for Statistic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Statistic::SampleCount => f.write_str("SampleCount"),
+            Statistic::Sum => f.write_str("Sum"),
+            Statistic::Average => f.write_str("Average"),
+            Statistic::Minimum => f.write_str("Minimum"),
+            Statistic::Maximum => f.write_str("Maximum"),
+            Statistic::Percentile(p) => write!(f, "p{p}"),
+        }
+    }
+}
+
+impl FromStr for Statistic {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Statistic, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "samplecount" | "count" => Statistic::SampleCount,
+            "sum" => Statistic::Sum,
+            "average" | "avg" | "mean" => Statistic::Average,
+            "minimum" | "min" => Statistic::Minimum,
+            "maximum" | "max" => Statistic::Maximum,
+            p if p.starts_with('p') => {
+                let v: f64 = p[1..].parse().map_err(|_| format!("invalid percentile statistic {s:?}"))?;
+                if !(v > 0.0 && v <= 100.0) {
+                    return Err(format!("percentile {s:?} must be above p0 and at most p100"));
+                }
+                Statistic::Percentile(v)
+            }
+            _ => {
+                return Err(format!(
+                    "unknown statistic {s:?} (Sum, SampleCount, Average, Minimum, Maximum or pNN); trimmed means and other extended statistics are not supported"
+                ))
+            }
+        })
+    }
+}
+
+/// How the statistic is compared with the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// `>=`
+    GreaterThanOrEqualToThreshold,
+    /// `>`
+    GreaterThanThreshold,
+    /// `<`
+    LessThanThreshold,
+    /// `<=`
+    LessThanOrEqualToThreshold,
+}
+
+impl Comparison {
+    /// Does `value` breach `threshold`?
+    pub fn breaches(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::GreaterThanOrEqualToThreshold => value >= threshold,
+            Comparison::GreaterThanThreshold => value > threshold,
+            Comparison::LessThanThreshold => value < threshold,
+            Comparison::LessThanOrEqualToThreshold => value <= threshold,
+        }
+    }
+
+    /// The AWS name.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
+            Comparison::GreaterThanThreshold => "GreaterThanThreshold",
+            Comparison::LessThanThreshold => "LessThanThreshold",
+            Comparison::LessThanOrEqualToThreshold => "LessThanOrEqualToThreshold",
+        }
+    }
+
+    /// The operator symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanOrEqualToThreshold => ">=",
+            Comparison::GreaterThanThreshold => ">",
+            Comparison::LessThanThreshold => "<",
+            Comparison::LessThanOrEqualToThreshold => "<=",
+        }
+    }
+
+    /// The wording CloudWatch uses in StateReason ("greater than or equal to").
+    pub fn words(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanOrEqualToThreshold => "greater than or equal to",
+            Comparison::GreaterThanThreshold => "greater than",
+            Comparison::LessThanThreshold => "less than",
+            Comparison::LessThanOrEqualToThreshold => "less than or equal to",
+        }
+    }
+}
+
+impl FromStr for Comparison {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Comparison, String> {
+        Ok(match s {
+            ">=" | "GreaterThanOrEqualToThreshold" => Comparison::GreaterThanOrEqualToThreshold,
+            ">" | "GreaterThanThreshold" => Comparison::GreaterThanThreshold,
+            "<" | "LessThanThreshold" => Comparison::LessThanThreshold,
+            "<=" | "LessThanOrEqualToThreshold" => Comparison::LessThanOrEqualToThreshold,
+            "LessThanLowerOrGreaterThanUpperThreshold" | "LessThanLowerThreshold" | "GreaterThanUpperThreshold" => {
+                return Err(format!("{s} needs an anomaly-detection band, which cannot be replayed offline"))
+            }
+            _ => return Err(format!("unknown comparison {s:?} (>=, >, <, <= or the AWS operator names)")),
+        })
+    }
+}
+
+/// Validate a period in seconds: metric-filter metrics have one-minute
+/// resolution, so a period is a whole number of minutes (at most a day of
+/// seconds times seven, as CloudWatch allows for periods of an hour or more).
+pub fn check_period(seconds: i64) -> Result<i64, String> {
+    if seconds <= 0 || seconds % 60 != 0 {
+        return Err(format!(
+            "period {seconds}s: metric-filter metrics have 1-minute resolution, so the period must be a positive multiple of 60 seconds"
+        ));
+    }
+    if seconds > 7 * 86_400 {
+        return Err(format!("period {seconds}s is longer than a week"));
+    }
+    Ok(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(values: &[f64]) -> Stats {
+        let mut s = Stats::new(true);
+        values.iter().for_each(|&v| s.add(v, true));
+        s
+    }
+
+    #[test]
+    fn statistics() {
+        let s = stats(&[3.0, 7.0, 3.0]);
+        assert_eq!(Statistic::Sum.of(&s), Some(13.0));
+        assert_eq!(Statistic::SampleCount.of(&s), Some(3.0));
+        assert_eq!(Statistic::Minimum.of(&s), Some(3.0));
+        assert_eq!(Statistic::Maximum.of(&s), Some(7.0));
+        assert_eq!(Statistic::Average.of(&s), Some(13.0 / 3.0));
+        assert_eq!(Statistic::Percentile(50.0).of(&s), Some(3.0));
+        assert_eq!(Statistic::Percentile(100.0).of(&s), Some(7.0));
+        assert_eq!(Statistic::Sum.of(&Stats::new(false)), None);
+    }
+
+    #[test]
+    fn parsing() {
+        assert_eq!("Sum".parse::<Statistic>(), Ok(Statistic::Sum));
+        assert_eq!("p99".parse::<Statistic>(), Ok(Statistic::Percentile(99.0)));
+        assert_eq!("p99.9".parse::<Statistic>(), Ok(Statistic::Percentile(99.9)));
+        assert!("tm90".parse::<Statistic>().is_err());
+        assert!("p0".parse::<Statistic>().is_err());
+        assert_eq!(">=".parse::<Comparison>(), Ok(Comparison::GreaterThanOrEqualToThreshold));
+        assert_eq!("LessThanThreshold".parse::<Comparison>(), Ok(Comparison::LessThanThreshold));
+        assert!("LessThanLowerThreshold".parse::<Comparison>().unwrap_err().contains("anomaly"));
+        assert_eq!(check_period(300), Ok(300));
+        assert!(check_period(30).is_err());
+        assert!(check_period(0).is_err());
+    }
+
+    #[test]
+    fn breaching() {
+        assert!(Comparison::GreaterThanOrEqualToThreshold.breaches(1.0, 1.0));
+        assert!(!Comparison::GreaterThanThreshold.breaches(1.0, 1.0));
+        assert!(Comparison::LessThanOrEqualToThreshold.breaches(1.0, 1.0));
+        assert!(!Comparison::LessThanThreshold.breaches(1.0, 1.0));
+    }
+}
+
+/// An alarm state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AlarmState {
+    /// Not enough data.
+    InsufficientData,
+    /// Within the threshold.
+    Ok,
+    /// Breaching.
+    Alarm,
+}
+
+impl AlarmState {
+    /// The AWS name.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+        }
+    }
+}
+
+impl fmt::Display for AlarmState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.aws_name())
+    }
+}
+
+impl FromStr for AlarmState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<AlarmState, String> {
+        match s.to_ascii_uppercase().replace('-', "_").as_str() {
+            "OK" => Ok(AlarmState::Ok),
+            "ALARM" => Ok(AlarmState::Alarm),
+            "INSUFFICIENT_DATA" | "INSUFFICIENT" => Ok(AlarmState::InsufficientData),
+            _ => Err(format!("unknown alarm state {s:?} (OK, ALARM or INSUFFICIENT_DATA)")),
+        }
+    }
+}
+
+/// TreatMissingData.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreatMissing {
+    /// `missing` (the default): all-missing ranges go to INSUFFICIENT_DATA.
+    Missing,
+    /// `notBreaching`: missing data counts as good.
+    NotBreaching,
+    /// `breaching`: missing data counts as bad.
+    Breaching,
+    /// `ignore`: keep the current state.
+    Ignore,
+}
+
+impl TreatMissing {
+    /// The AWS name.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            TreatMissing::Missing => "missing",
+            TreatMissing::NotBreaching => "notBreaching",
+            TreatMissing::Breaching => "breaching",
+            TreatMissing::Ignore => "ignore",
+        }
+    }
+}
+
+impl FromStr for TreatMissing {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TreatMissing, String> {
+        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "missing" => Ok(TreatMissing::Missing),
+            "notbreaching" => Ok(TreatMissing::NotBreaching),
+            "breaching" => Ok(TreatMissing::Breaching),
+            "ignore" => Ok(TreatMissing::Ignore),
+            _ => Err(format!("unknown missing-data treatment {s:?} (missing, notBreaching, breaching, ignore)")),
+        }
+    }
+}
+
+/// How evaluation windows are placed in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvaluationWindow {
+    /// Evaluated every minute over the periods ending at that minute
+    /// (CloudWatch's default).
+    Sliding,
+    /// Periods aligned to clock boundaries (`WallClockWindow`).
+    WallClock,
+}
+
+/// Every setting of a metric alarm that trailwatch replays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmSpec {
+    /// Period in seconds (a multiple of 60).
+    pub period_s: i64,
+    /// Statistic.
+    pub statistic: Statistic,
+    /// Threshold.
+    pub threshold: f64,
+    /// Comparison operator.
+    pub comparison: Comparison,
+    /// EvaluationPeriods (N).
+    pub evaluation_periods: u32,
+    /// DatapointsToAlarm (M, at most N).
+    pub datapoints_to_alarm: u32,
+    /// TreatMissingData.
+    pub treat_missing: TreatMissing,
+    /// How many periods CloudWatch fetches when evaluating (None: the
+    /// default, N + 2).
+    pub evaluation_range: Option<u32>,
+    /// Sliding (default) or wall-clock evaluation windows.
+    pub window: EvaluationWindow,
+    /// State before the first evaluation.
+    pub initial_state: AlarmState,
+}
+
+impl Default for AlarmSpec {
+    /// The CIS benchmark alarm: Sum over 5 minutes >= 1, 1 of 1 periods,
+    /// missing data treated as missing.
+    fn default() -> AlarmSpec {
+        AlarmSpec {
+            period_s: 300,
+            statistic: Statistic::Sum,
+            threshold: 1.0,
+            comparison: Comparison::GreaterThanOrEqualToThreshold,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing: TreatMissing::Missing,
+            evaluation_range: None,
+            window: EvaluationWindow::Sliding,
+            initial_state: AlarmState::InsufficientData,
+        }
+    }
+}
+
+impl AlarmSpec {
+    /// Period in milliseconds.
+    pub fn period_ms(&self) -> i64 {
+        self.period_s * 1000
+    }
+
+    /// The evaluation range R in periods.
+    pub fn range(&self) -> u32 {
+        self.evaluation_range.unwrap_or(self.evaluation_periods + 2).max(self.evaluation_periods)
+    }
+
+    /// Check the combination as PutMetricAlarm would.
+    pub fn validate(&self) -> Result<(), String> {
+        check_period(self.period_s)?;
+        if self.evaluation_periods == 0 {
+            return Err("evaluation periods must be at least 1".into());
+        }
+        if self.datapoints_to_alarm == 0 || self.datapoints_to_alarm > self.evaluation_periods {
+            return Err(format!(
+                "datapoints to alarm ({}) must be between 1 and the evaluation periods ({})",
+                self.datapoints_to_alarm, self.evaluation_periods
+            ));
+        }
+        let span = self.period_s * i64::from(self.evaluation_periods);
+        let cap = if self.period_s < 3600 { 86_400 } else { 604_800 };
+        if span > cap {
+            return Err(format!(
+                "period × evaluation periods is {span}s; CloudWatch allows at most {cap}s for this period"
+            ));
+        }
+        if let Some(r) = self.evaluation_range {
+            if r < self.evaluation_periods {
+                return Err(format!("evaluation range ({r}) must be at least the evaluation periods"));
+            }
+        }
+        if self.window == EvaluationWindow::WallClock && ![60, 300, 3600, 86_400, 604_800].contains(&self.period_s) {
+            return Err(
+                "wall-clock evaluation windows need a period of 1 minute, 5 minutes, 1 hour, 1 day or 1 week".into()
+            );
+        }
+        if !self.threshold.is_finite() {
+            return Err("threshold must be a finite number".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,372 @@
+//! The scan result as one serialisable document: the `--format json`
+//! output, and the data every other format prints.
+//!
+//! Stable core (scripts rely on it; fields are only ever added):
+//! `inputs.files`, `inputs.files_failed`, `inputs.records`, and per alarm
+//! `name`, `pattern`, `period_s`, `statistic`, `threshold` and `windows[]`
+//! with `start`, `end` (RFC 3339 UTC, `Z`), `value`, `matches`,
+//! `breaching`. `windows` lists every period window holding at least one
+//! datapoint, ascending.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::alarm::eval::{evaluate_series, Evaluation, Transition};
+use crate::metric::windows;
+use crate::record::time::format_rfc3339;
+use crate::record::EventSummary;
+use crate::rules::Rule;
+use crate::scan::{Location, ScanOptions, ScanReport};
+use crate::source::SkipKind;
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Document {
+    /// trailwatch version.
+    pub trailwatch: &'static str,
+    /// What was read.
+    pub inputs: Inputs,
+    /// One entry per rule/alarm.
+    pub alarms: Vec<AlarmReport>,
+    /// How the scan was run.
+    pub settings: Settings,
+    /// Wall time and throughput (vary from run to run).
+    pub timing: Timing,
+}
+
+/// Inputs accounting: every file lands in exactly one bucket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inputs {
+    /// CloudTrail log files opened (read completely or failed).
+    pub files: u64,
+    /// Files read completely.
+    pub files_read: u64,
+    /// Files damaged or unreadable.
+    pub files_failed: u64,
+    /// Files not read, by kind.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Records found (good records of damaged files included).
+    pub records: u64,
+    /// Records that are not valid JSON objects or not UTF-8.
+    pub records_invalid: u64,
+    /// Records above the event-size limit, which CloudTrail does not send to
+    /// CloudWatch Logs.
+    pub records_oversized: u64,
+    /// Compressed bytes read.
+    pub bytes_compressed: u64,
+    /// Decoded bytes.
+    pub bytes_decompressed: u64,
+    /// Each damaged or unreadable file.
+    pub failures: Vec<Failure>,
+    /// Paths that could not be walked.
+    pub path_problems: Vec<PathProblem>,
+}
+
+/// A damaged or unreadable file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// Path.
+    pub path: String,
+    /// First problem.
+    pub error: String,
+    /// Records read from it anyway.
+    pub records_recovered: u64,
+    /// Invalid records in it.
+    pub records_invalid: u64,
+}
+
+/// A path that could not be walked.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathProblem {
+    /// Path.
+    pub path: String,
+    /// Why.
+    pub error: String,
+}
+
+/// One alarm's replay.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlarmReport {
+    /// Rule/alarm name.
+    pub name: String,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Filter pattern.
+    pub pattern: String,
+    /// Metric value.
+    pub metric_value: String,
+    /// Default value.
+    pub default_value: Option<f64>,
+    /// Period in seconds.
+    pub period_s: i64,
+    /// Statistic.
+    pub statistic: String,
+    /// Threshold.
+    pub threshold: f64,
+    /// Comparison (AWS name).
+    pub comparison: String,
+    /// EvaluationPeriods.
+    pub evaluation_periods: u32,
+    /// DatapointsToAlarm.
+    pub datapoints_to_alarm: u32,
+    /// TreatMissingData.
+    pub treat_missing_data: &'static str,
+    /// Evaluation range used (periods).
+    pub evaluation_range: u32,
+    /// `sliding` or `wall-clock`.
+    pub evaluation_window: &'static str,
+    /// Records matching the pattern.
+    pub matches: u64,
+    /// Datapoints placed in time.
+    pub datapoints: u64,
+    /// Matching records with no usable time (not counted in any window).
+    pub unplaced: Unplaced,
+    /// Datapoints dropped by `--from`/`--to`.
+    pub outside_range: u64,
+    /// Windows holding at least one datapoint, ascending.
+    pub windows: Vec<WindowReport>,
+    /// How many windows breach.
+    pub breaching_windows: u64,
+    /// State changes of the replayed alarm, in time order.
+    pub transitions: Vec<TransitionReport>,
+    /// Number of times the alarm entered ALARM.
+    pub alarm_episodes: u64,
+    /// Minutes the alarm spent in ALARM.
+    pub minutes_in_alarm: u64,
+    /// State at the last evaluation.
+    pub final_state: String,
+}
+
+/// Matched records with no usable time.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unplaced {
+    /// No eventTime.
+    pub missing_time: u64,
+    /// eventTime present but not a timestamp.
+    pub unparseable_time: u64,
+    /// Where the first few are.
+    pub examples: Vec<Where>,
+}
+
+/// A record's location.
+#[derive(Clone, Debug, Serialize)]
+pub struct Where {
+    /// File.
+    pub path: String,
+    /// Byte offset in the decoded file.
+    pub offset: u64,
+}
+
+/// One period window.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowReport {
+    /// Start, RFC 3339 UTC.
+    pub start: String,
+    /// End (exclusive).
+    pub end: String,
+    /// The statistic's value.
+    pub value: f64,
+    /// Matching records in the window.
+    pub matches: u64,
+    /// Datapoints in the window (SampleCount).
+    pub datapoints: u64,
+    /// Whether the value breaches the threshold.
+    pub breaching: bool,
+    /// The first matching events of the window.
+    pub events: Vec<EventReport>,
+}
+
+/// A matching event, for drill-down.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventReport {
+    /// CloudWatch timestamp used (eventTime + lag).
+    pub time: String,
+    /// File.
+    pub path: String,
+    /// Byte offset of the record in the decoded file.
+    pub offset: u64,
+    /// Key fields.
+    #[serde(flatten)]
+    pub summary: EventSummary,
+}
+
+/// A state change.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransitionReport {
+    /// When (the evaluation instant).
+    pub at: String,
+    /// Previous state.
+    pub from: String,
+    /// New state.
+    pub to: String,
+    /// Worded like CloudWatch's StateReason.
+    pub reason: String,
+}
+
+/// How the scan ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    /// Worker threads.
+    pub threads: usize,
+    /// Time shift added to eventTime, seconds.
+    pub lag_s: f64,
+    /// `--from`.
+    pub from: Option<String>,
+    /// `--to`.
+    pub to: Option<String>,
+}
+
+/// Wall time and throughput.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    /// Seconds.
+    pub elapsed_s: f64,
+    /// Compressed MB (10^6 bytes) per second.
+    pub mb_per_s: f64,
+    /// Decoded MB per second.
+    pub decoded_mb_per_s: f64,
+    /// Records per second.
+    pub records_per_s: f64,
+}
+
+impl From<&Transition> for TransitionReport {
+    fn from(t: &Transition) -> TransitionReport {
+        TransitionReport {
+            at: format_rfc3339(t.at),
+            from: t.from.aws_name().into(),
+            to: t.to.aws_name().into(),
+            reason: t.reason.clone(),
+        }
+    }
+}
+
+/// Build the document.
+pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Document {
+    let t = &report.totals;
+    let mut skipped: BTreeMap<&'static str, u64> = SkipKind::ALL.iter().map(|k| (k.key(), 0)).collect();
+    for (k, _) in &report.skipped {
+        *skipped.entry(k.key()).or_default() += 1;
+    }
+    let failures = report
+        .files
+        .iter()
+        .filter(|f| f.failed() && !f.not_trail_log)
+        .map(|f| Failure {
+            path: f.path.clone(),
+            error: f.error.clone().unwrap_or_default(),
+            records_recovered: f.records - f.invalid_records - f.oversized_records,
+            records_invalid: f.invalid_records,
+        })
+        .collect();
+    let inputs = Inputs {
+        files: t.files_read + t.files_failed,
+        files_read: t.files_read,
+        files_failed: t.files_failed,
+        skipped,
+        records: t.records,
+        records_invalid: t.records_invalid,
+        records_oversized: t.records_oversized,
+        bytes_compressed: t.bytes_compressed,
+        bytes_decompressed: t.bytes_decompressed,
+        failures,
+        path_problems: report
+            .problems
+            .iter()
+            .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
+            .collect(),
+    };
+    let where_ = |at: Location| Where { path: report.files[at.file as usize].path.clone(), offset: at.offset };
+    let alarms = rules
+        .iter()
+        .zip(&report.rules)
+        .map(|(rule, res)| {
+            let spec = &rule.alarm;
+            let minutes = res.series.minutes(&rule.alarm_dimensions);
+            let period = spec.period_ms();
+            let ws = windows(&minutes, period, spec.statistic, spec.threshold, spec.comparison);
+            let windows: Vec<WindowReport> = ws
+                .iter()
+                .map(|w| WindowReport {
+                    start: format_rfc3339(w.start),
+                    end: format_rfc3339(w.end),
+                    value: w.value,
+                    matches: w.stats.matches,
+                    datapoints: w.stats.count,
+                    breaching: w.breaching,
+                    events: res
+                        .samples
+                        .get(&w.start.div_euclid(period))
+                        .map(|v| {
+                            v.iter()
+                                .map(|s| EventReport {
+                                    time: format_rfc3339(s.time),
+                                    path: report.files[s.at.file as usize].path.clone(),
+                                    offset: s.at.offset,
+                                    summary: s.summary.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let eval: Evaluation = evaluate_series(&minutes, spec, opts.from, opts.to);
+            AlarmReport {
+                name: rule.name.clone(),
+                title: rule.title.clone(),
+                pattern: rule.pattern.source().to_string(),
+                metric_value: rule.transform.value_text().to_string(),
+                default_value: rule.transform.default_value(),
+                period_s: spec.period_s,
+                statistic: spec.statistic.to_string(),
+                threshold: spec.threshold,
+                comparison: spec.comparison.aws_name().into(),
+                evaluation_periods: spec.evaluation_periods,
+                datapoints_to_alarm: spec.datapoints_to_alarm,
+                treat_missing_data: spec.treat_missing.aws_name(),
+                evaluation_range: spec.range(),
+                evaluation_window: match spec.window {
+                    crate::alarm::EvaluationWindow::Sliding => "sliding",
+                    crate::alarm::EvaluationWindow::WallClock => "wall-clock",
+                },
+                matches: res.matches,
+                datapoints: res.datapoints,
+                unplaced: Unplaced {
+                    missing_time: res.unplaced.missing,
+                    unparseable_time: res.unplaced.unparseable,
+                    examples: res.unplaced.examples.iter().map(|&at| where_(at)).collect(),
+                },
+                outside_range: res.outside_range,
+                breaching_windows: windows.iter().filter(|w| w.breaching).count() as u64,
+                windows,
+                transitions: eval.transitions.iter().map(TransitionReport::from).collect(),
+                alarm_episodes: eval.alarm_episodes(),
+                minutes_in_alarm: eval.minutes_in(crate::alarm::AlarmState::Alarm),
+                final_state: eval.final_state().aws_name().into(),
+            }
+        })
+        .collect();
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    Document {
+        trailwatch: env!("CARGO_PKG_VERSION"),
+        inputs,
+        alarms,
+        settings: Settings {
+            threads: report.threads,
+            lag_s: opts.lag_ms as f64 / 1000.0,
+            from: opts.from.map(format_rfc3339),
+            to: opts.to.map(format_rfc3339),
+        },
+        timing: Timing {
+            elapsed_s: round3(report.elapsed.as_secs_f64()),
+            mb_per_s: round3(t.bytes_compressed as f64 / 1e6 / secs),
+            decoded_mb_per_s: round3(t.bytes_decompressed as f64 / 1e6 / secs),
+            records_per_s: (t.records as f64 / secs).round(),
+        },
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,268 @@
+//! The terminal report: a header per alarm, one line per breaching window
+//! with its first events, the alarm's state timeline, and the inputs
+//! summary. Every log-derived string goes through [`escape::terminal`].
+
+use std::io::{self, Write};
+
+use super::escape::terminal;
+use super::model::{AlarmReport, Document, EventReport, WindowReport};
+
+/// ANSI styling, off unless writing to a terminal without `NO_COLOR`.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Whether to emit colour codes.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// Group digits: 1234567 → 1,234,567.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number the way people read it: integers without a fraction.
+pub fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn duration_words(s: i64) -> String {
+    match s {
+        s if s % 86_400 == 0 => format!("{} day", s / 86_400),
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// `2023-07-10T11:50:00Z` → `2023-07-10 11:50`.
+fn short(ts: &str) -> String {
+    let t = ts.replace('T', " ");
+    let t = t.strip_suffix('Z').unwrap_or(&t);
+    t.strip_suffix(":00").unwrap_or(t).to_string()
+}
+
+fn window_span(w: &WindowReport) -> String {
+    let (s, e) = (short(&w.start), short(&w.end));
+    if s.get(..10) == e.get(..10) {
+        format!("{s} – {}", &e[11..])
+    } else {
+        format!("{s} – {e}")
+    }
+}
+
+fn event_line(e: &EventReport) -> String {
+    let time = e.time.get(11..19).unwrap_or(&e.time).to_string();
+    let s = &e.summary;
+    let source = s.event_source.as_deref().unwrap_or("?").trim_end_matches(".amazonaws.com");
+    let mut parts = vec![time, format!("{}:{}", terminal(source), terminal(s.event_name.as_deref().unwrap_or("?")))];
+    if let Some(c) = &s.error_code {
+        parts.push(terminal(c).into_owned());
+    }
+    parts.push(terminal(s.principal.as_deref().unwrap_or("-")).into_owned());
+    if let Some(ip) = &s.source_ip {
+        parts.push(terminal(ip).into_owned());
+    }
+    parts.join("  ")
+}
+
+fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
+    let title = a.title.as_deref().map(|t| format!("  ({})", terminal(t))).unwrap_or_default();
+    writeln!(out, "{}{}", st.bold(&terminal(&a.name)), title)?;
+    writeln!(out, "  pattern  {}", terminal(&a.pattern))?;
+    let default = a.default_value.map_or("no default".to_string(), |d| format!("default {}", num(d)));
+    writeln!(
+        out,
+        "  alarm    {} {} {} over {}, {} of {} periods, missing data: {}; metric value {}, {}",
+        a.statistic,
+        symbol(&a.comparison),
+        num(a.threshold),
+        duration_words(a.period_s),
+        a.datapoints_to_alarm,
+        a.evaluation_periods,
+        a.treat_missing_data,
+        terminal(&a.metric_value),
+        default
+    )?;
+    writeln!(out)?;
+    let breaching: Vec<&WindowReport> = a.windows.iter().filter(|w| w.breaching).collect();
+    if breaching.is_empty() {
+        writeln!(out, "  {}", st.green("no window breached the threshold"))?;
+    } else {
+        writeln!(out, "  {}", st.bold(&format!("{:<32} {:>10} {:>9}", "WINDOW (UTC)", "VALUE", "MATCHES")))?;
+        for w in &breaching {
+            writeln!(
+                out,
+                "  {:<32} {:>10} {:>9}  {}",
+                window_span(w),
+                num(w.value),
+                thousands(w.matches),
+                st.red("breaching")
+            )?;
+            for e in &w.events {
+                writeln!(out, "      {}", st.dim(&event_line(e)))?;
+            }
+            let more = w.matches.saturating_sub(w.events.len() as u64);
+            if more > 0 && !w.events.is_empty() {
+                writeln!(out, "      {}", st.dim(&format!("… and {} more", thousands(more))))?;
+            }
+        }
+    }
+    if !a.transitions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "  {}", st.bold("STATE TIMELINE (UTC)"))?;
+        for t in &a.transitions {
+            let to = match t.to.as_str() {
+                "ALARM" => st.red(&t.to),
+                "OK" => st.green(&t.to),
+                other => st.yellow(other),
+            };
+            writeln!(out, "  {}  {} → {}  {}", short(&t.at), t.from, to, st.dim(&t.reason))?;
+        }
+    }
+    writeln!(
+        out,
+        "  {} breaching window{} · {} ALARM episode{} ({} min in ALARM) · {} matching record{}",
+        a.breaching_windows,
+        plural(a.breaching_windows),
+        a.alarm_episodes,
+        plural(a.alarm_episodes),
+        thousands(a.minutes_in_alarm),
+        thousands(a.matches),
+        plural(a.matches)
+    )?;
+    let unplaced = a.unplaced.missing_time + a.unplaced.unparseable_time;
+    if unplaced > 0 {
+        let example = a
+            .unplaced
+            .examples
+            .first()
+            .map(|w| format!(", e.g. {} at byte {}", terminal(&w.path), w.offset))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} {} matching record{} had no usable eventTime ({} missing, {} unparseable) and are in no window{}",
+            st.yellow("warning:"),
+            thousands(unplaced),
+            plural(unplaced),
+            a.unplaced.missing_time,
+            a.unplaced.unparseable_time,
+            example
+        )?;
+    }
+    if a.outside_range > 0 {
+        writeln!(out, "  {} datapoint{} outside --from/--to", thousands(a.outside_range), plural(a.outside_range))?;
+    }
+    Ok(())
+}
+
+fn symbol(aws: &str) -> &'static str {
+    aws.parse::<crate::alarm::Comparison>().map(|c| c.symbol()).unwrap_or("?")
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Write the whole report.
+pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> {
+    for a in &doc.alarms {
+        alarm(out, a, st)?;
+        writeln!(out)?;
+    }
+    let i = &doc.inputs;
+    let skipped: Vec<String> = i.skipped.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    writeln!(
+        out,
+        "{}  {} file{} read, {} failed · skipped: {}",
+        st.bold("inputs "),
+        thousands(i.files_read),
+        plural(i.files_read),
+        if i.files_failed > 0 { st.red(&i.files_failed.to_string()) } else { "0".into() },
+        skipped.join(", ")
+    )?;
+    writeln!(
+        out,
+        "{}  {} ({} invalid, {} oversized) · {:.1} MB compressed, {:.1} MB decoded",
+        st.bold("records"),
+        thousands(i.records),
+        thousands(i.records_invalid),
+        thousands(i.records_oversized),
+        i.bytes_compressed as f64 / 1e6,
+        i.bytes_decompressed as f64 / 1e6
+    )?;
+    writeln!(
+        out,
+        "{}  {:.2} s · {:.1} MB/s compressed, {:.1} MB/s decoded, {} records/s · {} thread{}",
+        st.bold("time   "),
+        doc.timing.elapsed_s,
+        doc.timing.mb_per_s,
+        doc.timing.decoded_mb_per_s,
+        thousands(doc.timing.records_per_s as u64),
+        doc.settings.threads,
+        plural(doc.settings.threads as u64)
+    )?;
+    for f in &i.failures {
+        writeln!(out, "{} {}: {}", st.red("failed:"), terminal(&f.path), terminal(&f.error))?;
+    }
+    for p in &i.path_problems {
+        writeln!(out, "{} {}: {}", st.red("failed:"), terminal(&p.path), terminal(&p.error))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formatting() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(num(32.0), "32");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(duration_words(300), "5 min");
+        assert_eq!(duration_words(3600), "1 h");
+        assert_eq!(short("2023-07-10T11:50:00Z"), "2023-07-10 11:50");
+        assert_eq!(short("2023-07-10T00:00:00Z"), "2023-07-10 00:00");
+    }
+}

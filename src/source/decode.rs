@@ -1,0 +1,270 @@
+//! Opening an input and turning it into decompressed bytes, with guards
+//! against decompression bombs.
+//!
+//! gzip is recognised by its magic bytes, not by the file name, and read as
+//! multi-member (CloudTrail objects are single-member, but concatenated
+//! gzip is valid and common in re-packed exports).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+
+/// Limits applied while decoding one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most decompressed bytes per file.
+    pub max_decompressed: u64,
+    /// Largest decompressed/compressed ratio tolerated once more than
+    /// `ratio_floor` bytes have been produced.
+    pub max_ratio: u64,
+    /// Output below this size is never judged by its ratio (tiny files
+    /// compress extremely well).
+    pub ratio_floor: u64,
+    /// Largest single record, in bytes.
+    pub max_record: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_decompressed: 4 << 30,
+            max_ratio: 1000,
+            ratio_floor: 64 << 20,
+            // CloudWatch Logs accepts events up to 1 MiB (since 2025); larger
+            // CloudTrail records never reach it.
+            max_record: 1 << 20,
+        }
+    }
+}
+
+/// How the bytes of a file are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// gzip (one or more members).
+    Gzip,
+    /// Not compressed.
+    Plain,
+}
+
+/// Sniff the encoding from the first bytes.
+pub fn sniff(head: &[u8]) -> Encoding {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Encoding::Gzip
+    } else {
+        Encoding::Plain
+    }
+}
+
+/// A decoding failure.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// The operating system refused (permission, vanished file, I/O error).
+    Io(io::Error),
+    /// The gzip stream ends early.
+    TruncatedGzip,
+    /// The deflate data is corrupt.
+    CorruptGzip(String),
+    /// More output than the limits allow.
+    Bomb {
+        /// Bytes produced when the guard tripped.
+        decompressed: u64,
+        /// The compressed size of the file.
+        compressed: u64,
+        /// Which limit.
+        limit: &'static str,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Io(e) => write!(f, "{e}"),
+            DecodeError::TruncatedGzip => write!(f, "truncated gzip: the compressed stream ends early"),
+            DecodeError::CorruptGzip(e) => write!(f, "corrupt gzip data: {e}"),
+            DecodeError::Bomb { decompressed, compressed, limit } => write!(
+                f,
+                "decompression stopped after {decompressed} bytes from {compressed} compressed bytes: {limit} (possible decompression bomb; see --max-decompressed)"
+            ),
+        }
+    }
+}
+
+/// A reader of a file's decoded bytes that counts what it produced and
+/// enforces [`Limits`].
+pub struct Decoded {
+    inner: Box<dyn Read + Send>,
+    encoding: Encoding,
+    compressed: u64,
+    produced: u64,
+    limits: Limits,
+}
+
+impl Decoded {
+    /// Open `path` and sniff its encoding.
+    pub fn open(path: &Path, limits: Limits) -> Result<Decoded, DecodeError> {
+        let mut file = File::open(path).map_err(DecodeError::Io)?;
+        let compressed = file.metadata().map_err(DecodeError::Io)?.len();
+        let mut head = [0u8; 2];
+        let n = read_full(&mut file, &mut head).map_err(DecodeError::Io)?;
+        let encoding = sniff(&head[..n]);
+        let prefix = io::Cursor::new(head[..n].to_vec());
+        let chained = prefix.chain(file);
+        let inner: Box<dyn Read + Send> = match encoding {
+            Encoding::Gzip => Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, chained))),
+            Encoding::Plain => Box::new(chained),
+        };
+        Ok(Decoded { inner, encoding, compressed, produced: 0, limits })
+    }
+
+    /// Decode in-memory bytes (used by tests and archive members).
+    pub fn from_bytes(bytes: Vec<u8>, limits: Limits) -> Decoded {
+        let encoding = sniff(&bytes);
+        let compressed = bytes.len() as u64;
+        let cursor = io::Cursor::new(bytes);
+        let inner: Box<dyn Read + Send> = match encoding {
+            Encoding::Gzip => Box::new(MultiGzDecoder::new(cursor)),
+            Encoding::Plain => Box::new(cursor),
+        };
+        Decoded { inner, encoding, compressed, produced: 0, limits }
+    }
+
+    /// The file's encoding.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Compressed (on-disk) size.
+    pub fn compressed_len(&self) -> u64 {
+        self.compressed
+    }
+
+    /// Decoded bytes produced so far.
+    pub fn produced(&self) -> u64 {
+        self.produced
+    }
+
+    /// Append up to `want` decoded bytes to `buf`; returns how many (0 at
+    /// the end).
+    pub fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<usize, DecodeError> {
+        let old = buf.len();
+        buf.resize(old + want, 0);
+        let r = loop {
+            match self.inner.read(&mut buf[old..]) {
+                Ok(n) => break Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) => {
+                buf.truncate(old);
+                return Err(self.classify(e));
+            }
+        };
+        buf.truncate(old + n);
+        self.produced += n as u64;
+        if self.produced > self.limits.max_decompressed {
+            return Err(DecodeError::Bomb {
+                decompressed: self.produced,
+                compressed: self.compressed,
+                limit: "more than the per-file decompressed limit",
+            });
+        }
+        if self.encoding == Encoding::Gzip
+            && self.produced > self.limits.ratio_floor
+            && self.produced > self.compressed.max(1).saturating_mul(self.limits.max_ratio)
+        {
+            return Err(DecodeError::Bomb {
+                decompressed: self.produced,
+                compressed: self.compressed,
+                limit: "compression ratio above the limit",
+            });
+        }
+        Ok(n)
+    }
+
+    fn classify(&self, e: io::Error) -> DecodeError {
+        if self.encoding == Encoding::Plain {
+            return DecodeError::Io(e);
+        }
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => DecodeError::TruncatedGzip,
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => DecodeError::CorruptGzip(e.to_string()),
+            _ => DecodeError::Io(e),
+        }
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn drain(mut d: Decoded) -> Result<Vec<u8>, DecodeError> {
+        let mut buf = Vec::new();
+        while d.fill(&mut buf, 7)? > 0 {}
+        Ok(buf)
+    }
+
+    #[test]
+    fn plain_and_gzip_and_multi_member() {
+        assert_eq!(
+            drain(Decoded::from_bytes(b"{\"Records\":[]}".to_vec(), Limits::default())).unwrap(),
+            b"{\"Records\":[]}"
+        );
+        assert_eq!(drain(Decoded::from_bytes(gz(b"hello"), Limits::default())).unwrap(), b"hello");
+        let mut two = gz(b"hello ");
+        two.extend(gz(b"world"));
+        assert_eq!(drain(Decoded::from_bytes(two, Limits::default())).unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn damaged_gzip() {
+        let data = gz(&b"0123456789".repeat(1000));
+        let cut = data[..data.len() / 2].to_vec();
+        assert!(matches!(drain(Decoded::from_bytes(cut, Limits::default())), Err(DecodeError::TruncatedGzip)));
+        let mut bad = data.clone();
+        for b in &mut bad[12..40] {
+            *b ^= 0x5a;
+        }
+        assert!(matches!(
+            drain(Decoded::from_bytes(bad, Limits::default())),
+            Err(DecodeError::CorruptGzip(_) | DecodeError::TruncatedGzip)
+        ));
+    }
+
+    #[test]
+    fn bomb_guard() {
+        let zeros = gz(&vec![0u8; 10 << 20]);
+        let limits = Limits { max_decompressed: 1 << 20, ..Limits::default() };
+        assert!(matches!(drain(Decoded::from_bytes(zeros.clone(), limits)), Err(DecodeError::Bomb { .. })));
+        let limits = Limits { max_ratio: 10, ratio_floor: 1 << 20, ..Limits::default() };
+        let e = drain(Decoded::from_bytes(zeros, limits)).unwrap_err();
+        assert!(e.to_string().contains("ratio"), "{e}");
+    }
+}

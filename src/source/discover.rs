@@ -1,0 +1,297 @@
+//! Finding the input files: walking directories in a deterministic order,
+//! recognising CloudTrail object names, and reporting what cannot be read.
+//!
+//! Every path the user gives ends up in exactly one place: a file to read,
+//! a skipped kind (digest, Insights, special file, duplicate path), or a
+//! problem (missing, unreadable directory, symlink loop).
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::record::time::parse_event_time;
+use crate::record::EpochMs;
+
+/// What a file's name says it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    /// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json[.gz]`.
+    TrailLog {
+        /// The delivery stamp in the name.
+        delivered: Option<EpochMs>,
+    },
+    /// A `CloudTrail-Digest` file (integrity chain, no events).
+    Digest,
+    /// A `CloudTrail-Insight` file.
+    Insight,
+    /// Anything else: the content decides.
+    Other,
+}
+
+/// One file to read.
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Size on disk in bytes.
+    pub size: u64,
+    /// What the name says.
+    pub name: NameKind,
+}
+
+impl InputFile {
+    /// The path for display (lossy for names that are not UTF-8).
+    pub fn display(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+/// Why a file was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipKind {
+    /// CloudTrail digest file.
+    Digest,
+    /// CloudTrail Insights file.
+    Insight,
+    /// Not a CloudTrail log by name or content.
+    NotTrailLog,
+    /// Empty file.
+    Empty,
+    /// FIFO, socket or device.
+    Special,
+    /// The same file reached twice (by two arguments or through links).
+    Duplicate,
+}
+
+impl SkipKind {
+    /// All kinds, in report order.
+    pub const ALL: [SkipKind; 6] = [
+        SkipKind::Digest,
+        SkipKind::Insight,
+        SkipKind::NotTrailLog,
+        SkipKind::Empty,
+        SkipKind::Special,
+        SkipKind::Duplicate,
+    ];
+
+    /// The stable JSON name.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipKind::Digest => "digest",
+            SkipKind::Insight => "insight",
+            SkipKind::NotTrailLog => "not_trail_log",
+            SkipKind::Empty => "empty",
+            SkipKind::Special => "special",
+            SkipKind::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// A path that could not be walked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathProblem {
+    /// The path.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The result of walking the inputs.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to read, in path order.
+    pub files: Vec<InputFile>,
+    /// Files skipped by name or type, with their paths.
+    pub skipped: Vec<(SkipKind, String)>,
+    /// Paths that could not be walked.
+    pub problems: Vec<PathProblem>,
+}
+
+/// Walk `paths` (files or directories, recursively).
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut d = Discovery::default();
+    let mut seen = HashSet::new();
+    for p in paths {
+        walk(p, &mut d, &mut seen, &mut Vec::new());
+    }
+    d.files.sort_by(|a, b| a.path.cmp(&b.path));
+    d.skipped.sort();
+    d
+}
+
+#[cfg(unix)]
+fn identity(m: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_m: &fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+fn walk(path: &Path, d: &mut Discovery, seen: &mut HashSet<(u64, u64)>, stack: &mut Vec<(u64, u64)>) {
+    let shown = path.to_string_lossy().into_owned();
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            let reason = if fs::symlink_metadata(path).is_ok() {
+                format!("broken or looping symbolic link: {e}")
+            } else {
+                e.to_string()
+            };
+            d.problems.push(PathProblem { path: shown, reason });
+            return;
+        }
+    };
+    let id = identity(&meta);
+    if meta.is_dir() {
+        if cfg!(unix) && stack.contains(&id) {
+            d.problems
+                .push(PathProblem { path: shown, reason: "symbolic link loop (directory contains itself)".into() });
+            return;
+        }
+        if cfg!(unix) && !seen.insert(id) {
+            // Reached again through another link: already walked.
+            return;
+        }
+        let entries = match fs::read_dir(path) {
+            Ok(e) => e,
+            Err(e) => {
+                d.problems.push(PathProblem { path: shown, reason: format!("cannot read directory: {e}") });
+                return;
+            }
+        };
+        let mut children = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => children.push(e.path()),
+                Err(e) => {
+                    d.problems.push(PathProblem { path: shown.clone(), reason: format!("cannot list directory: {e}") })
+                }
+            }
+        }
+        children.sort();
+        stack.push(id);
+        for c in children {
+            walk(&c, d, seen, stack);
+        }
+        stack.pop();
+        return;
+    }
+    if !meta.is_file() {
+        d.skipped.push((SkipKind::Special, shown));
+        return;
+    }
+    if cfg!(unix) && !seen.insert(id) {
+        d.skipped.push((SkipKind::Duplicate, shown));
+        return;
+    }
+    let name = classify_name(path);
+    match name {
+        NameKind::Digest => d.skipped.push((SkipKind::Digest, shown)),
+        NameKind::Insight => d.skipped.push((SkipKind::Insight, shown)),
+        _ if meta.len() == 0 => d.skipped.push((SkipKind::Empty, shown)),
+        _ => d.files.push(InputFile { path: path.to_path_buf(), size: meta.len(), name }),
+    }
+}
+
+/// What a path's name says about the file.
+pub fn classify_name(path: &Path) -> NameKind {
+    let in_dir = |kind: &str| path.components().any(|c| c.as_os_str() == kind);
+    let file = path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default();
+    if in_dir("CloudTrail-Digest") || file.contains("_CloudTrail-Digest_") {
+        return NameKind::Digest;
+    }
+    if in_dir("CloudTrail-Insight") || file.contains("_CloudTrail-Insight_") {
+        return NameKind::Insight;
+    }
+    match parse_trail_name(&file) {
+        Some(delivered) => NameKind::TrailLog { delivered },
+        None => NameKind::Other,
+    }
+}
+
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json[.gz]`: returns
+/// the delivery stamp (or `None` inside when it is not a valid time).
+fn parse_trail_name(file: &str) -> Option<Option<EpochMs>> {
+    let stem = file.strip_suffix(".json.gz").or_else(|| file.strip_suffix(".json"))?;
+    let mut parts = stem.split('_');
+    let account = parts.next()?;
+    if parts.next()? != "CloudTrail" || account.is_empty() {
+        return None;
+    }
+    let _region = parts.next()?;
+    let stamp = parts.next()?;
+    let _id = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let b = stamp.as_bytes();
+    if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
+        return Some(None);
+    }
+    let iso = format!("{}-{}-{}T{}:{}:00Z", &stamp[0..4], &stamp[4..6], &stamp[6..8], &stamp[9..11], &stamp[11..13]);
+    Some(parse_event_time(&iso))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let p = |s: &str| classify_name(Path::new(s));
+        assert_eq!(
+            p("AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz"),
+            NameKind::TrailLog { delivered: parse_event_time("2015-08-01T02:10:00Z") }
+        );
+        assert_eq!(
+            p("AWSLogs/o-abc123/111122223333/CloudTrail/apiso-northsouth-3r/2024/07/30/111122223333_CloudTrail_apiso-northsouth-3r_20240730T2135Z_abcdefghijklmnop.json.gz"),
+            NameKind::TrailLog { delivered: parse_event_time("2024-07-30T21:35:00Z") }
+        );
+        assert_eq!(
+            p("AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/1_CloudTrail-Digest_us-east-1_trail_us-east-1_20240101T000000Z.json.gz"),
+            NameKind::Digest
+        );
+        assert_eq!(p("AWSLogs/1/CloudTrail-Insight/us-east-1/2024/01/01/x.json.gz"), NameKind::Insight);
+        assert_eq!(p("notes.txt"), NameKind::Other);
+        assert_eq!(p("export.json.gz"), NameKind::Other);
+        assert_eq!(p("1_CloudTrail_r_2024XX01T0000Z_id.json.gz"), NameKind::TrailLog { delivered: None });
+    }
+
+    #[test]
+    fn walks_deterministically() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("b/CloudTrail-Digest")).unwrap();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("b/z.json"), "{}").unwrap();
+        fs::write(root.join("a/y.json"), "{}").unwrap();
+        fs::write(root.join("b/CloudTrail-Digest/d.json.gz"), "x").unwrap();
+        fs::write(root.join("a/empty.json"), "").unwrap();
+        let d = discover(&[root.join("b"), root.to_path_buf()]);
+        let names: Vec<_> = d.files.iter().map(|f| f.path.strip_prefix(root).unwrap().to_path_buf()).collect();
+        assert_eq!(names, [PathBuf::from("a/y.json"), PathBuf::from("b/z.json")]);
+        let kinds: Vec<_> = d.skipped.iter().map(|(k, _)| *k).collect();
+        assert!(kinds.contains(&SkipKind::Digest));
+        assert!(kinds.contains(&SkipKind::Empty));
+        let missing = discover(&[root.join("nope")]);
+        assert_eq!(missing.problems.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_reported_not_followed_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("d")).unwrap();
+        fs::write(root.join("d/x.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(root.join("d"), root.join("d/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("d/x.json"), root.join("d/alias.json")).unwrap();
+        let d = discover(&[root.to_path_buf()]);
+        assert_eq!(d.files.len(), 1);
+        assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+        assert!(d.skipped.iter().any(|(k, _)| *k == SkipKind::Duplicate));
+    }
+}
