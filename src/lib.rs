@@ -30,3 +30,4 @@ pub mod record;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod synth;

@@ -41,7 +41,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> ScanOptions {
-        ScanOptions { threads: 0, lag_ms: 0, from: None, to: None, samples: 5, limits: Limits::default() }
+        ScanOptions { threads: 0, lag_ms: 0, from: None, to: None, samples: 3, limits: Limits::default() }
     }
 }
 

@@ -147,7 +147,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DURATION", default_value = "0", allow_hyphen_values = true)]
     lag: String,
     /// Matching events shown per window (0: none).
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 3)]
     samples: usize,
     /// Records larger than this are not delivered to CloudWatch (CloudTrail's
     /// limit is 256 KiB) and are counted as oversized.
