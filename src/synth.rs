@@ -173,8 +173,13 @@ pub const NEAR_MISS_CODES: &[&str] = &[
     "Client.UnauthorizedAccess",
 ];
 
-const ORDINARY_ERRORS: &[&str] =
-    &["ThrottlingException", "NoSuchKey", "ResourceNotFoundException", "Client.InvalidParameterValue", "NoSuchBucketPolicy"];
+const ORDINARY_ERRORS: &[&str] = &[
+    "ThrottlingException",
+    "NoSuchKey",
+    "ResourceNotFoundException",
+    "Client.InvalidParameterValue",
+    "NoSuchBucketPolicy",
+];
 
 struct Api {
     source: &'static str,
@@ -275,7 +280,10 @@ impl Gen {
                        "accessKeyId":format!("AKIA{}", self.rng.alnum(16).to_uppercase()),"userName":user})
             }
             4..=7 => {
-                let role = self.rng.pick(&["Admin", "ReadOnly", "lambda-exec", "ecs-task", "stratus-red-team-role"]).to_string();
+                let role = self
+                    .rng
+                    .pick(&["Admin", "ReadOnly", "lambda-exec", "ecs-task", "stratus-red-team-role"])
+                    .to_string();
                 let session = self.rng.alnum(12);
                 json!({"type":"AssumedRole","principalId":format!("AROA{}:{session}", self.rng.alnum(17).to_uppercase()),
                        "arn":format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),"accountId":account,
@@ -284,13 +292,24 @@ impl Gen {
                          "arn":format!("arn:aws:iam::{account}:role/{role}"),"accountId":account,"userName":role},
                          "attributes":{"creationDate":"2023-07-10T00:00:00Z","mfaAuthenticated":"false"}}})
             }
-            8 => json!({"type":"AWSService","invokedBy":self.rng.pick(&["cloudtrail.amazonaws.com","config.amazonaws.com","elasticloadbalancing.amazonaws.com"])}),
-            _ => json!({"type":"Root","principalId":account,"arn":format!("arn:aws:iam::{account}:root"),"accountId":account,
-                        "accessKeyId":format!("ASIA{}", self.rng.alnum(16).to_uppercase())}),
+            8 => {
+                json!({"type":"AWSService","invokedBy":self.rng.pick(&["cloudtrail.amazonaws.com","config.amazonaws.com","elasticloadbalancing.amazonaws.com"])})
+            }
+            _ => {
+                json!({"type":"Root","principalId":account,"arn":format!("arn:aws:iam::{account}:root"),"accountId":account,
+                        "accessKeyId":format!("ASIA{}", self.rng.alnum(16).to_uppercase())})
+            }
         }
     }
 
-    fn record(&mut self, time: EpochMs, account: &str, region: &str, class: Class, monitored: Option<(&str, &str)>) -> Value {
+    fn record(
+        &mut self,
+        time: EpochMs,
+        account: &str,
+        region: &str,
+        class: Class,
+        monitored: Option<(&str, &str)>,
+    ) -> Value {
         let (source, name, read_only) = match monitored {
             Some((s, n)) => (s, n, false),
             None => {
@@ -346,7 +365,9 @@ impl Gen {
             "DescribeInstances" | "GetPasswordData" | "DescribeInstanceAttribute" | "RunInstances" => {
                 json!({"instancesSet": {"items": [{"instanceId": format!("i-{}", self.rng.hex(17))}]}, "filterSet": {}})
             }
-            "AssumeRole" => json!({"roleArn": format!("arn:aws:iam::{}:role/Admin", self.accounts[0]), "roleSessionName": self.rng.alnum(10), "durationSeconds": 3600}),
+            "AssumeRole" => {
+                json!({"roleArn": format!("arn:aws:iam::{}:role/Admin", self.accounts[0]), "roleSessionName": self.rng.alnum(10), "durationSeconds": 3600})
+            }
             "PutRolePolicy" | "AttachUserPolicy" | "CreatePolicyVersion" => {
                 json!({"policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}", "roleName": "Admin"})
             }
@@ -389,13 +410,16 @@ fn write_file(root: &Path, rel: &str, data: &[u8]) -> io::Result<()> {
 /// to `root/manifest.json`).
 pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
     let mut rng = Rng::new(cfg.seed);
-    let accounts: Vec<String> = (0..cfg.accounts.max(1)).map(|_| format!("{:012}", rng.below(1_000_000_000_000))).collect();
+    let accounts: Vec<String> =
+        (0..cfg.accounts.max(1)).map(|_| format!("{:012}", rng.below(1_000_000_000_000))).collect();
     let regions: Vec<&str> = REGIONS.iter().take(cfg.regions.clamp(1, REGIONS.len())).copied().collect();
     let mut gen = Gen { rng: Rng::new(cfg.seed.wrapping_mul(31).wrapping_add(7)), accounts: accounts.clone() };
     let mut manifest = Manifest { seed: cfg.seed, ..Manifest::default() };
 
     // Bursts of matching activity (attack simulations), plus a trickle.
-    let bursts: Vec<EpochMs> = (0..(cfg.records / 800).max(2)).map(|_| cfg.start + gen.rng.below(cfg.duration_ms.max(1) as u64) as i64).collect();
+    let bursts: Vec<EpochMs> = (0..(cfg.records / 800).max(2))
+        .map(|_| cfg.start + gen.rng.below(cfg.duration_ms.max(1) as u64) as i64)
+        .collect();
 
     // files: (account index, region, delivery slot) -> records
     let mut files: BTreeMap<(usize, usize, i64), Vec<(EpochMs, String)>> = BTreeMap::new();
@@ -485,7 +509,15 @@ pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
         for ((acct, region, hour), keys) in digests {
             let end = (hour + 1) * 3_600_000;
             let iso = format_rfc3339(end);
-            let stamp = format!("{}{}{}T{}{}{}Z", &iso[0..4], &iso[5..7], &iso[8..10], &iso[11..13], &iso[14..16], &iso[17..19]);
+            let stamp = format!(
+                "{}{}{}T{}{}{}Z",
+                &iso[0..4],
+                &iso[5..7],
+                &iso[8..10],
+                &iso[11..13],
+                &iso[14..16],
+                &iso[17..19]
+            );
             let region_name = regions[region];
             let key = format!(
                 "{}/CloudTrail-Digest/{region_name}/{}/{}_CloudTrail-Digest_{region_name}_trail_{region_name}_{stamp}.json.gz",

@@ -25,7 +25,9 @@ fn windows(doc: &Value) -> BTreeMap<String, (f64, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| (w["start"].as_str().unwrap().to_string(), (w["value"].as_f64().unwrap(), w["matches"].as_u64().unwrap())))
+        .map(|w| {
+            (w["start"].as_str().unwrap().to_string(), (w["value"].as_f64().unwrap(), w["matches"].as_u64().unwrap()))
+        })
         .collect()
 }
 
@@ -39,7 +41,8 @@ fn check_against_manifest(doc: &Value, m: &Manifest) {
     assert_eq!(inputs["skipped"]["not_trail_log"], m.other_files);
     let a = &doc["alarms"][0];
     assert_eq!(a["matches"], m.matches);
-    let unplaced = a["unplaced"]["missing_time"].as_u64().unwrap() + a["unplaced"]["unparseable_time"].as_u64().unwrap();
+    let unplaced =
+        a["unplaced"]["missing_time"].as_u64().unwrap() + a["unplaced"]["unparseable_time"].as_u64().unwrap();
     assert_eq!(unplaced, m.matches_without_time);
     let want: BTreeMap<String, (f64, u64)> = m.windows_5m.iter().map(|(k, v)| (k.clone(), (*v as f64, *v))).collect();
     assert_eq!(windows(doc), want);
@@ -80,7 +83,8 @@ fn sample_archive_is_what_the_generator_writes() {
 #[test]
 fn generated_corpus_known_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = Config { seed: 42, records: 20_000, accounts: 3, regions: 3, duration_ms: 12 * 3_600_000, ..Config::default() };
+    let cfg =
+        Config { seed: 42, records: 20_000, accounts: 3, regions: 3, duration_ms: 12 * 3_600_000, ..Config::default() };
     let m = synth::generate(&cfg, dir.path()).unwrap();
     let (code, doc, _) = scan_json(&[dir.path().to_str().unwrap(), "--threads", "3"]);
     assert_eq!(code, 1);
@@ -186,7 +190,10 @@ fn whole_shared_corpus_accounts_for_every_record() {
     assert_eq!(doc["inputs"]["files_failed"], 0);
     let a = &doc["alarms"][0];
     assert_eq!(a["matches"], 153);
-    assert_eq!(a["unplaced"]["missing_time"].as_u64().unwrap() + a["unplaced"]["unparseable_time"].as_u64().unwrap(), 7);
+    assert_eq!(
+        a["unplaced"]["missing_time"].as_u64().unwrap() + a["unplaced"]["unparseable_time"].as_u64().unwrap(),
+        7
+    );
 }
 
 #[test]
@@ -281,7 +288,12 @@ fn write_gz(path: &Path, body: &str) {
 fn hostile_fields_are_escaped_on_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let rec = r#"{"eventTime":"2023-07-10T11:50:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject\u001b]0;pwned\u0007","errorCode":"AccessDenied","userIdentity":{"arn":"arn:aws:iam::1:user/\u001b[2Jmallory\u202e"},"sourceIPAddress":"1.2.3.4"}"#;
-    write_gz(&dir.path().join("AWSLogs/1/CloudTrail/us-east-1/2023/07/10/1_CloudTrail_us-east-1_20230710T1155Z_aaaaaaaaaaaaaaaa.json.gz"), &format!("{{\"Records\":[{rec}]}}"));
+    write_gz(
+        &dir.path().join(
+            "AWSLogs/1/CloudTrail/us-east-1/2023/07/10/1_CloudTrail_us-east-1_20230710T1155Z_aaaaaaaaaaaaaaaa.json.gz",
+        ),
+        &format!("{{\"Records\":[{rec}]}}"),
+    );
     let mut cmd = util::trailwatch();
     cmd.args(["scan", dir.path().to_str().unwrap(), "--color", "always"]);
     let (code, out, _) = util::run(cmd);
@@ -290,7 +302,10 @@ fn hostile_fields_are_escaped_on_the_terminal() {
     assert!(out.contains("GetObject\\x1b]0;pwned\\x07"), "{out}");
     // Colour codes are ours only: every ESC starts an SGR sequence.
     for (i, _) in out.match_indices('\u{1b}') {
-        assert!(out[i..].starts_with("\u{1b}[") && out[i + 2..].chars().take_while(|c| *c != 'm').all(|c| c.is_ascii_digit() || c == ';'));
+        assert!(
+            out[i..].starts_with("\u{1b}[")
+                && out[i + 2..].chars().take_while(|c| *c != 'm').all(|c| c.is_ascii_digit() || c == ';')
+        );
     }
     let mut cmd = util::trailwatch();
     cmd.args(["scan", dir.path().to_str().unwrap()]);
