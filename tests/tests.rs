@@ -3,5 +3,6 @@
 
 mod util;
 
+mod alarm;
 mod conformance;
 mod scan;

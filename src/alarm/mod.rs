@@ -5,4 +5,6 @@ pub mod eval;
 pub mod spec;
 
 pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Transition};
-pub use spec::{AlarmSpec, AlarmState, Comparison, EvaluationWindow, Statistic, TreatMissing};
+pub use spec::{
+    AlarmSettings, AlarmSpec, AlarmState, Comparison, EvaluationWindow, PeriodSetting, Statistic, TreatMissing,
+};

@@ -400,3 +400,130 @@ impl AlarmSpec {
         Ok(())
     }
 }
+
+/// A period as written in configuration: seconds, or a duration text such
+/// as `"5m"`.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PeriodSetting {
+    /// Seconds.
+    Seconds(i64),
+    /// `300`, `5m`, `1h`, ...
+    Text(String),
+}
+
+impl PeriodSetting {
+    fn seconds(&self) -> Result<i64, String> {
+        match self {
+            PeriodSetting::Seconds(s) => Ok(*s),
+            PeriodSetting::Text(t) => {
+                let ms = crate::record::time::parse_duration(t).ok_or_else(|| format!("invalid period {t:?}"))?;
+                if ms % 1000 != 0 {
+                    return Err(format!("period {t:?} is not a whole number of seconds"));
+                }
+                Ok(ms / 1000)
+            }
+        }
+    }
+}
+
+/// Alarm settings as given by a user (command line, rules file): every
+/// field optional, applied over a base [`AlarmSpec`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSettings {
+    /// Period.
+    pub period: Option<PeriodSetting>,
+    /// Statistic name.
+    pub statistic: Option<String>,
+    /// Threshold.
+    pub threshold: Option<f64>,
+    /// Comparison (symbol or AWS name).
+    pub comparison: Option<String>,
+    /// EvaluationPeriods.
+    pub evaluation_periods: Option<u32>,
+    /// DatapointsToAlarm.
+    pub datapoints_to_alarm: Option<u32>,
+    /// TreatMissingData.
+    pub treat_missing_data: Option<String>,
+    /// Evaluation range in periods.
+    pub evaluation_range: Option<u32>,
+    /// `sliding` or `wall-clock`.
+    pub evaluation_window: Option<String>,
+    /// Initial state.
+    pub initial_state: Option<String>,
+}
+
+impl AlarmSettings {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == AlarmSettings::default()
+    }
+
+    /// Apply over `base` and validate. When only EvaluationPeriods is given,
+    /// DatapointsToAlarm follows it (AWS: omitted M means M = N).
+    pub fn apply(&self, base: &AlarmSpec) -> Result<AlarmSpec, String> {
+        let mut s = base.clone();
+        if let Some(p) = &self.period {
+            s.period_s = p.seconds()?;
+        }
+        if let Some(v) = &self.statistic {
+            s.statistic = v.parse()?;
+        }
+        if let Some(v) = self.threshold {
+            s.threshold = v;
+        }
+        if let Some(v) = &self.comparison {
+            s.comparison = v.parse()?;
+        }
+        if let Some(n) = self.evaluation_periods {
+            s.evaluation_periods = n;
+            if self.datapoints_to_alarm.is_none() {
+                s.datapoints_to_alarm = n;
+            }
+        }
+        if let Some(m) = self.datapoints_to_alarm {
+            s.datapoints_to_alarm = m;
+        }
+        if let Some(v) = &self.treat_missing_data {
+            s.treat_missing = v.parse()?;
+        }
+        if let Some(r) = self.evaluation_range {
+            s.evaluation_range = Some(r);
+        }
+        if let Some(w) = &self.evaluation_window {
+            s.window = match w.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+                "sliding" | "slidingwindow" => EvaluationWindow::Sliding,
+                "wallclock" | "wallclockwindow" => EvaluationWindow::WallClock,
+                other => return Err(format!("unknown evaluation window {other:?} (sliding or wall-clock)")),
+            };
+        }
+        if let Some(v) = &self.initial_state {
+            s.initial_state = v.parse()?;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    #[test]
+    fn settings_apply_over_defaults() {
+        let s = AlarmSettings {
+            period: Some(PeriodSetting::Text("1h".into())),
+            evaluation_periods: Some(3),
+            treat_missing_data: Some("notBreaching".into()),
+            ..AlarmSettings::default()
+        };
+        let spec = s.apply(&AlarmSpec::default()).unwrap();
+        assert_eq!((spec.period_s, spec.evaluation_periods, spec.datapoints_to_alarm), (3600, 3, 3));
+        assert_eq!(spec.treat_missing, TreatMissing::NotBreaching);
+        let bad = AlarmSettings { datapoints_to_alarm: Some(2), ..AlarmSettings::default() };
+        assert!(bad.apply(&AlarmSpec::default()).is_err(), "M > N");
+        let bad = AlarmSettings { period: Some(PeriodSetting::Seconds(30)), ..AlarmSettings::default() };
+        assert!(bad.apply(&AlarmSpec::default()).is_err());
+    }
+}

@@ -2,6 +2,8 @@
 //! per subcommand. Runners build validated configurations, call the
 //! library, and map outcomes to exit statuses (see `trailwatch::exit`).
 
+mod alarm;
+mod rules;
 mod scan;
 mod test_pattern;
 
@@ -25,6 +27,10 @@ struct Cli {
 enum Command {
     /// Replay metric filters and alarms over CloudTrail log files.
     Scan(Box<scan::ScanArgs>),
+    /// Replay an alarm over metric data you already have (get-metric-statistics JSON or CSV).
+    Alarm(alarm::AlarmCmdArgs),
+    /// List the built-in CIS rule pack (or a rules file) and test its example events.
+    Rules(rules::RulesArgs),
     /// Test a filter pattern against log events, like `aws logs test-metric-filter`.
     TestPattern(test_pattern::TestPatternArgs),
     /// Show how a filter pattern is understood, and lint it.
@@ -36,6 +42,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(a) => scan::run(*a),
+        Command::Alarm(a) => alarm::run(a),
+        Command::Rules(a) => rules::run(a),
         Command::TestPattern(a) => test_pattern::run(a),
         Command::Explain(a) => test_pattern::explain(a),
     };

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use trailwatch::alarm::{AlarmSpec, EvaluationWindow};
+use trailwatch::alarm::{AlarmSettings, AlarmSpec, PeriodSetting};
 use trailwatch::exit;
 use trailwatch::metric::MetricTransform;
 use trailwatch::pattern::FilterPattern;
 use trailwatch::record::time::{parse_duration, parse_user_time};
 use trailwatch::report::{self, model, text::Style, Format};
-use trailwatch::rules::{Rule, CIS_UNAUTHORIZED_API_CALLS};
+use trailwatch::rules::{aws, file, pack, Rule, CIS_UNAUTHORIZED_API_CALLS};
 use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::source::Limits;
 
@@ -42,68 +42,63 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Alarm settings shared by `scan` and `alarm`.
-#[derive(Args, Debug, Clone)]
+/// Alarm settings shared by `scan` and `alarm`. Unset options keep the
+/// rule's own setting (for `--pattern` and the default rule: the CIS alarm,
+/// Sum over 5 minutes >= 1, 1 of 1 periods, missing data treated as missing).
+#[derive(Args, Debug, Clone, Default)]
 pub struct AlarmArgs {
-    /// Alarm period: seconds or a duration (60, 300, 5m, 1h); a multiple of a minute.
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub period: String,
-    /// Statistic: Sum, SampleCount, Average, Minimum, Maximum or pNN.
-    #[arg(long, default_value = "Sum")]
-    pub statistic: String,
-    /// Threshold.
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
-    pub threshold: f64,
-    /// Comparison: >=, >, <, <= or the AWS operator names.
-    #[arg(long, default_value = ">=")]
-    pub comparison: String,
-    /// EvaluationPeriods (N).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub evaluation_periods: u32,
-    /// DatapointsToAlarm (M); defaults to N.
+    /// Alarm period: seconds or a duration (60, 300, 5m, 1h); a multiple of a minute [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    pub period: Option<String>,
+    /// Statistic: Sum, SampleCount, Average, Minimum, Maximum or pNN [default: Sum].
+    #[arg(long)]
+    pub statistic: Option<String>,
+    /// Threshold [default: 1].
+    #[arg(long, allow_hyphen_values = true)]
+    pub threshold: Option<f64>,
+    /// Comparison: >=, >, <, <= or the AWS operator names [default: >=].
+    #[arg(long)]
+    pub comparison: Option<String>,
+    /// EvaluationPeriods (N) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub evaluation_periods: Option<u32>,
+    /// DatapointsToAlarm (M) [default: N].
     #[arg(long, value_name = "M")]
     pub datapoints_to_alarm: Option<u32>,
-    /// TreatMissingData: missing, notBreaching, breaching or ignore.
-    #[arg(long, value_name = "HOW", default_value = "missing")]
-    pub treat_missing_data: String,
-    /// Periods fetched per evaluation (default N + 2; see the README).
+    /// TreatMissingData: missing, notBreaching, breaching or ignore [default: missing].
+    #[arg(long, value_name = "HOW")]
+    pub treat_missing_data: Option<String>,
+    /// Periods fetched per evaluation [default: N + 2; see the README].
     #[arg(long, value_name = "R")]
     pub evaluation_range: Option<u32>,
-    /// Evaluation windows: sliding (every minute, CloudWatch's default) or wall-clock.
-    #[arg(long, value_name = "KIND", default_value = "sliding")]
-    pub evaluation_window: String,
-    /// State before the first evaluation.
-    #[arg(long, value_name = "STATE", default_value = "INSUFFICIENT_DATA")]
-    pub initial_state: String,
+    /// Evaluation windows: sliding (every minute) or wall-clock [default: sliding].
+    #[arg(long, value_name = "KIND")]
+    pub evaluation_window: Option<String>,
+    /// State before the first evaluation [default: INSUFFICIENT_DATA].
+    #[arg(long, value_name = "STATE")]
+    pub initial_state: Option<String>,
 }
 
 impl AlarmArgs {
-    /// Build a validated alarm.
-    pub fn spec(&self) -> Result<AlarmSpec, Failure> {
-        let usage = |m: String| Failure::Usage(m);
-        let period_ms =
-            parse_duration(&self.period).ok_or_else(|| usage(format!("invalid --period {:?}", self.period)))?;
-        if period_ms % 1000 != 0 {
-            return Err(usage(format!("--period {:?} is not a whole number of seconds", self.period)));
-        }
-        let spec = AlarmSpec {
-            period_s: period_ms / 1000,
-            statistic: self.statistic.parse().map_err(usage)?,
+    /// The options given, as settings to apply over a rule's alarm.
+    pub fn settings(&self) -> AlarmSettings {
+        AlarmSettings {
+            period: self.period.clone().map(PeriodSetting::Text),
+            statistic: self.statistic.clone(),
             threshold: self.threshold,
-            comparison: self.comparison.parse().map_err(usage)?,
+            comparison: self.comparison.clone(),
             evaluation_periods: self.evaluation_periods,
-            datapoints_to_alarm: self.datapoints_to_alarm.unwrap_or(self.evaluation_periods),
-            treat_missing: self.treat_missing_data.parse().map_err(usage)?,
+            datapoints_to_alarm: self.datapoints_to_alarm,
+            treat_missing_data: self.treat_missing_data.clone(),
             evaluation_range: self.evaluation_range,
-            window: match self.evaluation_window.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-                "sliding" | "slidingwindow" => EvaluationWindow::Sliding,
-                "wallclock" | "wallclockwindow" => EvaluationWindow::WallClock,
-                other => return Err(usage(format!("unknown --evaluation-window {other:?} (sliding or wall-clock)"))),
-            },
-            initial_state: self.initial_state.parse().map_err(usage)?,
-        };
-        spec.validate().map_err(usage)?;
-        Ok(spec)
+            evaluation_window: self.evaluation_window.clone(),
+            initial_state: self.initial_state.clone(),
+        }
+    }
+
+    /// The CIS alarm with these options applied.
+    pub fn spec(&self) -> Result<AlarmSpec, Failure> {
+        self.settings().apply(&AlarmSpec::default()).map_err(Failure::Usage)
     }
 }
 
@@ -113,18 +108,31 @@ pub struct ScanArgs {
     /// CloudTrail log files or directories (walked recursively).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Filter pattern (default: the CIS unauthorized-API-calls filter).
+    /// Filter pattern (default, when no rules are given: the CIS
+    /// unauthorized-API-calls filter).
     #[arg(long)]
     pattern: Option<String>,
     /// Name of the rule given with --pattern.
     #[arg(long, default_value = "custom")]
     name: String,
-    /// Metric value per matching event: a number, $.selector or $field.
-    #[arg(long, value_name = "VALUE", default_value = "1")]
-    metric_value: String,
-    /// Value published for each non-matching event.
+    /// Metric value per matching event for --pattern: a number, $.selector or $field [default: 1].
+    #[arg(long, value_name = "VALUE")]
+    metric_value: Option<String>,
+    /// Value published for each event --pattern does not match.
     #[arg(long, value_name = "NUMBER", allow_hyphen_values = true)]
     default_value: Option<f64>,
+    /// Rules to run: `cis` (the 15 CIS/Security Hub controls), `cis-all`
+    /// (every published variant) or a rules file (TOML or JSON). Repeatable.
+    #[arg(long, value_name = "cis|FILE")]
+    rules: Vec<String>,
+    /// Run only this rule: a name from the rules files, or from the CIS pack
+    /// (`unauthorized-api-calls`, `root-usage:cis-1.4`, `CloudWatch.3`, ...). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    rule: Vec<String>,
+    /// Import metric filters and alarms from the JSON of `aws logs
+    /// describe-metric-filters` and `aws cloudwatch describe-alarms`. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    aws_config: Vec<PathBuf>,
     #[command(flatten)]
     alarm: AlarmArgs,
     /// Worker threads (default: all cores).
@@ -161,21 +169,102 @@ pub struct ScanArgs {
     strict: bool,
 }
 
+/// Rules to run and what was refused or worth noting on the way.
+pub struct RuleSet {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// Items that cannot be replayed, with the reason.
+    pub refused: Vec<String>,
+    /// Other notes.
+    pub notes: Vec<String>,
+}
+
 /// Build the rules from the arguments.
-fn rules(a: &ScanArgs) -> Result<Vec<Rule>, Failure> {
-    let alarm = a.alarm.spec()?;
-    let (name, title, source) = match &a.pattern {
-        Some(p) => (a.name.clone(), None, p.as_str()),
-        None => (
-            "unauthorized-api-calls".to_string(),
-            Some("CIS unauthorized API calls (CloudWatch.2)".to_string()),
-            CIS_UNAUTHORIZED_API_CALLS,
-        ),
-    };
-    let pattern = FilterPattern::parse(source).map_err(|e| Failure::Usage(e.to_string()))?;
-    let transform = MetricTransform::new(&a.metric_value, a.default_value, &[], &pattern)
-        .map_err(|e| Failure::Usage(format!("--metric-value: {}", e.kind)))?;
-    Ok(vec![Rule { name, title, pattern, transform, alarm, alarm_dimensions: Vec::new() }])
+fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
+    let usage = Failure::Usage;
+    let mut set = RuleSet { rules: Vec::new(), refused: Vec::new(), notes: Vec::new() };
+    let mut from_files = false;
+    for spec in &a.rules {
+        match spec.as_str() {
+            "cis" | "cis-all" => {
+                let sel = pack::cis().select(spec).map_err(usage)?;
+                set.rules.extend(sel.rules);
+                set.refused.extend(sel.refused);
+            }
+            path => {
+                let loaded = file::load(std::path::Path::new(path)).map_err(usage)?;
+                set.rules.extend(loaded.rules);
+                from_files = true;
+            }
+        }
+    }
+    if !a.rule.is_empty() {
+        if a.rules.is_empty() {
+            for name in &a.rule {
+                let sel = pack::cis().select(name).map_err(usage)?;
+                set.rules.extend(sel.rules);
+            }
+        } else {
+            for name in &a.rule {
+                if !set.rules.iter().any(|r| &r.name == name) {
+                    let where_ = if from_files { "the rules files" } else { "the selected pack" };
+                    return Err(usage(format!("--rule {name:?}: no such rule in {where_}")));
+                }
+            }
+            set.rules.retain(|r| a.rule.contains(&r.name));
+        }
+    }
+    if !a.aws_config.is_empty() {
+        let mut docs = Vec::new();
+        for p in &a.aws_config {
+            let text = std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| usage(format!("{}: invalid JSON: {e}", p.display())))?;
+            docs.push((p.display().to_string(), doc));
+        }
+        let imp = aws::import(&docs).map_err(usage)?;
+        set.rules.extend(imp.rules);
+        set.refused.extend(imp.refused);
+        set.notes.extend(imp.notes);
+    }
+    let custom = a.pattern.is_some();
+    if (a.metric_value.is_some() || a.default_value.is_some()) && !custom && !set.rules.is_empty() {
+        return Err(usage("--metric-value and --default-value apply to --pattern".into()));
+    }
+    if custom || set.rules.is_empty() {
+        let (name, title, source) = match &a.pattern {
+            Some(p) => (a.name.clone(), None, p.as_str()),
+            None => (
+                "unauthorized-api-calls".to_string(),
+                Some("CIS unauthorized API calls (CloudWatch.2)".to_string()),
+                CIS_UNAUTHORIZED_API_CALLS,
+            ),
+        };
+        let pattern = FilterPattern::parse(source).map_err(|e| usage(e.to_string()))?;
+        let transform = MetricTransform::new(a.metric_value.as_deref().unwrap_or("1"), a.default_value, &[], &pattern)
+            .map_err(|e| usage(format!("--metric-value: {}", e.kind)))?;
+        set.rules.push(Rule {
+            name,
+            title,
+            pattern,
+            transform,
+            alarm: AlarmSpec::default(),
+            alarm_dimensions: Vec::new(),
+        });
+    }
+    let overrides = a.alarm.settings();
+    if !overrides.is_empty() {
+        for r in &mut set.rules {
+            r.alarm = overrides.apply(&r.alarm).map_err(|e| usage(format!("rule {}: {e}", r.name)))?;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in &set.rules {
+        if !seen.insert(r.name.as_str()) {
+            return Err(usage(format!("two rules are named {:?}", r.name)));
+        }
+    }
+    Ok(set)
 }
 
 /// Whether to colour stdout.
@@ -189,7 +278,20 @@ pub fn use_color(choice: ColorChoice) -> bool {
 
 /// `scan`.
 pub fn run(a: ScanArgs) -> Outcome {
-    let rules = rules(&a)?;
+    let set = rules(&a)?;
+    {
+        let mut err = io::stderr().lock();
+        for r in &set.refused {
+            writeln!(err, "trailwatch: refused: {}", trailwatch::report::escape::terminal(r))?;
+        }
+        for n in &set.notes {
+            writeln!(err, "trailwatch: note: {}", trailwatch::report::escape::terminal(n))?;
+        }
+    }
+    if a.strict && !set.refused.is_empty() {
+        return Err(Failure::Usage("--strict: some rules or alarms cannot be replayed".into()));
+    }
+    let rules = set.rules;
     let time = |s: &Option<String>, flag: &str| -> Result<Option<i64>, Failure> {
         s.as_ref()
             .map(|v| {
@@ -212,7 +314,8 @@ pub fn run(a: ScanArgs) -> Outcome {
         }
     }
     let result = scan(&a.paths, &rules, &opts);
-    let doc = model::build(&result, &rules, &opts);
+    let mut doc = model::build(&result, &rules, &opts);
+    doc.refused = set.refused;
     if a.strict && result.has_failures() {
         let mut err = io::stderr().lock();
         for f in &doc.inputs.failures {

@@ -478,3 +478,196 @@ impl FieldExpr {
         }
     }
 }
+
+#[cfg(test)]
+mod roundtrip {
+    //! Property: printing a parsed tree and parsing the text again gives the
+    //! same tree.
+
+    use super::*;
+    use crate::pattern::parse::{is_number, parse};
+    use crate::pattern::ErrorKind;
+    use proptest::prelude::*;
+
+    fn sp() -> Span {
+        Span::default()
+    }
+
+    fn quoted_text() -> impl Strategy<Value = String> {
+        "[ -~é]{1,10}"
+    }
+
+    fn term() -> impl Strategy<Value = Term> {
+        let kind = prop_oneof![Just(TermKind::Required), Just(TermKind::Excluded), Just(TermKind::Optional)];
+        let text = prop_oneof!["[A-Za-z0-9_.é]{1,8}".prop_map(|t| (t, false)), quoted_text().prop_map(|t| (t, true)),];
+        (kind, text).prop_map(|(kind, (text, quoted))| Term { kind, text, quoted, span: sp() })
+    }
+
+    fn selector() -> impl Strategy<Value = Selector> {
+        let first = prop_oneof![
+            "[A-Za-z0-9_-]{1,6}".prop_map(Step::Key),
+            "[A-Za-z0-9 .:/@_-]{1,6}".prop_map(Step::QuotedKey),
+            Just(Step::Wildcard(WildcardStyle::Dot)),
+        ];
+        let rest = prop_oneof![
+            "[A-Za-z0-9_-]{1,6}".prop_map(Step::Key),
+            "[A-Za-z0-9 .:/@_-]{1,6}".prop_map(Step::QuotedKey),
+            (0u32..100).prop_map(Step::Index),
+            Just(Step::Wildcard(WildcardStyle::Bracket)),
+            Just(Step::Wildcard(WildcardStyle::Dot)),
+        ];
+        (first, prop::collection::vec(rest, 0..3)).prop_map(|(f, mut r)| {
+            r.insert(0, f);
+            // At most one wildcard per selector.
+            let mut seen = false;
+            r.retain(|s| {
+                let w = matches!(s, Step::Wildcard(_));
+                let keep = !(w && seen);
+                seen |= w;
+                keep
+            });
+            Selector { steps: r, span: sp() }
+        })
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        "-?[0-9]{1,5}(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?"
+    }
+
+    fn regex() -> impl Strategy<Value = RegexLit> {
+        prop::sample::select(vec!["ERR", "^a.b$", "\\d+", "[a-z]{2,4}", "x|y", "a\\-b", "colou?r"])
+            .prop_map(|s| RegexLit { source: s.to_string(), span: sp() })
+    }
+
+    fn value() -> impl Strategy<Value = ValueLit> {
+        prop_oneof![
+            number().prop_map(|text| ValueLit::Number { text, span: sp() }),
+            quoted_text().prop_map(|text| ValueLit::Str { text, quoted: true, span: sp() }),
+            "[A-Za-z_*.][A-Za-z0-9_.*-]{0,8}"
+                .prop_filter("a bare word", |w| !is_number(w) && !w.eq_ignore_ascii_case("null"))
+                .prop_map(|text| ValueLit::Str { text, quoted: false, span: sp() }),
+            regex().prop_map(ValueLit::Regex),
+        ]
+    }
+
+    fn cond() -> impl Strategy<Value = JsonExpr> {
+        let op = prop_oneof![
+            Just(CmpOp::Eq),
+            Just(CmpOp::Ne),
+            Just(CmpOp::Lt),
+            Just(CmpOp::Gt),
+            Just(CmpOp::Le),
+            Just(CmpOp::Ge)
+        ];
+        let test = prop_oneof![
+            (op, value()).prop_map(|(op, value)| {
+                // Ordering needs a number.
+                let value = match (&value, op.is_ordering()) {
+                    (ValueLit::Number { .. }, _) | (_, false) => value,
+                    _ => ValueLit::Number { text: "1".into(), span: sp() },
+                };
+                Test::Compare { op, value }
+            }),
+            Just(Test::IsTrue),
+            Just(Test::IsFalse),
+            Just(Test::IsNull),
+            Just(Test::NotExists),
+        ];
+        (selector(), test).prop_map(|(selector, test)| JsonExpr::Cond(Cond { selector, test, span: sp() }))
+    }
+
+    fn json() -> impl Strategy<Value = JsonExpr> {
+        cond().prop_recursive(3, 12, 3, |inner| {
+            let group = inner.clone().prop_map(|e| JsonExpr::Group(Box::new(e), sp()));
+            let and_child = prop_oneof![cond(), group.clone()];
+            let and = prop::collection::vec(and_child, 2..4).prop_map(JsonExpr::And);
+            let or_child = prop_oneof![cond(), group.clone(), and.clone()];
+            let or = prop::collection::vec(or_child, 2..4).prop_map(JsonExpr::Or);
+            prop_oneof![group, and, or]
+        })
+    }
+
+    fn delimited() -> impl Strategy<Value = Delimited> {
+        let field_cond = (value(), prop_oneof![Just(CmpOp::Eq), Just(CmpOp::Ne), Just(CmpOp::Gt)]);
+        let entry = prop_oneof![
+            Just(None),
+            Just(Some(None)),
+            prop::collection::vec(field_cond, 1..3).prop_map(|cs| Some(Some(cs))),
+        ];
+        prop::collection::vec(entry, 0..5).prop_map(|raw| {
+            let mut entries = Vec::new();
+            let mut ellipsis = false;
+            for (i, e) in raw.into_iter().enumerate() {
+                let name = format!("f{i}");
+                entries.push(match e {
+                    None if !ellipsis => {
+                        ellipsis = true;
+                        Entry::Ellipsis(sp())
+                    }
+                    None => Entry::Field { name: None, expr: None, span: sp() },
+                    Some(None) => Entry::Field { name: Some(name), expr: None, span: sp() },
+                    Some(Some(conds)) => {
+                        let mut xs: Vec<FieldExpr> = conds
+                            .into_iter()
+                            .map(|(value, op)| {
+                                let value = if op.is_ordering() {
+                                    ValueLit::Number { text: "2".into(), span: sp() }
+                                } else {
+                                    value
+                                };
+                                FieldExpr::Cond { name: name.clone(), op, value, span: sp() }
+                            })
+                            .collect();
+                        let expr = if xs.len() == 1 { xs.pop().unwrap() } else { FieldExpr::Or(xs) };
+                        Entry::Field { name: Some(name), expr: Some(expr), span: sp() }
+                    }
+                });
+            }
+            // `[ ]` with one unnamed field prints as `[]`, which is the empty pattern.
+            if entries.len() == 1 && matches!(entries[0], Entry::Field { name: None, .. }) {
+                entries.clear();
+            }
+            Delimited { entries }
+        })
+    }
+
+    fn ast() -> impl Strategy<Value = Ast> {
+        prop_oneof![
+            prop::collection::vec(term(), 1..5).prop_map(Ast::Terms),
+            regex().prop_map(Ast::Regex),
+            json().prop_map(Ast::Json),
+            delimited().prop_map(Ast::Delimited),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn print_then_parse_is_identity(tree in ast()) {
+            let text = tree.to_string();
+            match parse(&text) {
+                Ok(back) => prop_assert_eq!(back.without_spans(), tree, "printed as {}", text),
+                Err(e) => {
+                    // Only AWS's quotas may refuse a generated tree.
+                    let quota = matches!(e.kind, ErrorKind::TooManyRegexes | ErrorKind::TooManyWildcardSelectors | ErrorKind::TooLong { .. });
+                    prop_assert!(quota, "{} failed to parse: {}", text, e);
+                }
+            }
+        }
+
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,60}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn reparse_of_printed_text_is_stable(s in "[{}()\\[\\]$.a-c0-9=!<>&|*\"%, -]{0,40}") {
+            if let Ok(tree) = parse(&s) {
+                let printed = tree.to_string();
+                let again = parse(&printed).expect("printed text parses");
+                prop_assert_eq!(again.without_spans(), tree.without_spans());
+            }
+        }
+    }
+}

@@ -97,31 +97,27 @@ fn describe_text(text: &str) -> String {
     }
 }
 
+/// What a value accepts, e.g. `the number 1 (or the string "1")`.
 fn describe_value(v: &ValueLit) -> String {
     match v {
-        ValueLit::Number { text, .. } => {
-            format!("the number {text} (numerically), or the string {text:?} exactly")
-        }
-        ValueLit::Str { text, .. } => {
-            format!("a string (or number, by its text) {}", describe_text(text))
-        }
-        ValueLit::Regex(r) => {
-            format!("a string (or number, by its text) containing a match of {r}")
-        }
+        ValueLit::Number { text, .. } => format!("the number {text} (or the string {text:?})"),
+        ValueLit::Str { text, .. } => describe_text(text),
+        ValueLit::Regex(r) => format!("matching {r}"),
     }
 }
 
 fn describe_cond(c: &Cond) -> String {
     let wild = c.selector.wildcard().is_some();
     let subject = if wild { "any selected value" } else { "the value" };
+    let scalar = "a string or number (numbers by their text)";
     match &c.test {
-        Test::Compare { op: CmpOp::Eq, value } => format!("{subject} is {}", describe_value(value)),
-        Test::Compare { op: CmpOp::Ne, value } if wild => format!(
-            "the path before the wildcard exists and no selected value is {}",
-            describe_value(value)
-        ),
+        Test::Compare { op: CmpOp::Eq, value: v @ ValueLit::Number { .. } } => format!("{subject} is {}", describe_value(v)),
+        Test::Compare { op: CmpOp::Eq, value } => format!("{subject} is {scalar} {}", describe_value(value)),
+        Test::Compare { op: CmpOp::Ne, value } if wild => {
+            format!("the path before the wildcard exists and no selected value is {}", describe_value(value))
+        }
         Test::Compare { op: CmpOp::Ne, value } => format!(
-            "the value is a string or number that is not {} (false when the field is missing, null, boolean, an object or an array)",
+            "the value is present, a string or number, and not {} (false when the field is missing, null, boolean, an object or an array)",
             describe_value(value)
         ),
         Test::Compare { op, value } => format!("{subject} is a number {} {}", op.as_str(), value),
@@ -281,7 +277,7 @@ fn json_lints(e: &JsonExpr, out: &mut Vec<Lint>) {
                         level: Level::Warning,
                         code: "mixed-and-or",
                         message: format!(
-                            "'&&' binds tighter than '||', so this reads as ... || ({x}); if the '&&' conditions were meant to apply to the whole pattern, add parentheses around the '||' part (the CIS v4.0.1+ unauthorized-API-calls pattern has this trap)"
+                            "'&&' binds tighter than '||', so ({x}) is one alternative of the '||'; if those conditions were meant to apply to the whole pattern, put parentheses around the '||' part (the CIS v4.0.1+ unauthorized-API-calls pattern has this trap)"
                         ),
                         span: None,
                     });

@@ -29,6 +29,8 @@ pub struct Document {
     pub inputs: Inputs,
     /// One entry per rule/alarm.
     pub alarms: Vec<AlarmReport>,
+    /// Rules or alarms that could not be replayed, with the reason.
+    pub refused: Vec<String>,
     /// How the scan was run.
     pub settings: Settings,
     /// Wall time and throughput (vary from run to run).
@@ -352,6 +354,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
         trailwatch: env!("CARGO_PKG_VERSION"),
         inputs,
         alarms,
+        refused: Vec::new(),
         settings: Settings {
             threads: report.threads,
             lag_s: opts.lag_ms as f64 / 1000.0,

@@ -1,5 +1,10 @@
 //! Rules: a named metric filter (pattern + transformation) with the alarm
-//! on its metric. Rule packs and configuration import build these.
+//! on its metric. The built-in CIS pack (`pack`), rules files (`file`) and
+//! AWS configuration import (`aws`) build these.
+
+pub mod aws;
+pub mod file;
+pub mod pack;
 
 use crate::alarm::AlarmSpec;
 use crate::metric::series::Dimensions;

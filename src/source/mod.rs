@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod discover;
+pub mod metric_data;
 pub mod reader;
 
 pub use decode::{DecodeError, Limits};

@@ -1,0 +1,50 @@
+//! Records for the benchmarks: the shared corpus of real CloudTrail records
+//! when present, else a generated archive (with a printed note).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use trailwatch::scan::{scan, ScanOptions};
+use trailwatch::source::{discover, read_records, Limits, RecordSink};
+
+struct Collect(Vec<String>);
+
+impl RecordSink for Collect {
+    fn record(&mut self, bytes: &[u8], _offset: u64) {
+        self.0.push(String::from_utf8_lossy(bytes).into_owned());
+    }
+    fn oversized(&mut self, _offset: u64, _len: u64) {}
+}
+
+/// Where the records come from.
+pub fn corpus_dir() -> PathBuf {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if shared.join("SOURCES.md").exists() {
+        shared
+    } else {
+        eprintln!("note: ../shared/corpus is absent; benchmarking on a generated archive instead of real records");
+        let dir = std::env::temp_dir().join("trailwatch-bench-archive");
+        if !dir.join("manifest.json").exists() {
+            let cfg = trailwatch::synth::Config { records: 4000, ..Default::default() };
+            trailwatch::synth::generate(&cfg, &dir).expect("generate archive");
+        }
+        dir
+    }
+}
+
+/// Every record, as text.
+pub fn records() -> Vec<String> {
+    let found = discover(&[corpus_dir()]);
+    let mut sink = Collect(Vec::new());
+    let mut buf = Vec::new();
+    for f in &found.files {
+        let _ = read_records(f, Limits::default(), &mut buf, &mut sink);
+    }
+    sink.0
+}
+
+/// Run a full scan (used to check the helper works).
+pub fn scan_corpus() -> u64 {
+    let r = scan(&[corpus_dir()], &[trailwatch::rules::Rule::cis_unauthorized_api_calls()], &ScanOptions::default());
+    r.totals.records
+}

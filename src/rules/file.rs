@@ -1,0 +1,198 @@
+//! Rules files: any number of named metric filters with their alarms, in
+//! TOML or JSON (see `testdata/rules.toml`).
+//!
+//! ```toml
+//! [[rule]]
+//! name = "console-logins-without-mfa"
+//! pattern = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
+//! metric_value = "1"          # optional: number, $.selector or $field
+//! default_value = 0           # optional
+//! [rule.alarm]                # optional: CloudWatch defaults as in `scan`
+//! period = "5m"
+//! statistic = "Sum"
+//! threshold = 1
+//! comparison = ">="
+//! evaluation_periods = 1
+//! treat_missing_data = "notBreaching"
+//! [[rule.example]]            # optional: checked by `trailwatch rules --test`
+//! event = '{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"No"}}'
+//! match = true
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::Rule;
+use crate::alarm::{AlarmSettings, AlarmSpec};
+use crate::metric::MetricTransform;
+use crate::pattern::{EventBuf, FilterPattern};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default, alias = "rules")]
+    rule: Vec<RuleDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDef {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    pattern: String,
+    #[serde(default)]
+    metric_value: Option<String>,
+    #[serde(default)]
+    default_value: Option<f64>,
+    #[serde(default)]
+    dimensions: BTreeMap<String, String>,
+    #[serde(default)]
+    alarm_dimensions: BTreeMap<String, String>,
+    #[serde(default)]
+    alarm: AlarmSettings,
+    #[serde(default, alias = "examples")]
+    example: Vec<RuleExample>,
+}
+
+/// An example event of a rule and whether it must match.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleExample {
+    /// The log event.
+    pub event: String,
+    /// Whether the rule's pattern must match it.
+    #[serde(rename = "match")]
+    pub matches: bool,
+    /// What it shows.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A loaded rules file.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Each rule's examples.
+    pub examples: Vec<Vec<RuleExample>>,
+}
+
+/// Load a rules file (TOML, or JSON when the content starts with `{`).
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let shown = path.display();
+    let text = fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    parse(&text).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// Parse rules-file text.
+pub fn parse(text: &str) -> Result<Loaded, String> {
+    let file: RulesFile = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON rules file: {e}"))?
+    } else {
+        toml::from_str(text).map_err(|e| format!("invalid TOML rules file: {e}"))?
+    };
+    if file.rule.is_empty() {
+        return Err("no [[rule]] entries".into());
+    }
+    let mut names = HashSet::new();
+    let mut rules = Vec::new();
+    let mut examples = Vec::new();
+    for def in file.rule {
+        if !names.insert(def.name.clone()) {
+            return Err(format!("rule {:?} is defined twice", def.name));
+        }
+        let ctx = |m: String| format!("rule {:?}: {m}", def.name);
+        let pattern = FilterPattern::parse(&def.pattern).map_err(|e| ctx(e.to_string()))?;
+        let dims: Vec<(String, String)> = def.dimensions.into_iter().collect();
+        let transform =
+            MetricTransform::new(def.metric_value.as_deref().unwrap_or("1"), def.default_value, &dims, &pattern)
+                .map_err(|e| ctx(e.kind.to_string()))?;
+        let alarm = def.alarm.apply(&AlarmSpec::default()).map_err(ctx)?;
+        rules.push(Rule {
+            name: def.name,
+            title: def.title,
+            pattern,
+            transform,
+            alarm,
+            alarm_dimensions: def.alarm_dimensions.into_iter().collect(),
+        });
+        examples.push(def.example);
+    }
+    Ok(Loaded { rules, examples })
+}
+
+impl Loaded {
+    /// Check every example; one line per failure.
+    pub fn check_examples(&self) -> Vec<String> {
+        let mut buf = EventBuf::new();
+        let mut failures = Vec::new();
+        for (rule, exs) in self.rules.iter().zip(&self.examples) {
+            for (i, ex) in exs.iter().enumerate() {
+                let got = rule.pattern.matches(&buf.event(&ex.event));
+                if got != ex.matches {
+                    failures.push(format!(
+                        "{} example {}{}: {}",
+                        rule.name,
+                        i + 1,
+                        ex.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default(),
+                        if ex.matches { "should match but does not" } else { "matches but should not" }
+                    ));
+                }
+            }
+        }
+        failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_json() {
+        let toml = r#"
+[[rule]]
+name = "a"
+pattern = '{ $.errorCode = "AccessDenied*" }'
+[rule.alarm]
+period = "1h"
+statistic = "SampleCount"
+threshold = 5
+[[rule.example]]
+event = '{"errorCode":"AccessDenied"}'
+match = true
+[[rule.example]]
+event = '{"errorCode":"VpceAccessDenied"}'
+match = false
+
+[[rule]]
+name = "b"
+pattern = "[ip, user, bytes]"
+metric_value = "$bytes"
+"#;
+        let l = parse(toml).unwrap();
+        assert_eq!(l.rules.len(), 2);
+        assert_eq!(l.rules[0].alarm.period_s, 3600);
+        assert_eq!(l.rules[0].alarm.threshold, 5.0);
+        assert!(l.check_examples().is_empty());
+        let json = r#"{"rules":[{"name":"a","pattern":"ERROR","alarm":{"period":60}}]}"#;
+        assert_eq!(parse(json).unwrap().rules[0].alarm.period_s, 60);
+    }
+
+    #[test]
+    fn errors_name_the_rule() {
+        let e = parse("[[rule]]\nname = \"x\"\npattern = '{ $.a == 1 }'\n").unwrap_err();
+        assert!(e.contains("rule \"x\"") && e.contains('^'), "{e}");
+        let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[rule.alarm]\nperiod = 30\n").unwrap_err();
+        assert!(e.contains("rule \"x\"") && e.contains("60"), "{e}");
+        let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\ntypo = 1\n").unwrap_err();
+        assert!(e.contains("typo"), "{e}");
+        assert!(parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule]]\nname = \"x\"\npattern = 'B'\n").is_err());
+        let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule.example]]\nevent = 'B'\nmatch = true\n").unwrap();
+        assert_eq!(e.check_examples().len(), 1);
+    }
+}
