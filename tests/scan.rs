@@ -312,3 +312,68 @@ fn hostile_fields_are_escaped_on_the_terminal() {
     let (_, plain, _) = util::run(cmd);
     assert!(!plain.contains('\u{1b}'), "no colour when not on a terminal / NO_COLOR");
 }
+
+mod property {
+    //! Property: the report does not depend on the thread count or on the
+    //! order in which the inputs are named.
+
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use trailwatch::report::model;
+    use trailwatch::rules::{pack, Rule};
+    use trailwatch::scan::{scan, ScanOptions};
+    use trailwatch::synth::{self, Config};
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        files: Vec<PathBuf>,
+        reference: Value,
+    }
+
+    fn rules() -> Vec<Rule> {
+        let mut r = vec![Rule::cis_unauthorized_api_calls()];
+        r.extend(pack::cis().select("root-usage").unwrap().rules);
+        r
+    }
+
+    fn report(paths: &[PathBuf], threads: usize) -> Value {
+        let rules = rules();
+        let opts = ScanOptions { threads, samples: 2, ..ScanOptions::default() };
+        let doc = model::build(&scan(paths, &rules, &opts), &rules, &opts);
+        let mut v = serde_json::to_value(doc).unwrap();
+        v.as_object_mut().unwrap().remove("timing");
+        v["settings"].as_object_mut().unwrap().remove("threads");
+        v
+    }
+
+    fn fixture() -> &'static Fixture {
+        static F: OnceLock<Fixture> = OnceLock::new();
+        F.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let cfg = Config { seed: 99, records: 3000, ..Config::default() };
+            synth::generate(&cfg, dir.path()).unwrap();
+            let files = synth::log_files(dir.path());
+            let reference = report(&[dir.path().to_path_buf()], 1);
+            Fixture { _dir: dir, files, reference }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        #[test]
+        fn report_is_independent_of_threads_and_order(
+            threads in 1usize..6,
+            order in Just(fixture().files.clone()).prop_shuffle(),
+        ) {
+            let f = fixture();
+            let got = report(&order, threads);
+            prop_assert_eq!(&got["alarms"], &f.reference["alarms"]);
+            prop_assert_eq!(&got["inputs"]["records"], &f.reference["inputs"]["records"]);
+            prop_assert_eq!(&got["inputs"]["files"], &f.reference["inputs"]["files"]);
+        }
+    }
+}

@@ -562,50 +562,64 @@ mod tests {
         assert_eq!(at, [(105, Alarm), (120, Insufficient)]);
     }
 
-    /// Property: with N = M = 1 and Sum >= 1 on a count metric, the alarm
-    /// is in ALARM at instant T exactly when the newest real period in the
-    /// range holds a breaching datapoint — the minute-by-minute replay and
-    /// the instant-skipping replay agree.
-    #[test]
-    fn skipping_instants_matches_minute_by_minute() {
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        for _ in 0..50 {
-            let mut minutes = Vec::new();
-            for _ in 0..(seed % 7 + 1) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                minutes.push((seed % 60) as i64 + 1000);
+    fn minute_by_minute(
+        s: &BTreeMap<Minute, Stats>,
+        spec: &AlarmSpec,
+        start: Minute,
+        end: Minute,
+    ) -> Vec<(EpochMs, AlarmState, bool)> {
+        let p = spec.period_s / 60;
+        let r = i64::from(spec.range());
+        let mut state = spec.initial_state;
+        let mut out = Vec::new();
+        for t in start..=end {
+            let slots: Vec<Slot> = (0..r)
+                .map(|i| {
+                    let hi = t - i * p;
+                    Slot { start: (hi - p) * MINUTE_MS, value: period_value(s, hi - p, hi, spec) }
+                })
+                .collect();
+            let d = decide(&slots, spec, state);
+            let newest_real_breaches =
+                slots.iter().find_map(|s| s.value).is_some_and(|v| spec.comparison.breaches(v, spec.threshold));
+            if d.state != state {
+                state = d.state;
+                out.push((t * MINUTE_MS, state, newest_real_breaches));
             }
-            let s = series(&minutes);
-            for treat in
-                [TreatMissing::Missing, TreatMissing::NotBreaching, TreatMissing::Breaching, TreatMissing::Ignore]
-            {
-                let spec = AlarmSpec { treat_missing: treat, ..AlarmSpec::default() };
-                let fast = evaluate_series(&s, &spec, None, None);
-                // Reference: every minute.
-                let mut state = spec.initial_state;
-                let mut slow = Vec::new();
-                for t in fast.start / MINUTE_MS..=fast.end / MINUTE_MS {
-                    let slots: Vec<Slot> = (0..3)
-                        .map(|i| {
-                            let hi = t - i * 5;
-                            Slot { start: (hi - 5) * MINUTE_MS, value: period_value(&s, hi - 5, hi, &spec) }
-                        })
-                        .collect();
-                    let d = decide(&slots, &spec, state);
-                    if d.state != state {
-                        slow.push((t * MINUTE_MS, d.state));
-                        state = d.state;
-                    }
-                    if treat == TreatMissing::Missing {
-                        let newest_real = slots.iter().find(|s| s.value.is_some());
-                        assert_eq!(state == Alarm, newest_real.is_some(), "minute {t} {minutes:?}");
-                    }
+            out.push((t * MINUTE_MS, state, newest_real_breaches));
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// With N = M = 1 and Sum >= 1 on a count metric, the alarm is in
+        /// ALARM at a minute exactly when a breaching datapoint is the newest
+        /// real one in the range; and skipping to the instants where a
+        /// datapoint enters or leaves a slot gives the transitions of a
+        /// minute-by-minute replay, for every missing-data treatment.
+        #[test]
+        fn alarm_follows_the_newest_real_datapoint(
+            minutes in proptest::collection::btree_set(1000i64..1120, 1..8),
+            treat in proptest::sample::select(vec![TreatMissing::Missing, TreatMissing::NotBreaching, TreatMissing::Breaching, TreatMissing::Ignore]),
+            period in proptest::sample::select(vec![60i64, 300, 600]),
+        ) {
+            let s = series(&minutes.iter().copied().collect::<Vec<_>>());
+            let spec = AlarmSpec { treat_missing: treat, period_s: period, ..AlarmSpec::default() };
+            let fast = evaluate_series(&s, &spec, None, None);
+            let slow = minute_by_minute(&s, &spec, fast.start / MINUTE_MS, fast.end / MINUTE_MS);
+            let mut state = spec.initial_state;
+            let mut transitions = Vec::new();
+            for &(at, st, newest_breaches) in &slow {
+                if st != state {
+                    transitions.push((at, st));
+                    state = st;
                 }
-                let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
-                assert_eq!(fast, slow, "{treat:?} {minutes:?}");
+                if treat == TreatMissing::Missing || treat == TreatMissing::NotBreaching {
+                    proptest::prop_assert_eq!(st == Alarm, newest_breaches, "minute {}", at / MINUTE_MS);
+                }
             }
+            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
+            proptest::prop_assert_eq!(fast, transitions);
         }
     }
 
