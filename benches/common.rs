@@ -5,13 +5,16 @@
 use std::path::{Path, PathBuf};
 
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::source::{discover, read_records, Limits, RecordSink};
+use trailwatch::record::RecordSpan;
+use trailwatch::source::{discover, read_records, Limits, ReadBuffers, RecordSink};
 
 struct Collect(Vec<String>);
 
 impl RecordSink for Collect {
-    fn record(&mut self, bytes: &[u8], _offset: u64) {
-        self.0.push(String::from_utf8_lossy(bytes).into_owned());
+    fn batch(&mut self, buf: &[u8], spans: &[RecordSpan], _base: u64) {
+        for s in spans {
+            self.0.push(String::from_utf8_lossy(&buf[s.start..s.end]).into_owned());
+        }
     }
     fn oversized(&mut self, _offset: u64, _len: u64) {}
 }
@@ -36,7 +39,7 @@ pub fn corpus_dir() -> PathBuf {
 pub fn records() -> Vec<String> {
     let found = discover(&[corpus_dir()]);
     let mut sink = Collect(Vec::new());
-    let mut buf = Vec::new();
+    let mut buf = ReadBuffers::new();
     for f in &found.files {
         let _ = read_records(f, Limits::default(), &mut buf, &mut sink);
     }

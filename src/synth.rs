@@ -272,14 +272,16 @@ struct Gen {
 
 impl Gen {
     fn identity(&mut self, account: &str) -> Value {
-        match self.rng.below(10) {
-            0..=3 => {
+        // Per mille: 350 IAM users, 550 assumed roles, 98 AWS services and
+        // 2 root sessions (root use is rare in a real account).
+        match self.rng.below(1000) {
+            0..=349 => {
                 let user = self.rng.pick(&["alice", "bob", "carol", "ci-deploy", "bert-jan", "svc-backup"]).to_string();
                 json!({"type":"IAMUser","principalId":format!("AIDA{}", self.rng.alnum(17).to_uppercase()),
                        "arn":format!("arn:aws:iam::{account}:user/{user}"),"accountId":account,
                        "accessKeyId":format!("AKIA{}", self.rng.alnum(16).to_uppercase()),"userName":user})
             }
-            4..=7 => {
+            350..=899 => {
                 let role = self
                     .rng
                     .pick(&["Admin", "ReadOnly", "lambda-exec", "ecs-task", "stratus-red-team-role"])
@@ -292,7 +294,7 @@ impl Gen {
                          "arn":format!("arn:aws:iam::{account}:role/{role}"),"accountId":account,"userName":role},
                          "attributes":{"creationDate":"2023-07-10T00:00:00Z","mfaAuthenticated":"false"}}})
             }
-            8 => {
+            900..=997 => {
                 json!({"type":"AWSService","invokedBy":self.rng.pick(&["cloudtrail.amazonaws.com","config.amazonaws.com","elasticloadbalancing.amazonaws.com"])})
             }
             _ => {

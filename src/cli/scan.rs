@@ -167,6 +167,10 @@ pub struct ScanArgs {
     /// Exit with status 3 before any output if an input cannot be read.
     #[arg(long)]
     strict: bool,
+    /// Parse and validate every record instead of skipping those that
+    /// cannot match (slower; the reference path).
+    #[arg(long)]
+    no_prefilter: bool,
 }
 
 /// Rules to run and what was refused or worth noting on the way.
@@ -307,6 +311,7 @@ pub fn run(a: ScanArgs) -> Outcome {
         to: time(&a.to, "--to")?,
         samples: a.samples,
         limits: Limits { max_record: a.max_event_bytes, max_decompressed: a.max_decompressed, ..Limits::default() },
+        prefilter: !a.no_prefilter,
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if f >= t {

@@ -92,21 +92,30 @@ impl NumLit {
 
 /// A string value with `*` wildcards, lowered to the cheapest test.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum TextMatch {
+pub enum TextMatch {
+    /// No wildcard.
     Exact(String),
+    /// `*`: anything.
     Any,
+    /// `text*`
     Prefix(String),
+    /// `*text`
     Suffix(String),
+    /// `*text*`
     Contains(String),
-    /// Pieces between `*`s; `anchored_start`/`end`: no `*` at that end.
+    /// Pieces between `*`s.
     Glob {
+        /// The literal pieces.
         parts: Vec<String>,
+        /// No leading `*`.
         anchored_start: bool,
+        /// No trailing `*`.
         anchored_end: bool,
     },
 }
 
 impl TextMatch {
+    /// Lower a value with `*` wildcards to the cheapest test.
     pub fn new(text: &str) -> TextMatch {
         if !text.contains('*') {
             return TextMatch::Exact(text.to_string());
@@ -123,6 +132,7 @@ impl TextMatch {
         }
     }
 
+    /// Does `s` match?
     #[inline]
     pub fn is_match(&self, s: &str) -> bool {
         match self {

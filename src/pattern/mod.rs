@@ -30,6 +30,7 @@ pub mod explain;
 pub mod lex;
 pub mod parse;
 mod regex;
+pub mod required;
 
 use std::fmt;
 
@@ -37,6 +38,7 @@ pub use ast::Ast;
 pub use error::{ErrorKind, PatternError, Span};
 pub use eval::{Event, Extracted};
 
+pub use compile::TextMatch;
 pub(crate) use compile::{path, Path};
 pub(crate) use eval::walk;
 
@@ -121,6 +123,12 @@ impl FilterPattern {
     #[inline]
     pub fn matches(&self, ev: &Event<'_>) -> bool {
         self.matcher.matches(ev)
+    }
+
+    /// What an event must contain for this pattern to have a chance to
+    /// match (see [`required`]).
+    pub fn requirement(&self) -> required::Requirement {
+        required::requirement(&self.ast)
     }
 
     /// Match and return the extracted values (`$name`/`$N` for space-delimited

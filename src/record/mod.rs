@@ -1,6 +1,7 @@
 //! Records: finding them in a decoded log document, and reading the few
 //! fields every report needs (time, who, what).
 
+pub mod blocks;
 pub mod event;
 pub mod split;
 pub mod time;

@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+use super::blocks::{find_object_end, Engine, ScanState};
+
 /// A record found in the buffer: `buf[start..end]` is one JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordSpan {
@@ -101,6 +103,10 @@ pub struct Splitter {
     base: u64,
     /// Start of the record or skipped value being scanned.
     value_start: usize,
+    /// Brace/string state inside the record being scanned.
+    scan: ScanState,
+    engine: Engine,
+    /// Nesting and string state of a skipped top-level value.
     depth: u32,
     in_string: bool,
     /// Whether a `Records` key was seen in the current document.
@@ -148,6 +154,8 @@ impl Splitter {
             pos: 0,
             base: 0,
             value_start: 0,
+            scan: ScanState::default(),
+            engine: Engine::detect(),
             depth: 0,
             in_string: false,
             saw_records: false,
@@ -308,8 +316,7 @@ impl Splitter {
                         self.value_start = self.pos;
                         self.record_offset = self.absolute(self.pos);
                         self.pos += 1;
-                        self.depth = 1;
-                        self.in_string = false;
+                        self.scan = ScanState { depth: 1, in_string: false, escaped: false };
                         self.discarding = false;
                         self.state = State::InRecord;
                     }
@@ -374,57 +381,16 @@ impl Splitter {
     /// buffer ran out first (state is kept for the next call).
     #[inline]
     fn scan_record(&mut self, buf: &[u8]) -> bool {
-        let mut pos = self.pos;
-        let mut depth = self.depth;
-        let mut in_string = self.in_string;
-        let found = loop {
-            if in_string {
-                match memchr::memchr2(b'"', b'\\', &buf[pos..]) {
-                    None => {
-                        pos = buf.len();
-                        break false;
-                    }
-                    Some(k) => {
-                        pos += k;
-                        if buf[pos] == b'\\' {
-                            if pos + 1 >= buf.len() {
-                                break false;
-                            }
-                            pos += 2;
-                        } else {
-                            in_string = false;
-                            pos += 1;
-                        }
-                    }
-                }
-            } else {
-                match memchr::memchr3(b'"', b'{', b'}', &buf[pos..]) {
-                    None => {
-                        pos = buf.len();
-                        break false;
-                    }
-                    Some(k) => {
-                        pos += k;
-                        let c = buf[pos];
-                        pos += 1;
-                        match c {
-                            b'"' => in_string = true,
-                            b'{' => depth += 1,
-                            _ => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break true;
-                                }
-                            }
-                        }
-                    }
-                }
+        match find_object_end(self.engine, buf, self.pos, &mut self.scan) {
+            Some(end) => {
+                self.pos = end;
+                true
             }
-        };
-        self.pos = pos;
-        self.depth = depth;
-        self.in_string = in_string;
-        found
+            None => {
+                self.pos = buf.len();
+                false
+            }
+        }
     }
 
     /// Skip a top-level value other than Records (any JSON value). Returns

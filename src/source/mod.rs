@@ -7,4 +7,4 @@ pub mod reader;
 
 pub use decode::{DecodeError, Limits};
 pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind};
-pub use reader::{read_records, ReadError, ReadOutcome, RecordSink};
+pub use reader::{read_records, ReadBuffers, ReadError, ReadOutcome, RecordSink};

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: trailwatch against the decompression floor and
+its peers, on a generated corpus of at least 1 GB (decoded).
+
+    python3 benches/e2e.py                 # build, generate if needed, measure, write BENCHMARKS.md
+    python3 benches/e2e.py --runs 3 --no-peers --no-rss
+
+Every variant reads the same CloudTrail log files. Runs are interleaved
+(run 1 of every variant, then run 2, ...) and the median wall time is
+reported, with its ratio to the floor (libdeflate-gunzip on as many
+processes as there are cores, output discarded), MB/s (decoded), records/s
+and peak RSS. jq and DuckDB are measured when they are installed
+(`apt-get install jq`, `pip install duckdb`); libdeflate-gunzip comes from
+Debian's libdeflate-tools (libdeflate-bin on newer releases).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "trailwatch")
+GEN = os.path.join(ROOT, "target", "release", "trailwatch-gen")
+HEADLINE = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, **kw)
+
+
+def generate(corpus, records, seed):
+    if os.path.exists(os.path.join(corpus, "manifest.json")):
+        return
+    print(f"generating {records} records into {corpus} ...", file=sys.stderr)
+    sh([GEN, "--out", corpus, "--records", str(records), "--duration", "2d", "--accounts", "3", "--regions", "3", "--seed", str(seed)])
+
+
+def log_files(corpus):
+    out = []
+    for d, _, fs in os.walk(corpus):
+        if os.sep + "CloudTrail" + os.sep not in d + os.sep:
+            continue
+        out.extend(os.path.join(d, f) for f in fs if f.endswith(".json.gz"))
+    return sorted(out)
+
+
+def timed(cmd):
+    """Wall seconds and peak RSS (KiB) of a shell command."""
+    t = subprocess.run(["/usr/bin/time", "-f", "%e %M", "sh", "-c", cmd + " > /dev/null"],
+                       stderr=subprocess.PIPE, text=True)
+    last = t.stderr.strip().splitlines()[-1].split()
+    return float(last[0]), int(last[1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "bench-corpus"))
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-peers", action="store_true", help="skip jq and DuckDB")
+    ap.add_argument("--no-rss", action="store_true", help="skip the 100 MB / 2 GB memory comparison")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    a = ap.parse_args()
+
+    if not a.no_build:
+        sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    generate(a.corpus, a.records, a.seed)
+    files = log_files(a.corpus)
+    cores = os.cpu_count() or 1
+    listing = tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt")
+    listing.write("\n".join(files) + "\n")
+    listing.close()
+
+    # Decoded size and record count, from trailwatch itself.
+    probe = json.loads(subprocess.run([BIN, "scan", a.corpus, "--format", "json", "--samples", "0"],
+                                      capture_output=True, text=True).stdout)
+    decoded = probe["inputs"]["bytes_decompressed"]
+    compressed = probe["inputs"]["bytes_compressed"]
+    records = probe["inputs"]["records"]
+    if decoded < 1_000_000_000:
+        print(f"warning: the corpus is only {decoded/1e9:.2f} GB decoded", file=sys.stderr)
+
+    gunzip = shutil.which("libdeflate-gunzip")
+    if not gunzip:
+        sys.exit("libdeflate-gunzip is missing: apt-get install libdeflate-tools (or libdeflate-bin)")
+    xargs = f"xargs -P{cores} -n 300"
+    tw = f"{BIN} scan {a.corpus} --format json --samples 0"
+    variants = [
+        ("floor: libdeflate-gunzip", f"{xargs} {gunzip} -c < {listing.name}"),
+        ("gzip -dc", f"{xargs} gzip -dc < {listing.name}"),
+        ("trailwatch: headline rule", tw),
+        ("trailwatch: 15 CIS rules", f"{tw} --rules cis"),
+        ("trailwatch: { $.x NOT EXISTS }", f"{tw} --pattern '{{ $.x NOT EXISTS }}'"),
+        ("trailwatch: headline, --no-prefilter", f"{tw} --no-prefilter"),
+        ("trailwatch: headline, 1 thread", f"{tw} --threads 1"),
+    ]
+    slow = []
+    helpers = []
+    if not a.no_peers:
+        if shutil.which("jq"):
+            script = tempfile.NamedTemporaryFile("w", delete=False, suffix=".sh")
+            script.write("gzip -dc \"$@\" | jq -c '.Records[] | select((.errorCode // \"\") | type == \"string\" and "
+                         "(endswith(\"UnauthorizedOperation\") or startswith(\"AccessDenied\")))'\n")
+            script.close()
+            helpers.append(script.name)
+            slow.append(("zcat | jq (headline)", f"{xargs} sh {script.name} < {listing.name}"))
+        try:
+            import duckdb  # noqa: F401
+            q = ("SELECT count(*) FROM (SELECT unnest(json_extract_string(json, '$.Records[*].errorCode')) AS e "
+                 f"FROM read_json_objects('{a.corpus}/**/*_CloudTrail_*.json.gz', format='auto')) "
+                 "WHERE e LIKE '%UnauthorizedOperation' OR e LIKE 'AccessDenied%'")
+            script = tempfile.NamedTemporaryFile("w", delete=False, suffix=".py")
+            script.write(f"import duckdb\nprint(duckdb.sql({q!r}).fetchall())\n")
+            script.close()
+            helpers.append(script.name)
+            slow.append(("DuckDB read_json_objects (headline)", f"{sys.executable} {script.name}"))
+        except ImportError:
+            pass
+
+    results = {name: [] for name, _ in variants + slow}
+    for run in range(a.runs):
+        for name, cmd in variants:
+            results[name].append(timed(cmd))
+            print(f"run {run + 1}: {name}: {results[name][-1][0]:.2f} s", file=sys.stderr)
+    for name, cmd in slow:
+        for run in range(min(a.runs, 3)):
+            results[name].append(timed(cmd))
+            print(f"run {run + 1}: {name}: {results[name][-1][0]:.2f} s", file=sys.stderr)
+    for h in [listing.name] + helpers:
+        os.unlink(h)
+
+    floor = statistics.median(t for t, _ in results[variants[0][0]])
+    rows = []
+    for name, _ in variants + slow:
+        times = [t for t, _ in results[name]]
+        med = statistics.median(times)
+        rss = max(m for _, m in results[name])
+        rows.append((name, med, min(times), max(times), med / floor, decoded / 1e6 / med, records / med, rss / 1024))
+    one = next(r for r in rows if r[0].endswith("1 thread"))[1]
+    two = next(r for r in rows if r[0] == "trailwatch: headline rule")[1]
+
+    rss_note = ""
+    if not a.no_rss:
+        rss_rows = []
+        for n in (100_000, 2_000_000):
+            d = os.path.join(ROOT, f"bench-corpus-{n // 1000}k")
+            generate(d, n, a.seed + n)
+            peak = max(timed(f"{BIN} scan {d} --format json --samples 0")[1] for _ in range(3))
+            info = json.loads(subprocess.run([BIN, "scan", d, "--format", "json", "--samples", "0"],
+                                             capture_output=True, text=True).stdout)["inputs"]
+            rss_rows.append((n, info["bytes_decompressed"], peak / 1024))
+        small, big = rss_rows
+        rss_note = (
+            "\n## Memory against corpus size\n\n"
+            "| corpus | decoded | peak RSS |\n|---|---:|---:|\n"
+            + "".join(f"| {n:,} records | {b / 1e9:.2f} GB | {r:.1f} MiB |\n" for n, b, r in rss_rows)
+            + f"\nPeak RSS changes by {100 * (big[2] - small[2]) / small[2]:+.1f}% for a "
+            f"{big[1] / small[1]:.0f}× larger corpus (headline rule, max of 3 runs).\n"
+        )
+
+    version = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "?")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Regenerate with `python3 benches/e2e.py` (see its docstring). Times are medians of "
+        f"{a.runs} interleaved runs (the peers: of {min(a.runs, 3)}); ratios are to the floor's median in the same run.",
+        "",
+        f"* date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"* trailwatch: {probe['trailwatch']} ({version})",
+        f"* machine: {cores} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.system()} {platform.release()}",
+        f"* corpus: `trailwatch-gen --records {a.records} --duration 2d --accounts 3 --regions 3 --seed {a.seed}`: "
+        f"{len(files):,} files, {records:,} records, {compressed / 1e6:.0f} MB gzip, {decoded / 1e9:.2f} GB decoded, "
+        f"{probe['alarms'][0]['matches']:,} matching records ({100 * probe['alarms'][0]['matches'] / records:.1f}%)",
+        f"* floor: `{variants[0][1].split(' < ')[0]}` (all cores, output discarded)",
+        "",
+        "| variant | median s | min–max s | × floor | MB/s decoded | records/s | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, med, lo, hi, ratio, mbs, rps, rss in rows:
+        lines.append(f"| {name} | {med:.3f} | {lo:.2f}–{hi:.2f} | {ratio:.2f} | {mbs:,.0f} | {rps:,.0f} | {rss:.1f} MiB |")
+    lines += ["", f"Scaling, headline rule: 1 → {cores} threads = {one / two:.2f}×.", rss_note]
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

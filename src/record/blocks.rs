@@ -1,0 +1,402 @@
+//! Finding the end of a JSON object at memory speed.
+//!
+//! Records are located by tracking braces outside strings. Instead of
+//! looking at one byte at a time, each 64-byte block is classified into
+//! bit masks (quotes, backslashes, `{`, `}`) with SIMD compares; escaped
+//! characters and the inside of strings are then derived with a few integer
+//! operations (the technique of simdjson's first stage), and only the brace
+//! bits outside strings are visited. x86-64 uses AVX2 when the CPU has it
+//! and SSE2 otherwise; other targets use a portable path. A scalar
+//! reference implementation is kept for the tests, which check every path
+//! against it.
+
+/// Scanning state carried from one buffer to the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanState {
+    /// Open braces not yet closed (1 right after the record's `{`).
+    pub depth: u32,
+    /// Inside a string.
+    pub in_string: bool,
+    /// The next byte is escaped (an odd run of backslashes ended the buffer).
+    pub escaped: bool,
+}
+
+/// Bit masks of one 64-byte block (bit i = byte i).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+}
+
+const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+
+/// Which bytes are escaped (preceded by an odd run of backslashes), given
+/// the backslash mask and whether the first byte is escaped. Returns the
+/// mask and whether the byte after the block is escaped.
+#[inline(always)]
+fn escaped(backslash: u64, first_escaped: bool) -> (u64, bool) {
+    let carry = u64::from(first_escaped);
+    if backslash == 0 {
+        return (carry, false);
+    }
+    // A backslash that is itself escaped does not escape the next byte.
+    let potential = backslash & !carry;
+    let maybe_escaped = potential << 1;
+    let maybe_escaped_and_odd = maybe_escaped | ODD_BITS;
+    let even_series = maybe_escaped_and_odd.wrapping_sub(potential);
+    let escape_and_terminal = even_series ^ ODD_BITS;
+    let escaped = escape_and_terminal ^ (backslash | carry);
+    let escape = escape_and_terminal & backslash;
+    (escaped, escape >> 63 == 1)
+}
+
+/// Bits set from each unescaped quote up to (not including) the next.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+fn masks_portable(block: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        match b {
+            b'"' => m.quote |= bit,
+            b'\\' => m.backslash |= bit,
+            b'{' => m.open |= bit,
+            b'}' => m.close |= bit,
+            _ => {}
+        }
+    }
+    m
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Masks;
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU must support AVX2 (checked by the caller).
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn masks_avx2(block: &[u8; 64]) -> Masks {
+        // SAFETY: `block` is 64 readable bytes; unaligned loads are allowed.
+        let (lo, hi) = unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr() as *const __m256i),
+                _mm256_loadu_si256(block.as_ptr().add(32) as *const __m256i),
+            )
+        };
+        let eq = |c: u8| {
+            let v = _mm256_set1_epi8(c as i8);
+            let a = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, v)) as u32 as u64;
+            let b = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)) as u32 as u64;
+            a | (b << 32)
+        };
+        Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }
+    }
+
+    /// Prefix XOR of a bit mask with one carry-less multiplication by all
+    /// ones.
+    ///
+    /// # Safety
+    /// The CPU must support PCLMULQDQ.
+    #[target_feature(enable = "pclmulqdq")]
+    pub unsafe fn prefix_xor_clmul(x: u64) -> u64 {
+        let v = _mm_set_epi64x(0, x as i64);
+        let ones = _mm_set1_epi8(-1);
+        _mm_cvtsi128_si64(_mm_clmulepi64_si128(v, ones, 0)) as u64
+    }
+
+    /// SSE2 is part of x86-64, so this needs no detection.
+    pub fn masks_sse2(block: &[u8; 64]) -> Masks {
+        // SAFETY: SSE2 is always available on x86-64; each load reads 16
+        // of the block's 64 bytes, unaligned loads are allowed.
+        unsafe {
+            let parts = [
+                _mm_loadu_si128(block.as_ptr() as *const __m128i),
+                _mm_loadu_si128(block.as_ptr().add(16) as *const __m128i),
+                _mm_loadu_si128(block.as_ptr().add(32) as *const __m128i),
+                _mm_loadu_si128(block.as_ptr().add(48) as *const __m128i),
+            ];
+            let eq = |c: u8| {
+                let v = _mm_set1_epi8(c as i8);
+                let mut m = 0u64;
+                for (k, p) in parts.iter().enumerate() {
+                    m |= (_mm_movemask_epi8(_mm_cmpeq_epi8(*p, v)) as u32 as u64) << (16 * k);
+                }
+                m
+            };
+            Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }
+        }
+    }
+}
+
+/// Which block classifier to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// AVX2 with POPCNT, BMI1 and PCLMULQDQ (x86-64 CPUs that have them).
+    Avx2,
+    /// SSE2 (every x86-64 CPU).
+    Sse2,
+    /// Portable Rust.
+    Portable,
+}
+
+impl Engine {
+    /// The fastest engine this CPU supports.
+    pub fn detect() -> Engine {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2")
+                && std::is_x86_feature_detected!("popcnt")
+                && std::is_x86_feature_detected!("bmi1")
+                && std::is_x86_feature_detected!("pclmulqdq")
+            {
+                return Engine::Avx2;
+            }
+            Engine::Sse2
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Engine::Portable
+    }
+}
+
+/// The block loop, expanded once per classifier so that the classifier is
+/// inlined (an AVX2 function can only be inlined into another AVX2
+/// function).
+macro_rules! scan_blocks {
+    ($buf:expr, $pos:expr, $state:expr, $masks:expr, $prefix_xor:expr) => {{
+        let buf: &[u8] = $buf;
+        let state: &mut ScanState = $state;
+        // Work on locals: through `&mut` the compiler would store the state
+        // back to memory after every block.
+        let mut depth = state.depth;
+        let mut carry_string: u64 = if state.in_string { u64::MAX } else { 0 };
+        let mut carry_escaped = state.escaped;
+        let mut at: usize = $pos;
+        let mut found = None;
+        let full = buf.len().saturating_sub(at) / 64;
+        for _ in 0..full {
+            let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("64 bytes");
+            let m: Masks = $masks(chunk);
+            let (esc, carry) = escaped(m.backslash, carry_escaped);
+            let quotes = m.quote & !esc;
+            let in_string = $prefix_xor(quotes) ^ carry_string;
+            let open = m.open & !in_string & !esc;
+            let close = m.close & !in_string & !esc;
+            // Most blocks cannot close the object: even if every `}` came
+            // first the depth would stay above zero. Count them without a
+            // branch per brace.
+            let closes = close.count_ones();
+            if depth > closes {
+                depth = depth + open.count_ones() - closes;
+            } else if let Some(i) = closing_brace(open, close, &mut depth) {
+                found = Some(at + i + 1);
+                break;
+            }
+            carry_string = ((in_string as i64) >> 63) as u64;
+            carry_escaped = carry;
+            at += 64;
+        }
+        if found.is_none() && at < buf.len() {
+            // The last, partial block, zero-padded.
+            let n = buf.len() - at;
+            let mut tail = [0u8; 64];
+            tail[..n].copy_from_slice(&buf[at..]);
+            let m: Masks = $masks(&tail);
+            let valid = (1u64 << n) - 1;
+            let (esc, _) = escaped(m.backslash & valid, carry_escaped);
+            let quotes = m.quote & !esc & valid;
+            let in_string = $prefix_xor(quotes) ^ carry_string;
+            let open = m.open & !in_string & !esc & valid;
+            let close = m.close & !in_string & !esc & valid;
+            match closing_brace(open, close, &mut depth) {
+                Some(i) => found = Some(at + i + 1),
+                None => {
+                    carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
+                    carry_escaped = (esc >> n) & 1 == 1;
+                }
+            }
+        }
+        match found {
+            Some(end) => {
+                // Right after a brace outside any string.
+                *state = ScanState { depth: 0, in_string: false, escaped: false };
+                Some(end)
+            }
+            None => {
+                *state = ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped };
+                None
+            }
+        }
+    }};
+}
+
+/// Walk the braces of one block in order; `Some(index)` of the brace that
+/// brings the depth to zero.
+#[inline(always)]
+fn closing_brace(open: u64, close: u64, depth: &mut u32) -> Option<usize> {
+    let mut braces = open | close;
+    while braces != 0 {
+        let i = braces.trailing_zeros();
+        if (open >> i) & 1 == 1 {
+            *depth += 1;
+        } else {
+            *depth -= 1;
+            if *depth == 0 {
+                return Some(i as usize);
+            }
+        }
+        braces &= braces - 1;
+    }
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+/// # Safety
+/// The CPU must support AVX2, POPCNT, BMI1 and PCLMULQDQ.
+#[target_feature(enable = "avx2,popcnt,bmi1,pclmulqdq")]
+unsafe fn find_avx2(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+    // SAFETY: this function only runs on CPUs with these features (see
+    // `Engine::detect`).
+    scan_blocks!(buf, pos, state, |b| unsafe { x86::masks_avx2(b) }, |q| unsafe { x86::prefix_xor_clmul(q) })
+}
+
+/// Scan `buf[pos..]` for the brace that closes the current object.
+/// Returns the index just past it, or `None` when the buffer ends first
+/// (`state` then holds what the next call needs).
+pub fn find_object_end(engine: Engine, buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+    match engine {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Avx2` is only chosen by `Engine::detect` when the CPU has it.
+        Engine::Avx2 => unsafe { find_avx2(buf, pos, state) },
+        #[cfg(target_arch = "x86_64")]
+        Engine::Sse2 => scan_blocks!(buf, pos, state, x86::masks_sse2, prefix_xor),
+        _ => scan_blocks!(buf, pos, state, masks_portable, prefix_xor),
+    }
+}
+
+/// The byte-at-a-time reference for [`find_object_end`]. As in the block
+/// version, a backslash escapes the next byte wherever it is (outside a
+/// string it is invalid JSON anyway; what matters is that every path
+/// agrees on such input).
+pub fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+    for (i, &b) in buf.iter().enumerate().skip(pos) {
+        if state.escaped {
+            state.escaped = false;
+            continue;
+        }
+        if b == b'\\' {
+            state.escaped = true;
+            continue;
+        }
+        if state.in_string {
+            if b == b'"' {
+                state.in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => state.in_string = true,
+            b'{' => state.depth += 1,
+            b'}' => {
+                state.depth -= 1;
+                if state.depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn engines() -> Vec<Engine> {
+        let mut e = vec![Engine::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            e.push(Engine::Sse2);
+            if Engine::detect() == Engine::Avx2 {
+                e.push(Engine::Avx2);
+            }
+        }
+        e
+    }
+
+    fn start() -> ScanState {
+        ScanState { depth: 1, in_string: false, escaped: false }
+    }
+
+    #[test]
+    fn finds_the_closing_brace() {
+        let rec = br#"{"a":"}{\"}","b":{"c":"\\"},"d":[{}]}tail"#;
+        for e in engines() {
+            let mut s = start();
+            assert_eq!(find_object_end(e, rec, 1, &mut s), Some(rec.len() - 4), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn escape_masks() {
+        // `\\\"` : backslashes at 0,1,2; byte 3 (") is escaped, so is byte 1.
+        let (m, carry) = escaped(0b0111, false);
+        assert_eq!(m & 0b1111, 0b1010);
+        assert!(!carry);
+        // A run ending the block escapes the next block's first byte.
+        let (_, carry) = escaped(1 << 63, false);
+        assert!(carry);
+        let (m, _) = escaped(0, true);
+        assert_eq!(m, 1);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// Every engine agrees with the scalar reference, however the input
+        /// is cut into buffers.
+        #[test]
+        fn engines_agree_with_the_reference(
+            body in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b'{'), Just(b'}'), Just(b'a'), Just(b' ')], 0..300),
+            cut in 0usize..300,
+        ) {
+            let mut doc = vec![b'{'];
+            doc.extend_from_slice(&body);
+            let cut = cut.min(doc.len());
+            let mut r = start();
+            let want_whole = find_object_end_scalar(&doc, 1, &mut r);
+            for e in engines() {
+                let mut s = start();
+                prop_assert_eq!(find_object_end(e, &doc, 1, &mut s), want_whole, "{:?}", e);
+                if want_whole.is_none() {
+                    prop_assert_eq!(s, r, "{:?} end state", e);
+                }
+                // Resume across a cut.
+                let mut s = start();
+                let mut rs = start();
+                let first = find_object_end(e, &doc[..cut], 1.min(cut), &mut s);
+                let rfirst = find_object_end_scalar(&doc[..cut], 1.min(cut), &mut rs);
+                prop_assert_eq!(first, rfirst);
+                prop_assert_eq!(s, rs, "{:?} state at the cut", e);
+                if first.is_none() && cut >= 1 {
+                    let got = find_object_end(e, &doc, cut, &mut s);
+                    let want = find_object_end_scalar(&doc, cut, &mut rs);
+                    prop_assert_eq!(got, want, "{:?} resumed", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The scan's prefilter: which rules could possibly match each record,
+//! decided from the raw bytes of a whole batch of records without parsing
+//! them.
+//!
+//! Every rule's pattern yields a [`Requirement`] (see
+//! `pattern::required`). For each key some rule tests, one `memmem` pass
+//! over the batch finds its token (`"eventName"`, `"errorCode"`, ...) and
+//! checks the raw value after it. (One Aho-Corasick pass over all tokens
+//! was measured slower: every token starts with `"`, the most common byte
+//! in JSON, while `memmem` anchors on the token's rarest bytes.) Text atoms
+//! are found with `memmem` too. A record that contains a `\u` escape
+//! (or `\/`, for tests holding a `/`) is a candidate for every JSON atom,
+//! since escapes could hide the value. Rules without a requirement, or with
+//! a default value (every record publishes), are candidates everywhere.
+//!
+//! The prefilter only removes records that cannot match; the full evaluator
+//! decides on the rest. A differential test runs every corpus both ways.
+
+use std::collections::HashMap;
+
+use memchr::memmem::Finder;
+
+use crate::pattern::required::{Atom, Requirement, ValueTest};
+use crate::pattern::TextMatch;
+use crate::record::RecordSpan;
+use crate::rules::Rule;
+
+/// Rule sets as bit masks, `words` u64 per record.
+#[derive(Clone, Debug, Default)]
+struct Mask(Vec<u64>);
+
+impl Mask {
+    fn new(words: usize) -> Mask {
+        Mask(vec![0; words])
+    }
+    fn set(&mut self, rule: usize) {
+        self.0[rule / 64] |= 1 << (rule % 64);
+    }
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// A small, fast, non-cryptographic hasher for the exact-value tables (the
+/// keys are pattern literals, so hash flooding is not a concern; the
+/// looked-up strings only select a bucket).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Tests on one key's values.
+#[derive(Default)]
+struct KeyTests {
+    /// Exact values → rules.
+    exact: FastMap<String, Mask>,
+    /// Other tests.
+    other: Vec<(ValueTest, usize)>,
+    /// Rules whose test could match a number's text.
+    numeric: Mask,
+}
+
+/// The compiled prefilter of a rule set.
+pub struct Prefilter {
+    rules: usize,
+    words: usize,
+    always: Mask,
+    /// One finder per key token, with the tests on that key's values.
+    keys: Vec<(Finder<'static>, KeyTests)>,
+    texts: Vec<(Finder<'static>, Mask)>,
+    /// Rules with JSON atoms: candidates wherever `\u` occurs.
+    json_rules: Mask,
+    /// Rules with a `/` in a JSON atom: candidates wherever `\/` occurs.
+    slash_rules: Mask,
+    escape_u: Finder<'static>,
+    escape_slash: Finder<'static>,
+}
+
+impl Prefilter {
+    /// Compile the prefilter for `rules`.
+    pub fn new(rules: &[Rule]) -> Prefilter {
+        let words = rules.len().div_ceil(64).max(1);
+        let mut always = Mask::new(words);
+        let mut key_index: HashMap<String, usize> = HashMap::new();
+        let mut keys: Vec<KeyTests> = Vec::new();
+        let mut texts: HashMap<(String, bool), Mask> = HashMap::new();
+        let mut json_rules = Mask::new(words);
+        let mut slash_rules = Mask::new(words);
+        for (i, rule) in rules.iter().enumerate() {
+            let req =
+                if rule.transform.default_value().is_some() { Requirement::Always } else { rule.pattern.requirement() };
+            let Requirement::AnyOf(atoms) = req else {
+                always.set(i);
+                continue;
+            };
+            for atom in atoms {
+                match atom {
+                    Atom::KeyValue { key, test } => {
+                        json_rules.set(i);
+                        if key.contains('/') || text_of(&test.text).contains('/') {
+                            slash_rules.set(i);
+                        }
+                        let k = *key_index.entry(key).or_insert_with(|| {
+                            keys.push(KeyTests { numeric: Mask::new(words), ..KeyTests::default() });
+                            keys.len() - 1
+                        });
+                        let kt = &mut keys[k];
+                        if test.numeric {
+                            kt.numeric.set(i);
+                        }
+                        match &test.text {
+                            TextMatch::Exact(v) => kt.exact.entry(v.clone()).or_insert_with(|| Mask::new(words)).set(i),
+                            _ => kt.other.push((test, i)),
+                        }
+                    }
+                    Atom::JsonText(t) => {
+                        json_rules.set(i);
+                        if t.contains('/') {
+                            slash_rules.set(i);
+                        }
+                        texts.entry((t, true)).or_insert_with(|| Mask::new(words)).set(i);
+                    }
+                    Atom::Raw(t) => texts.entry((t, false)).or_insert_with(|| Mask::new(words)).set(i),
+                }
+            }
+        }
+        let mut names: Vec<(String, usize)> = key_index.into_iter().collect();
+        names.sort_by_key(|(_, i)| *i);
+        // A key tested against one exact value only is better found by its
+        // value: `"Root"` is rarer than `"type"`, which recurs in most
+        // records.
+        let mut by_key: Vec<(Finder<'static>, KeyTests)> = Vec::new();
+        for ((k, _), tests) in names.into_iter().zip(keys) {
+            if tests.other.is_empty() && tests.numeric.is_empty() && tests.exact.len() == 1 {
+                let (v, mask) = tests.exact.into_iter().next().expect("one value");
+                let entry = texts.entry((format!("\"{v}\""), true)).or_insert_with(|| Mask::new(words));
+                for (d, s) in entry.0.iter_mut().zip(&mask.0) {
+                    *d |= s;
+                }
+            } else {
+                by_key.push((Finder::new(format!("\"{k}\"").as_bytes()).into_owned(), tests));
+            }
+        }
+        let keys = by_key;
+        let mut texts: Vec<((String, bool), Mask)> = texts.into_iter().collect();
+        texts.sort_by(|a, b| a.0.cmp(&b.0));
+        Prefilter {
+            rules: rules.len(),
+            words,
+            always,
+            keys,
+            texts: texts.into_iter().map(|((t, _), m)| (Finder::new(t.as_bytes()).into_owned(), m)).collect(),
+            json_rules,
+            slash_rules,
+            escape_u: Finder::new(b"\\u").into_owned(),
+            escape_slash: Finder::new(b"\\/").into_owned(),
+        }
+    }
+
+    /// Whether every rule is a candidate everywhere (the prefilter cannot
+    /// skip anything).
+    pub fn is_trivial(&self) -> bool {
+        (0..self.rules).all(|i| self.always.0[i / 64] >> (i % 64) & 1 == 1)
+    }
+
+    /// Words per record in the masks written by [`Prefilter::mark`].
+    pub fn words(&self) -> usize {
+        self.words
+    }
+
+    /// Write, for each span, the mask of rules that could match it into
+    /// `out` (`spans.len() * words()` words).
+    pub fn mark(&self, buf: &[u8], spans: &[RecordSpan], out: &mut Vec<u64>) {
+        let w = self.words;
+        out.clear();
+        for _ in spans {
+            out.extend_from_slice(&self.always.0);
+        }
+        let or_into = |r: usize, m: &Mask, out: &mut Vec<u64>| {
+            for (d, s) in out[r * w..(r + 1) * w].iter_mut().zip(&m.0) {
+                *d |= s;
+            }
+        };
+        // Key tokens and their values.
+        for (finder, kt) in &self.keys {
+            let mut cursor = Cursor::new(spans);
+            let len = finder.needle().len();
+            for start in finder.find_iter(buf) {
+                let Some(r) = cursor.record_of(start) else { continue };
+                match value_after(buf, start + len, spans[r].end) {
+                    Value::String(raw) => {
+                        if let Some(mask) = std::str::from_utf8(raw).ok().and_then(|s| kt.exact.get(s)) {
+                            or_into(r, mask, out);
+                        }
+                        if let Ok(s) = std::str::from_utf8(raw) {
+                            for (test, rule) in &kt.other {
+                                if test.text.is_match(s) {
+                                    out[r * w + rule / 64] |= 1 << (rule % 64);
+                                }
+                            }
+                        }
+                    }
+                    // Escaped strings, or values that could be numbers.
+                    Value::Escaped => {
+                        for mask in kt.exact.values() {
+                            or_into(r, mask, out);
+                        }
+                        for (_, rule) in &kt.other {
+                            out[r * w + rule / 64] |= 1 << (rule % 64);
+                        }
+                    }
+                    Value::Number => or_into(r, &kt.numeric, out),
+                    Value::NotAKey | Value::Other => {}
+                }
+            }
+        }
+        // Text atoms.
+        for (finder, mask) in &self.texts {
+            each_record_containing(finder, buf, spans, |r| or_into(r, mask, out));
+        }
+        // Escape hazards.
+        if !self.json_rules.is_empty() {
+            each_record_containing(&self.escape_u, buf, spans, |r| or_into(r, &self.json_rules, out));
+        }
+        if !self.slash_rules.is_empty() {
+            each_record_containing(&self.escape_slash, buf, spans, |r| or_into(r, &self.slash_rules, out));
+        }
+    }
+}
+
+fn text_of(m: &TextMatch) -> String {
+    match m {
+        TextMatch::Exact(t) | TextMatch::Prefix(t) | TextMatch::Suffix(t) | TextMatch::Contains(t) => t.clone(),
+        TextMatch::Glob { parts, .. } => parts.concat(),
+        TextMatch::Any => String::new(),
+    }
+}
+
+/// Maps increasing positions to the record containing them.
+struct Cursor<'a> {
+    spans: &'a [RecordSpan],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(spans: &'a [RecordSpan]) -> Cursor<'a> {
+        Cursor { spans, i: 0 }
+    }
+
+    /// The record containing `pos`, for non-decreasing `pos`.
+    fn record_of(&mut self, pos: usize) -> Option<usize> {
+        while self.i < self.spans.len() && self.spans[self.i].end <= pos {
+            self.i += 1;
+        }
+        let s = self.spans.get(self.i)?;
+        (s.start <= pos).then_some(self.i)
+    }
+}
+
+/// Call `f` once for each record containing `finder`'s needle.
+fn each_record_containing(finder: &Finder<'_>, buf: &[u8], spans: &[RecordSpan], mut f: impl FnMut(usize)) {
+    let mut cursor = Cursor::new(spans);
+    let mut pos = 0;
+    while let Some(k) = finder.find(&buf[pos..]) {
+        let at = pos + k;
+        match cursor.record_of(at) {
+            Some(r) => {
+                if at + finder.needle().len() <= spans[r].end {
+                    f(r);
+                }
+                pos = spans[r].end;
+            }
+            None => pos = at + 1,
+        }
+        if pos >= buf.len() {
+            break;
+        }
+    }
+}
+
+/// What follows a key token.
+enum Value<'a> {
+    /// The token is not followed by `:` (it is a string value, not a key).
+    NotAKey,
+    /// A string without escapes: its raw bytes.
+    String(&'a [u8]),
+    /// A string with escapes (or cut off): assume anything.
+    Escaped,
+    /// A number.
+    Number,
+    /// `true`, `false`, `null`, an object or an array.
+    Other,
+}
+
+fn value_after(buf: &[u8], mut i: usize, end: usize) -> Value<'_> {
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    while i < end && ws(buf[i]) {
+        i += 1;
+    }
+    if i >= end || buf[i] != b':' {
+        return Value::NotAKey;
+    }
+    i += 1;
+    while i < end && ws(buf[i]) {
+        i += 1;
+    }
+    match buf.get(i) {
+        Some(b'"') => {
+            let body = &buf[i + 1..end];
+            match memchr::memchr2(b'"', b'\\', body) {
+                Some(k) if body[k] == b'"' => Value::String(&body[..k]),
+                _ => Value::Escaped,
+            }
+        }
+        Some(b'-' | b'0'..=b'9') => Value::Number,
+        Some(_) => Value::Other,
+        None => Value::Escaped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans_of(buf: &[u8]) -> Vec<RecordSpan> {
+        let mut sp = crate::record::Splitter::new();
+        let mut out = Vec::new();
+        while let crate::record::Step::Record(r) = sp.next(buf, true).unwrap() {
+            out.push(r);
+        }
+        out
+    }
+
+    fn candidates(patterns: &[&str], records: &[&str]) -> Vec<Vec<usize>> {
+        let rules: Vec<Rule> =
+            patterns.iter().enumerate().map(|(i, p)| Rule::new(&format!("r{i}"), p).unwrap()).collect();
+        let pf = Prefilter::new(&rules);
+        let doc = format!("{{\"Records\":[{}]}}", records.join(","));
+        let spans = spans_of(doc.as_bytes());
+        let mut out = Vec::new();
+        pf.mark(doc.as_bytes(), &spans, &mut out);
+        (0..spans.len())
+            .map(|r| (0..rules.len()).filter(|&i| out[r * pf.words() + i / 64] >> (i % 64) & 1 == 1).collect())
+            .collect()
+    }
+
+    #[test]
+    fn marks_only_possible_records() {
+        let headline = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
+        let c = candidates(
+            &[headline, "{ $.x NOT EXISTS }", "AccessDenied", r#"{ $.eventName = "ConsoleLogin" }"#],
+            &[
+                r#"{"errorCode":"AccessDenied","eventName":"GetObject"}"#,
+                r#"{"errorCode":"VpceAccessDenied","eventName":"ConsoleLogin"}"#,
+                r#"{"eventName":"ConsoleLogin","note":"errorCode"}"#,
+                r#"{"errorCode" : "Client.UnauthorizedOperation"}"#,
+                r#"{"errorCode":"A\u0063cessDenied"}"#,
+                r#"{"eventName":"\u0043onsoleLogin"}"#,
+            ],
+        );
+        assert_eq!(c[0], [0, 1, 2]);
+        assert_eq!(c[1], [1, 2, 3]);
+        assert_eq!(c[2], [1, 3]);
+        assert_eq!(c[3], [0, 1]);
+        assert_eq!(c[4], [0, 1, 3], "escapes make every JSON atom possible");
+        assert_eq!(c[5], [0, 1, 3]);
+    }
+
+    #[test]
+    fn numbers_and_many_rules() {
+        let c =
+            candidates(&[r#"{ $.code = "404" }"#, r#"{ $.code = "x" }"#], &[r#"{"code":404}"#, r#"{"code":"404"}"#]);
+        assert_eq!(c, [vec![0], vec![0]]);
+        let patterns: Vec<String> = (0..70).map(|i| format!("{{ $.eventName = \"Call{i}\" }}")).collect();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let c = candidates(&refs, &[r#"{"eventName":"Call65"}"#, r#"{"eventName":"Call3"}"#]);
+        assert_eq!(c, [vec![65], vec![3]]);
+    }
+}
