@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::record::RecordSpan;
+use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::source::{discover, read_records, Limits, ReadBuffers, RecordSink};
 
 struct Collect(Vec<String>);

@@ -4,6 +4,7 @@
 //! Data flows one way: sources → records → pattern → metric → alarm → report.
 #![deny(missing_docs)]
 
+mod fasthash;
 pub mod json;
 pub mod metric;
 pub mod pattern;

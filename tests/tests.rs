@@ -5,4 +5,5 @@ mod util;
 
 mod alarm;
 mod conformance;
+mod differential;
 mod scan;

@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::fasthash::FastMap;
+
 use crate::record::EpochMs;
 
 /// One minute, as `floor(epoch_ms / 60_000)`.
@@ -24,24 +26,79 @@ pub fn minute_of(ms: EpochMs) -> Minute {
 }
 
 /// An exactly rounded floating-point sum, independent of addition order.
+///
+/// The non-overlapping partials (Shewchuk) are kept inline while there are
+/// at most [`INLINE`] of them, which covers every sum of integers below
+/// 2^53 (one partial): no allocation per minute in the common case.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactSum {
-    partials: Vec<f64>,
+    partials: Partials,
+}
+
+/// Partials kept inline before spilling to the heap.
+const INLINE: usize = 2;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Partials {
+    Inline { len: u8, items: [f64; INLINE] },
+    Heap(Vec<f64>),
+}
+
+impl Default for Partials {
+    fn default() -> Partials {
+        Partials::Inline { len: 0, items: [0.0; INLINE] }
+    }
+}
+
+impl Partials {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            Partials::Inline { len, items } => &items[..*len as usize],
+            Partials::Heap(v) => v,
+        }
+    }
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        match self {
+            Partials::Inline { len, items } => &mut items[..*len as usize],
+            Partials::Heap(v) => v,
+        }
+    }
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Partials::Inline { len, .. } => *len = (*len).min(n as u8),
+            Partials::Heap(v) => v.truncate(n),
+        }
+    }
+    fn push(&mut self, x: f64) {
+        match self {
+            Partials::Inline { len, items } if (*len as usize) < INLINE => {
+                items[*len as usize] = x;
+                *len += 1;
+            }
+            Partials::Inline { len, items } => {
+                let mut v = items[..*len as usize].to_vec();
+                v.push(x);
+                *self = Partials::Heap(v);
+            }
+            Partials::Heap(v) => v.push(x),
+        }
+    }
 }
 
 impl ExactSum {
     /// Add one value.
     pub fn add(&mut self, mut x: f64) {
         let mut i = 0;
-        for j in 0..self.partials.len() {
-            let mut y = self.partials[j];
+        let p = self.partials.as_mut_slice();
+        for j in 0..p.len() {
+            let mut y = p[j];
             if x.abs() < y.abs() {
                 std::mem::swap(&mut x, &mut y);
             }
             let hi = x + y;
             let lo = y - (hi - x);
             if lo != 0.0 {
-                self.partials[i] = lo;
+                p[i] = lo;
                 i += 1;
             }
             x = hi;
@@ -52,14 +109,14 @@ impl ExactSum {
 
     /// Add another sum.
     pub fn merge(&mut self, other: &ExactSum) {
-        for &p in &other.partials {
+        for &p in other.partials.as_slice() {
             self.add(p);
         }
     }
 
     /// The correctly rounded total.
     pub fn value(&self) -> f64 {
-        let p = &self.partials;
+        let p = self.partials.as_slice();
         let Some(mut n) = p.len().checked_sub(1) else { return 0.0 };
         let mut hi = p[n];
         let mut lo = 0.0;
@@ -149,7 +206,7 @@ pub type Dimensions = Vec<(String, String)>;
 #[derive(Clone, Debug, Default)]
 pub struct Series {
     keep_values: bool,
-    metrics: HashMap<Dimensions, HashMap<Minute, Stats>>,
+    metrics: HashMap<Dimensions, FastMap<Minute, Stats>>,
 }
 
 impl Series {
@@ -200,7 +257,7 @@ impl Series {
 
     /// Whether no datapoint was added.
     pub fn is_empty(&self) -> bool {
-        self.metrics.values().all(HashMap::is_empty)
+        self.metrics.values().all(|m| m.is_empty())
     }
 }
 
@@ -228,13 +285,28 @@ mod tests {
     }
 
     #[test]
+    fn many_partials_spill_to_the_heap_and_stay_exact() {
+        // Widely spread magnitudes need more partials than fit inline.
+        let values = [1e300, 1e200, 1e100, 1.0, 1e-100, -1e300, -1e200, -1e100];
+        let mut s = ExactSum::default();
+        values.iter().for_each(|&v| s.add(v));
+        assert_eq!(s.value(), 1.0);
+        let mut t = ExactSum::default();
+        values[..5].iter().for_each(|&v| t.add(v));
+        assert!(matches!(t.partials, Partials::Heap(_)), "{:?}", t.partials);
+        assert_eq!(t.partials.as_slice().len(), 5);
+        values[5..].iter().for_each(|&v| t.add(v));
+        assert_eq!(t.value(), 1.0);
+    }
+
+    #[test]
     fn counting_ones_is_exact() {
         let mut s = ExactSum::default();
         for _ in 0..1_000_000 {
             s.add(1.0);
         }
         assert_eq!(s.value(), 1_000_000.0);
-        assert_eq!(s.partials.len(), 1);
+        assert_eq!(s.partials.as_slice().len(), 1);
     }
 
     #[test]

@@ -50,8 +50,15 @@ pub struct Inputs {
     pub skipped: BTreeMap<&'static str, u64>,
     /// Records found (good records of damaged files included).
     pub records: u64,
-    /// Records that are not valid JSON objects or not UTF-8.
+    /// Records that are not valid JSON objects or not UTF-8 (among those
+    /// parsed).
     pub records_invalid: u64,
+    /// Records fully parsed. Every record's structure (strings, braces,
+    /// the `Records` array) is checked; with the prefilter, only records
+    /// that could match some rule are parsed, so damage inside the others
+    /// (a bad escape, invalid UTF-8) is not seen. `--no-prefilter` parses
+    /// every record.
+    pub records_parsed: u64,
     /// Records above the event-size limit, which CloudTrail does not send to
     /// CloudWatch Logs.
     pub records_oversized: u64,
@@ -218,6 +225,9 @@ pub struct Settings {
     pub from: Option<String>,
     /// `--to`.
     pub to: Option<String>,
+    /// Whether records that cannot match were skipped unparsed (false with
+    /// `--no-prefilter`).
+    pub prefilter: bool,
 }
 
 /// Wall time and throughput.
@@ -269,6 +279,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
         skipped,
         records: t.records,
         records_invalid: t.records_invalid,
+        records_parsed: t.records_parsed,
         records_oversized: t.records_oversized,
         bytes_compressed: t.bytes_compressed,
         bytes_decompressed: t.bytes_decompressed,
@@ -360,6 +371,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             lag_s: opts.lag_ms as f64 / 1000.0,
             from: opts.from.map(format_rfc3339),
             to: opts.to.map(format_rfc3339),
+            prefilter: opts.prefilter,
         },
         timing: Timing {
             elapsed_s: round3(report.elapsed.as_secs_f64()),

@@ -222,9 +222,10 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
     )?;
     writeln!(
         out,
-        "{}  {} ({} invalid, {} oversized) · {:.1} MB compressed, {:.1} MB decoded",
+        "{}  {} ({} parsed, {} invalid, {} oversized) · {:.1} MB compressed, {:.1} MB decoded",
         st.bold("records"),
         thousands(i.records),
+        thousands(i.records_parsed),
         thousands(i.records_invalid),
         thousands(i.records_oversized),
         i.bytes_compressed as f64 / 1e6,

@@ -126,6 +126,9 @@ pub struct FileReport {
     pub records: u64,
     /// Records that are not valid JSON objects or not UTF-8.
     pub invalid_records: u64,
+    /// Records fully parsed and evaluated (with the prefilter, only the
+    /// candidates; the others were checked for structure only).
+    pub parsed_records: u64,
     /// Records above the event-size limit (not delivered to CloudWatch).
     pub oversized_records: u64,
     /// Why the file is damaged or unreadable, if it is (first problem).
@@ -152,6 +155,8 @@ pub struct Totals {
     pub records: u64,
     /// Invalid records.
     pub records_invalid: u64,
+    /// Records fully parsed (validated as JSON and UTF-8).
+    pub records_parsed: u64,
     /// Oversized records.
     pub records_oversized: u64,
     /// Compressed bytes of the files opened.
@@ -243,6 +248,7 @@ fn finish(
         }
         totals.records += f.records;
         totals.records_invalid += f.invalid_records;
+        totals.records_parsed += f.parsed_records;
         totals.records_oversized += f.oversized_records;
         totals.bytes_compressed += f.compressed;
         totals.bytes_decompressed += f.decompressed;
@@ -371,6 +377,7 @@ impl FileSink<'_> {
     /// Evaluate one record against the rules in `mask` (all rules when
     /// `mask` is `None`).
     fn record(&mut self, bytes: &[u8], offset: u64, mask: Option<&[u64]>) {
+        self.report.parsed_records += 1;
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => return self.invalid(offset + e.valid_up_to() as u64, "not UTF-8"),

@@ -20,6 +20,8 @@ use std::collections::HashMap;
 
 use memchr::memmem::Finder;
 
+use crate::fasthash::FastMap;
+
 use crate::pattern::required::{Atom, Requirement, ValueTest};
 use crate::pattern::TextMatch;
 use crate::record::RecordSpan;
@@ -40,27 +42,6 @@ impl Mask {
         self.0.iter().all(|w| *w == 0)
     }
 }
-
-/// A small, fast, non-cryptographic hasher for the exact-value tables (the
-/// keys are pattern literals, so hash flooding is not a concern; the
-/// looked-up strings only select a bucket).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// Tests on one key's values.
 #[derive(Default)]

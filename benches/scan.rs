@@ -1,0 +1,120 @@
+//! The scan's inner loops on real CloudTrail records packed into one decoded
+//! log file: record splitting, the literal prefilter (headline rule and the
+//! 15 CIS rules at once), and the per-minute series merge and window
+//! roll-up.
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+use trailwatch::alarm::{Comparison, Statistic};
+use trailwatch::metric::{windows, Series};
+use trailwatch::record::{RecordSpan, Splitter, Step};
+use trailwatch::rules::{pack, Rule};
+use trailwatch::scan::prefilter::Prefilter;
+
+mod common;
+
+/// The records as one `{"Records":[...]}` document of at least 4 MiB
+/// (repeating the corpus), like a large decoded CloudTrail file.
+fn document() -> Vec<u8> {
+    let records = common::records();
+    assert!(!records.is_empty());
+    let mut doc = b"{\"Records\":[".to_vec();
+    let mut first = true;
+    while doc.len() < 4 << 20 {
+        for r in &records {
+            if !first {
+                doc.push(b',');
+            }
+            first = false;
+            doc.extend_from_slice(r.as_bytes());
+        }
+    }
+    doc.extend_from_slice(b"]}");
+    doc
+}
+
+fn split(doc: &[u8], spans: &mut Vec<RecordSpan>) {
+    spans.clear();
+    let mut sp = Splitter::new();
+    loop {
+        match sp.next(doc, true).expect("valid document") {
+            Step::Record(r) => spans.push(r),
+            Step::Discarded { .. } => {}
+            Step::NeedMore => break,
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let doc = document();
+    let mut spans = Vec::new();
+    split(&doc, &mut spans);
+
+    let mut g = c.benchmark_group("scan");
+    g.throughput(Throughput::Bytes(doc.len() as u64));
+    g.bench_function("split", |b| {
+        let mut out = Vec::with_capacity(spans.len());
+        b.iter(|| {
+            split(black_box(&doc), &mut out);
+            black_box(out.len())
+        })
+    });
+    let headline = [Rule::cis_unauthorized_api_calls()];
+    let cis = pack::cis().select("cis").unwrap().rules;
+    for (name, rules) in [("prefilter/headline", &headline[..]), ("prefilter/cis-15", &cis[..])] {
+        let pf = Prefilter::new(rules);
+        let mut masks = Vec::new();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                pf.mark(black_box(&doc), &spans, &mut masks);
+                black_box(masks.iter().filter(|m| **m != 0).count())
+            })
+        });
+    }
+    g.finish();
+
+    // A month of per-minute datapoints, from two workers, merged and rolled
+    // up into 5-minute windows.
+    let minutes = 30 * 24 * 60;
+    let half = |offset: i64| {
+        let mut s = Series::new(false);
+        for m in 0..minutes {
+            if (m + offset) % 3 != 0 {
+                s.add(Vec::new(), 28_000_000 + m, 1.0, true);
+            }
+        }
+        s
+    };
+    let (a, b2) = (half(0), half(1));
+    let mut g = c.benchmark_group("metric");
+    g.throughput(Throughput::Elements(minutes as u64));
+    g.bench_function("series/merge", |b| {
+        b.iter_batched(
+            || (a.clone(), b2.clone()),
+            |(mut x, y)| {
+                x.merge(y);
+                black_box(x.is_empty())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let mut merged = a.clone();
+    merged.merge(b2.clone());
+    let per_minute = merged.minutes(&Vec::new());
+    g.bench_function("windows/5m", |b| {
+        b.iter(|| {
+            let w = windows(
+                black_box(&per_minute),
+                300_000,
+                Statistic::Sum,
+                1.0,
+                Comparison::GreaterThanOrEqualToThreshold,
+            );
+            black_box(w.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
