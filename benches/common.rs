@@ -4,19 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use trailwatch::record::RecordSpan;
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::source::{discover, read_records, Limits, ReadBuffers, RecordSink};
+use trailwatch::source::{discover, read_records, Batch, Limits, NameKind, ReadBuffers, RecordSink, Source};
 
 struct Collect(Vec<String>);
 
 impl RecordSink for Collect {
-    fn batch(&mut self, buf: &[u8], spans: &[RecordSpan], _base: u64) {
-        for s in spans {
-            self.0.push(String::from_utf8_lossy(&buf[s.start..s.end]).into_owned());
+    fn batch(&mut self, batch: &Batch<'_>) {
+        for i in 0..batch.spans.len() {
+            self.0.push(String::from_utf8_lossy(batch.record(i)).into_owned());
         }
     }
     fn oversized(&mut self, _offset: u64, _len: u64) {}
+    fn invalid(&mut self, _offset: u64, _why: &str) {}
 }
 
 /// Where the records come from.
@@ -41,7 +41,8 @@ pub fn records() -> Vec<String> {
     let mut sink = Collect(Vec::new());
     let mut buf = ReadBuffers::new();
     for f in &found.files {
-        let _ = read_records(f, Limits::default(), &mut buf, &mut sink);
+        let trusted = matches!(f.name, NameKind::TrailLog { .. });
+        let _ = read_records(Source::File(&f.path, f.size), trusted, Limits::default(), &mut buf, &mut sink);
     }
     sink.0
 }

@@ -1,11 +1,13 @@
-//! Records: finding them in a decoded log document, and reading the few
+//! Records: finding them in decoded input (log documents, arrays, lines), and reading the few
 //! fields every report needs (time, who, what).
 
 pub mod blocks;
 pub mod event;
+pub mod lines;
 pub mod split;
 pub mod time;
 
 pub use event::{event_time, EventSummary, TimeProblem};
-pub use split::{RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
+pub use lines::LineSplitter;
+pub use split::{Layout, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
 pub use time::EpochMs;

@@ -93,9 +93,24 @@ enum State {
     Done,
 }
 
+/// How the records are laid out in the JSON text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One object (or several, concatenated) holding the records in the
+    /// array under this key: `{"Records":[...]}` for CloudTrail log files,
+    /// `{"Events":[...]}` for `aws cloudtrail lookup-events` output.
+    Document(&'static str),
+    /// A top-level array of record objects (`jq '.Records'` output).
+    Array,
+    /// Record objects one after another, separated by blanks (pretty-printed
+    /// `jq '.Records[]'` output).
+    Objects,
+}
+
 /// Incremental record finder (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Splitter {
+    layout: Layout,
     state: State,
     /// Next byte to look at, relative to the buffer.
     pos: usize,
@@ -147,9 +162,15 @@ fn is_ws(b: u8) -> bool {
 }
 
 impl Splitter {
-    /// A splitter at the start of a document.
+    /// A splitter at the start of a CloudTrail log document.
     pub fn new() -> Splitter {
+        Splitter::with_layout(Layout::Document("Records"))
+    }
+
+    /// A splitter at the start of input laid out as `layout`.
+    pub fn with_layout(layout: Layout) -> Splitter {
         Splitter {
+            layout,
             state: State::Start,
             pos: 0,
             base: 0,
@@ -234,11 +255,23 @@ impl Splitter {
                             Err(self.error(self.pos, SplitErrorKind::Truncated))
                         }
                     }
-                    Some(b'{') => {
+                    Some(b'{') if self.layout == Layout::Objects => {
+                        self.saw_document = true;
+                        self.begin_record();
+                    }
+                    Some(b'{') if matches!(self.layout, Layout::Document(_)) => {
                         self.pos += 1;
                         self.saw_document = true;
                         self.saw_records = false;
                         self.state = State::TopKey { first: true };
+                    }
+                    Some(b'[') if self.layout == Layout::Array && !self.saw_document => {
+                        self.pos += 1;
+                        self.saw_document = true;
+                        self.state = State::RecordsNext { first: true };
+                    }
+                    Some(b) if self.saw_document => {
+                        return Err(self.error(self.pos, SplitErrorKind::Unexpected(b)));
                     }
                     Some(_) => return Err(self.error(self.pos, SplitErrorKind::NotAnObject)),
                 },
@@ -268,7 +301,8 @@ impl Splitter {
                         if buf[after] != b':' {
                             return Err(self.error(after, SplitErrorKind::Unexpected(buf[after])));
                         }
-                        if &buf[key_start..close] == b"Records" {
+                        let Layout::Document(key) = self.layout else { unreachable!("only documents have keys") };
+                        if &buf[key_start..close] == key.as_bytes() {
                             if buf[value] != b'[' {
                                 return Err(self.error(value, SplitErrorKind::RecordsNotArray));
                             }
@@ -310,16 +344,9 @@ impl Splitter {
                     None => return self.more(eof),
                     Some(b']') if first => {
                         self.pos += 1;
-                        self.state = State::TopAfterValue;
+                        self.state = self.after_array();
                     }
-                    Some(b'{') => {
-                        self.value_start = self.pos;
-                        self.record_offset = self.absolute(self.pos);
-                        self.pos += 1;
-                        self.scan = ScanState { depth: 1, in_string: false, escaped: false };
-                        self.discarding = false;
-                        self.state = State::InRecord;
-                    }
+                    Some(b'{') => self.begin_record(),
                     Some(b) if b == b']' => return Err(self.error(self.pos, SplitErrorKind::Unexpected(b))),
                     Some(_) => return Err(self.error(self.pos, SplitErrorKind::RecordNotObject)),
                 },
@@ -327,7 +354,7 @@ impl Splitter {
                     if !self.scan_record(buf) {
                         return self.more(eof);
                     }
-                    self.state = State::RecordsAfter;
+                    self.state = if self.layout == Layout::Objects { State::Start } else { State::RecordsAfter };
                     if self.discarding {
                         self.discarding = false;
                         let offset = self.record_offset;
@@ -343,17 +370,33 @@ impl Splitter {
                     }
                     Some(b']') => {
                         self.pos += 1;
-                        self.state = State::TopAfterValue;
+                        self.state = self.after_array();
                     }
                     Some(b) => return Err(self.error(self.pos, SplitErrorKind::Unexpected(b))),
                 },
                 State::Done => match self.next_non_ws(buf) {
                     None => return Ok(Step::NeedMore),
                     // Concatenated documents (e.g. one per gzip member).
-                    Some(b'{') => self.state = State::Start,
+                    Some(b'{') if matches!(self.layout, Layout::Document(_)) => self.state = State::Start,
                     Some(_) => return Err(self.error(self.pos, SplitErrorKind::TrailingData)),
                 },
             }
+        }
+    }
+
+    fn begin_record(&mut self) {
+        self.value_start = self.pos;
+        self.record_offset = self.absolute(self.pos);
+        self.pos += 1;
+        self.scan = ScanState { depth: 1, in_string: false, escaped: false };
+        self.discarding = false;
+        self.state = State::InRecord;
+    }
+
+    fn after_array(&self) -> State {
+        match self.layout {
+            Layout::Array => State::Done,
+            _ => State::TopAfterValue,
         }
     }
 
@@ -462,7 +505,11 @@ mod tests {
     /// Split a whole document, feeding it in chunks of `chunk` bytes and
     /// draining consumed bytes as a streaming reader would.
     fn split_chunked(doc: &[u8], chunk: usize) -> Result<Vec<String>, SplitError> {
-        let mut sp = Splitter::new();
+        split_layout_chunked(doc, chunk, Layout::Document("Records"))
+    }
+
+    fn split_layout_chunked(doc: &[u8], chunk: usize, layout: Layout) -> Result<Vec<String>, SplitError> {
+        let mut sp = Splitter::with_layout(layout);
         let mut buf: Vec<u8> = Vec::new();
         let mut fed = 0;
         let mut out = Vec::new();
@@ -491,6 +538,41 @@ mod tests {
             assert_eq!(got, whole, "chunk size {chunk} changes the result");
         }
         Ok(whole)
+    }
+
+    fn split_layout(doc: &str, layout: Layout) -> Result<Vec<String>, SplitErrorKind> {
+        let whole = split_layout_chunked(doc.as_bytes(), usize::MAX / 2, layout).map_err(|e| e.kind)?;
+        for chunk in [1, 2, 5, 64] {
+            let got = split_layout_chunked(doc.as_bytes(), chunk, layout).map_err(|e| e.kind)?;
+            assert_eq!(got, whole, "chunk size {chunk} changes the result");
+        }
+        Ok(whole)
+    }
+
+    #[test]
+    fn other_layouts() {
+        let events = Layout::Document("Events");
+        assert_eq!(
+            split_layout(r#"{"Events":[{"a":1},{"b":2}],"NextToken":"x"}"#, events).unwrap(),
+            [r#"{"a":1}"#, r#"{"b":2}"#]
+        );
+        assert_eq!(split_layout(r#"{"Records":[{"a":1}]}"#, events).unwrap_err(), SplitErrorKind::NoRecords);
+        let array = Layout::Array;
+        assert_eq!(split_layout(" [ {\"a\":1} ,\n{\"b\":\"]\"} ]\n", array).unwrap(), [r#"{"a":1}"#, r#"{"b":"]"}"#]);
+        assert_eq!(split_layout("[]", array).unwrap(), Vec::<String>::new());
+        assert_eq!(split_layout("[1]", array).unwrap_err(), SplitErrorKind::RecordNotObject);
+        assert_eq!(split_layout("[{}] [{}]", array).unwrap_err(), SplitErrorKind::TrailingData);
+        assert_eq!(split_layout("[{}", array).unwrap_err(), SplitErrorKind::Truncated);
+        let objects = Layout::Objects;
+        let pretty = "{\n  \"a\": 1,\n  \"b\": {\"c\": \"}\"}\n}\n{\n  \"d\": 2\n}\n";
+        assert_eq!(
+            split_layout(pretty, objects).unwrap(),
+            ["{\n  \"a\": 1,\n  \"b\": {\"c\": \"}\"}\n}", "{\n  \"d\": 2\n}"]
+        );
+        assert_eq!(split_layout("{}{}", objects).unwrap(), ["{}", "{}"]);
+        assert_eq!(split_layout("{} x", objects).unwrap_err(), SplitErrorKind::Unexpected(b'x'));
+        assert_eq!(split_layout("{\"a\":1", objects).unwrap_err(), SplitErrorKind::Truncated);
+        assert_eq!(split_layout("", objects).unwrap_err(), SplitErrorKind::Truncated);
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
             .collect(),
     };
-    let where_ = |at: Location| Where { path: report.files[at.file as usize].path.clone(), offset: at.offset };
+    let where_ = |at: Location| Where { path: report.file(at).path.clone(), offset: at.offset };
     let alarms = rules
         .iter()
         .zip(&report.rules)
@@ -315,7 +315,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
                             v.iter()
                                 .map(|s| EventReport {
                                     time: format_rfc3339(s.time),
-                                    path: report.files[s.at.file as usize].path.clone(),
+                                    path: report.file(s.at).path.clone(),
                                     offset: s.at.offset,
                                     summary: s.summary.clone(),
                                 })

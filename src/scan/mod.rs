@@ -9,8 +9,8 @@
 
 pub mod prefilter;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -19,11 +19,15 @@ use crate::json::Doc;
 use crate::metric::series::{minute_of, Series};
 use crate::metric::window::window_index;
 use crate::pattern::Event;
-use crate::record::RecordSpan;
 use crate::record::{event_time, EpochMs, EventSummary, TimeProblem};
 use crate::rules::Rule;
+use crate::source::archive::{read_archive, Entry, MemberData};
+use crate::source::discover::classify_name;
 use crate::source::discover::PathProblem;
-use crate::source::{discover, read_records, InputFile, Limits, ReadBuffers, RecordSink, SkipKind};
+use crate::source::{
+    discover, read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink,
+    SkipKind, Source,
+};
 use prefilter::Prefilter;
 
 /// How to run a scan.
@@ -61,13 +65,16 @@ impl Default for ScanOptions {
     }
 }
 
-/// Where a record is: file (index into [`ScanReport::files`]) and byte
-/// offset in the decoded file.
+/// Where a record is: input file (in discovery order), archive member (0
+/// for the file itself, 1.. for the members of an archive, in archive
+/// order) and byte offset in the decoded input. See [`ScanReport::file`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
-    /// Index of the file.
+    /// Index of the input file.
     pub file: u32,
-    /// Byte offset of the record in the decoded stream.
+    /// Member of an archive (0: the file itself).
+    pub member: u32,
+    /// Byte offset of the record in the decoded input.
     pub offset: u64,
 }
 
@@ -113,11 +120,20 @@ pub struct RuleResult {
     pub samples: HashMap<i64, Vec<Sample>>,
 }
 
-/// What happened to one file that was opened.
+/// What happened to one input that was opened: a file, an archive, or a
+/// member of an archive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileReport {
-    /// Path.
+    /// Index of the input file (discovery order).
+    pub input: u32,
+    /// Member of an archive (0: the file itself).
+    pub member: u32,
+    /// Path; for an archive member, `<archive>!/<member>`.
     pub path: String,
+    /// The form of the content, once recognised.
+    pub form: Option<Form>,
+    /// The file is an archive (its members are reported on their own).
+    pub archive: Option<Archive>,
     /// Bytes on disk.
     pub compressed: u64,
     /// Decoded bytes.
@@ -133,6 +149,8 @@ pub struct FileReport {
     pub oversized_records: u64,
     /// Why the file is damaged or unreadable, if it is (first problem).
     pub error: Option<String>,
+    /// With an error: decoded offset up to which records were recovered.
+    pub recovered_to: u64,
     /// The content is not a CloudTrail log.
     pub not_trail_log: bool,
 }
@@ -147,6 +165,10 @@ impl FileReport {
 /// Totals over all inputs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// Archives opened (their members are counted as files).
+    pub archives: u64,
+    /// Files read (completely or not), by the form of their content.
+    pub forms: BTreeMap<Form, u64>,
     /// Files read completely.
     pub files_read: u64,
     /// Files damaged or unreadable (their good records are still counted).
@@ -185,6 +207,15 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
+    /// The file (or archive member) a record is in.
+    pub fn file(&self, at: Location) -> &FileReport {
+        let i = self
+            .files
+            .binary_search_by_key(&(at.file, at.member), |f| (f.input, f.member))
+            .expect("every location is in a file that was read");
+        &self.files[i]
+    }
+
     /// Count of skipped inputs of one kind.
     pub fn skipped_count(&self, kind: SkipKind) -> u64 {
         self.skipped.iter().filter(|(k, _)| *k == kind).count() as u64
@@ -231,15 +262,26 @@ fn finish(
     elapsed: Duration,
     threads: usize,
 ) -> ScanReport {
-    let mut files = vec![FileReport::default(); inputs.len()];
-    for (i, r) in partial.files {
-        files[i as usize] = r;
-    }
+    debug_assert!(partial.files.len() >= inputs.len());
+    let mut files = partial.files;
+    files.sort_by_key(|f| (f.input, f.member));
+    skipped.extend(partial.skipped);
     let mut totals = Totals::default();
     for f in &files {
         if f.not_trail_log {
             skipped.push((SkipKind::NotTrailLog, f.path.clone()));
             continue;
+        }
+        if f.archive.is_some() {
+            totals.archives += 1;
+            totals.bytes_compressed += f.compressed;
+            if f.failed() {
+                totals.files_failed += 1;
+            }
+            continue;
+        }
+        if let Some(form) = f.form {
+            *totals.forms.entry(form).or_default() += 1;
         }
         if f.failed() {
             totals.files_failed += 1;
@@ -250,7 +292,9 @@ fn finish(
         totals.records_invalid += f.invalid_records;
         totals.records_parsed += f.parsed_records;
         totals.records_oversized += f.oversized_records;
-        totals.bytes_compressed += f.compressed;
+        if f.member == 0 {
+            totals.bytes_compressed += f.compressed;
+        }
         totals.bytes_decompressed += f.decompressed;
     }
     skipped.sort();
@@ -275,7 +319,9 @@ struct Ctx<'a> {
 /// What one worker accumulated.
 struct Partial {
     rules: Vec<RuleResult>,
-    files: Vec<(u32, FileReport)>,
+    files: Vec<FileReport>,
+    /// Archive members skipped by name or type.
+    skipped: Vec<(SkipKind, String)>,
     doc: Doc,
     bufs: ReadBuffers,
     masks: Vec<u64>,
@@ -287,32 +333,113 @@ impl Partial {
             .iter()
             .map(|r| RuleResult { series: Series::new(r.alarm.statistic.needs_values()), ..RuleResult::default() })
             .collect();
-        Partial { rules: results, files: Vec::new(), doc: Doc::new(), bufs: ReadBuffers::new(), masks: Vec::new() }
+        Partial {
+            rules: results,
+            files: Vec::new(),
+            skipped: Vec::new(),
+            doc: Doc::new(),
+            bufs: ReadBuffers::new(),
+            masks: Vec::new(),
+        }
     }
 
     fn read(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
-        let mut report = FileReport { path: file.display(), ..FileReport::default() };
+        let trusted = matches!(file.name, NameKind::TrailLog { .. });
+        let mut report = FileReport { input: index, path: file.display(), ..FileReport::default() };
+        let outcome = self.read_one(Source::File(&file.path, file.size), trusted, &mut report, ctx);
+        match outcome.archive {
+            Some(kind) => {
+                report.archive = Some(kind);
+                report.form = None;
+                self.read_archive(index, file, kind, &mut report, ctx);
+                self.files.push(report);
+            }
+            None => self.finish_input(report, outcome),
+        }
+    }
+
+    /// Read one input's records into the accumulators.
+    fn read_one(&mut self, source: Source<'_>, trusted: bool, report: &mut FileReport, ctx: &Ctx<'_>) -> ReadOutcome {
         let mut bufs = std::mem::take(&mut self.bufs);
-        let mut sink = FileSink { file: index, ctx, acc: self, report: &mut report };
-        let outcome = read_records(file, ctx.opts.limits, &mut bufs, &mut sink);
+        let at = (report.input, report.member);
+        let mut sink = FileSink { at, ctx, acc: self, report };
+        let outcome = read_records(source, trusted, ctx.opts.limits, &mut bufs, &mut sink);
         self.bufs = bufs;
+        outcome
+    }
+
+    fn finish_input(&mut self, mut report: FileReport, outcome: ReadOutcome) {
         report.compressed = outcome.compressed;
         report.decompressed = outcome.decompressed;
         report.records = outcome.records;
+        report.form = outcome.form.filter(|f| *f != Form::Unknown || outcome.error.is_some());
         report.not_trail_log = outcome.not_trail_log;
         if let Some(e) = outcome.error {
+            report.recovered_to = outcome.recovered_to;
             let lost = if report.records > 0 {
-                format!(" ({} records recovered before it)", report.records)
+                format!(
+                    " ({} records recovered before it, up to decoded byte {})",
+                    report.records, outcome.recovered_to
+                )
             } else {
                 String::new()
             };
             report.error = Some(format!("{e}{lost}"));
         }
-        self.files.push((index, report));
+        self.files.push(report);
+    }
+
+    /// Read the members of an archive, each as an input of its own.
+    fn read_archive(&mut self, index: u32, file: &InputFile, kind: Archive, report: &mut FileReport, ctx: &Ctx<'_>) {
+        let shown = file.display();
+        let mut member = 0u32;
+        let result = read_archive(&file.path, kind, ctx.opts.limits, &mut |entry| {
+            member += 1;
+            let (name, data) = match entry {
+                Entry::Member { name, data } => (name, data),
+                Entry::Special { name } => {
+                    self.skipped.push((SkipKind::Special, format!("{shown}!/{name}")));
+                    return;
+                }
+                Entry::Unreadable { name, reason } => {
+                    let path = format!("{shown}!/{name}");
+                    let r = FileReport { input: index, member, path, error: Some(reason), ..FileReport::default() };
+                    self.files.push(r);
+                    return;
+                }
+            };
+            let path = format!("{shown}!/{name}");
+            let kind = classify_name(Path::new(&name));
+            match kind {
+                NameKind::Digest => return self.skipped.push((SkipKind::Digest, path)),
+                NameKind::Insight => return self.skipped.push((SkipKind::Insight, path)),
+                _ => {}
+            }
+            let trusted = matches!(kind, NameKind::TrailLog { .. });
+            let mut r = FileReport { input: index, member, path, ..FileReport::default() };
+            let outcome = match data {
+                MemberData::Bytes(b) if b.is_empty() => return self.skipped.push((SkipKind::Empty, r.path)),
+                MemberData::Bytes(b) => self.read_one(Source::Bytes(&b), trusted, &mut r, ctx),
+                MemberData::Stream(reader, packed) => {
+                    self.read_one(Source::Stream(reader, packed), trusted, &mut r, ctx)
+                }
+            };
+            if outcome.archive.is_some() {
+                r.error = Some("an archive inside an archive is not read: extract the outer archive first".into());
+                r.compressed = outcome.compressed;
+                self.files.push(r);
+                return;
+            }
+            self.finish_input(r, outcome);
+        });
+        if let Err(e) = result {
+            report.error = Some(e.to_string());
+        }
     }
 
     fn merge(mut self, other: Partial, samples: usize) -> Partial {
         self.files.extend(other.files);
+        self.skipped.extend(other.skipped);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
             a.matches += b.matches;
@@ -358,14 +485,15 @@ fn wants_sample(v: Option<&Vec<Sample>>, time: EpochMs, at: Location, cap: usize
 }
 
 struct FileSink<'a> {
-    file: u32,
+    /// Input file and archive member.
+    at: (u32, u32),
     ctx: &'a Ctx<'a>,
     acc: &'a mut Partial,
     report: &'a mut FileReport,
 }
 
 impl FileSink<'_> {
-    fn invalid(&mut self, offset: u64, why: &str) {
+    fn note_invalid(&mut self, offset: u64, why: &str) {
         self.report.invalid_records += 1;
         if self.report.error.is_none() {
             self.report.error = Some(format!("invalid record at byte offset {offset}: {why}"));
@@ -376,28 +504,33 @@ impl FileSink<'_> {
 impl FileSink<'_> {
     /// Evaluate one record against the rules in `mask` (all rules when
     /// `mask` is `None`).
-    fn record(&mut self, bytes: &[u8], offset: u64, mask: Option<&[u64]>) {
+    fn record(&mut self, bytes: &[u8], offset: u64, stamp: Option<EpochMs>, mask: Option<&[u64]>) {
         self.report.parsed_records += 1;
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
-            Err(e) => return self.invalid(offset + e.valid_up_to() as u64, "not UTF-8"),
+            Err(e) => return self.note_invalid(offset + e.valid_up_to() as u64, "not UTF-8"),
         };
         let acc = &mut *self.acc;
         if let Err(e) = acc.doc.parse_object(text) {
             let why = e.to_string();
-            return self.invalid(offset + e.offset as u64, &why);
+            return self.note_invalid(offset + e.offset as u64, &why);
         }
         let root = acc.doc.root(text).expect("parsed");
         let ev = Event { text, json: Some(root) };
         let mut time: Option<Result<EpochMs, TimeProblem>> = None;
-        let at = Location { file: self.file, offset };
+        let at = Location { file: self.at.0, member: self.at.1, offset };
         let opts = self.ctx.opts;
         for (i, rule) in self.ctx.rules.iter().enumerate() {
             if mask.is_some_and(|m| m[i / 64] >> (i % 64) & 1 == 0) {
                 continue;
             }
             let Some(dp) = rule.transform.datapoint(&rule.pattern, &ev) else { continue };
-            let t = *time.get_or_insert_with(|| event_time(root).map(|t| t + opts.lag_ms));
+            // A CloudWatch Logs export carries the true CloudWatch
+            // timestamp; otherwise it is eventTime shifted by the lag.
+            let t = *time.get_or_insert_with(|| match stamp {
+                Some(t) => Ok(t),
+                None => event_time(root).map(|t| t + opts.lag_ms),
+            });
             let r = &mut acc.rules[i];
             if dp.matched {
                 r.matches += 1;
@@ -436,21 +569,22 @@ impl FileSink<'_> {
 }
 
 impl RecordSink for FileSink<'_> {
-    fn batch(&mut self, buf: &[u8], spans: &[RecordSpan], base: u64) {
+    fn batch(&mut self, batch: &Batch<'_>) {
+        let stamp = |i: usize| batch.stamps.map(|s| s[i]);
         match self.ctx.prefilter {
             None => {
-                for s in spans {
-                    self.record(&buf[s.start..s.end], base + s.start as u64, None);
+                for i in 0..batch.spans.len() {
+                    self.record(batch.record(i), batch.offset(i), stamp(i), None);
                 }
             }
             Some(pf) => {
                 let mut masks = std::mem::take(&mut self.acc.masks);
-                pf.mark(buf, spans, &mut masks);
+                pf.mark(batch.buf, batch.spans, &mut masks);
                 let w = pf.words();
-                for (i, s) in spans.iter().enumerate() {
+                for i in 0..batch.spans.len() {
                     let m = &masks[i * w..(i + 1) * w];
                     if m.iter().any(|x| *x != 0) {
-                        self.record(&buf[s.start..s.end], base + s.start as u64, Some(m));
+                        self.record(batch.record(i), batch.offset(i), stamp(i), Some(m));
                     }
                 }
                 self.acc.masks = masks;
@@ -460,5 +594,9 @@ impl RecordSink for FileSink<'_> {
 
     fn oversized(&mut self, _offset: u64, _len: u64) {
         self.report.oversized_records += 1;
+    }
+
+    fn invalid(&mut self, offset: u64, why: &str) {
+        self.note_invalid(offset, why);
     }
 }

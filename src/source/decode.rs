@@ -1,16 +1,16 @@
 //! Opening an input and turning it into decompressed bytes, with guards
 //! against decompression bombs.
 //!
-//! gzip is recognised by its magic bytes, not by the file name, and read as
+//! gzip is recognised by its magic bytes, not by the name, and read as
 //! multi-member (CloudTrail objects are single-member, but concatenated
 //! gzip is valid and common in re-packed exports).
 
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
+
+use super::format::{sniff, Packing};
 
 /// Limits applied while decoding one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,24 +37,6 @@ impl Default for Limits {
             // CloudTrail records never reach it.
             max_record: 1 << 20,
         }
-    }
-}
-
-/// How the bytes of a file are encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
-    /// gzip (one or more members).
-    Gzip,
-    /// Not compressed.
-    Plain,
-}
-
-/// Sniff the encoding from the first bytes.
-pub fn sniff(head: &[u8]) -> Encoding {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Encoding::Gzip
-    } else {
-        Encoding::Plain
     }
 }
 
@@ -92,53 +74,50 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// A reader of a file's decoded bytes that counts what it produced and
+/// A reader of an input's decoded bytes that counts what it produced and
 /// enforces [`Limits`].
-pub struct Decoded {
-    inner: Box<dyn Read + Send>,
-    encoding: Encoding,
-    compressed: u64,
+pub struct Decoded<'a> {
+    inner: Box<dyn Read + 'a>,
+    gzip: bool,
+    packed: u64,
     produced: u64,
     limits: Limits,
 }
 
-impl Decoded {
-    /// Open `path` and sniff its encoding.
-    pub fn open(path: &Path, limits: Limits) -> Result<Decoded, DecodeError> {
-        let mut file = File::open(path).map_err(DecodeError::Io)?;
-        let compressed = file.metadata().map_err(DecodeError::Io)?.len();
+impl<'a> Decoded<'a> {
+    /// Decode `reader` (gzip when its first bytes say so, else as is);
+    /// `packed` is its size, used by the ratio guard.
+    pub fn from_reader(
+        mut reader: Box<dyn Read + 'a>,
+        packed: u64,
+        limits: Limits,
+    ) -> Result<Decoded<'a>, DecodeError> {
         let mut head = [0u8; 2];
-        let n = read_full(&mut file, &mut head).map_err(DecodeError::Io)?;
-        let encoding = sniff(&head[..n]);
-        let prefix = io::Cursor::new(head[..n].to_vec());
-        let chained = prefix.chain(file);
-        let inner: Box<dyn Read + Send> = match encoding {
-            Encoding::Gzip => Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, chained))),
-            Encoding::Plain => Box::new(chained),
+        let n = read_full(&mut reader, &mut head).map_err(DecodeError::Io)?;
+        let gzip = sniff(&head[..n]) == Packing::Gzip;
+        let chained = io::Cursor::new(head[..n].to_vec()).chain(reader);
+        let inner: Box<dyn Read + 'a> = if gzip {
+            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, chained)))
+        } else {
+            Box::new(chained)
         };
-        Ok(Decoded { inner, encoding, compressed, produced: 0, limits })
+        Ok(Decoded { inner, gzip, packed, produced: 0, limits })
     }
 
-    /// Decode in-memory bytes (used by tests and archive members).
-    pub fn from_bytes(bytes: Vec<u8>, limits: Limits) -> Decoded {
-        let encoding = sniff(&bytes);
-        let compressed = bytes.len() as u64;
-        let cursor = io::Cursor::new(bytes);
-        let inner: Box<dyn Read + Send> = match encoding {
-            Encoding::Gzip => Box::new(MultiGzDecoder::new(cursor)),
-            Encoding::Plain => Box::new(cursor),
-        };
-        Decoded { inner, encoding, compressed, produced: 0, limits }
+    /// Decode in-memory bytes.
+    pub fn from_bytes(bytes: Vec<u8>, limits: Limits) -> Decoded<'static> {
+        let packed = bytes.len() as u64;
+        Decoded::from_reader(Box::new(io::Cursor::new(bytes)), packed, limits).expect("reading memory cannot fail")
     }
 
-    /// The file's encoding.
-    pub fn encoding(&self) -> Encoding {
-        self.encoding
+    /// Whether the input is gzip.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
     }
 
-    /// Compressed (on-disk) size.
-    pub fn compressed_len(&self) -> u64 {
-        self.compressed
+    /// Packed size.
+    pub fn packed_len(&self) -> u64 {
+        self.packed
     }
 
     /// Decoded bytes produced so far.
@@ -170,17 +149,17 @@ impl Decoded {
         if self.produced > self.limits.max_decompressed {
             return Err(DecodeError::Bomb {
                 decompressed: self.produced,
-                compressed: self.compressed,
+                compressed: self.packed,
                 limit: "more than the per-file decompressed limit",
             });
         }
-        if self.encoding == Encoding::Gzip
+        if self.gzip
             && self.produced > self.limits.ratio_floor
-            && self.produced > self.compressed.max(1).saturating_mul(self.limits.max_ratio)
+            && self.produced > self.packed.max(1).saturating_mul(self.limits.max_ratio)
         {
             return Err(DecodeError::Bomb {
                 decompressed: self.produced,
-                compressed: self.compressed,
+                compressed: self.packed,
                 limit: "compression ratio above the limit",
             });
         }
@@ -188,7 +167,7 @@ impl Decoded {
     }
 
     fn classify(&self, e: io::Error) -> DecodeError {
-        if self.encoding == Encoding::Plain {
+        if !self.gzip {
             return DecodeError::Io(e);
         }
         match e.kind() {
@@ -199,7 +178,8 @@ impl Decoded {
     }
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Read until `buf` is full or the input ends; returns the bytes read.
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -225,7 +205,7 @@ mod tests {
         e.finish().unwrap()
     }
 
-    fn drain(mut d: Decoded) -> Result<Vec<u8>, DecodeError> {
+    fn drain(mut d: Decoded<'_>) -> Result<Vec<u8>, DecodeError> {
         let mut buf = Vec::new();
         while d.fill(&mut buf, 7)? > 0 {}
         Ok(buf)

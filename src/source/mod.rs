@@ -1,10 +1,13 @@
 //! Inputs: finding files, decoding them, and streaming their records.
 
+pub mod archive;
 pub mod decode;
 pub mod discover;
+pub mod format;
 pub mod metric_data;
 pub mod reader;
 
 pub use decode::{DecodeError, Limits};
 pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind};
-pub use reader::{read_records, ReadBuffers, ReadError, ReadOutcome, RecordSink};
+pub use format::Form;
+pub use reader::{read_records, Archive, Batch, Offsets, ReadBuffers, ReadError, ReadOutcome, RecordSink, Source};

@@ -1,12 +1,19 @@
-//! Reading the records of one input file, in batches.
+//! Reading the records of one input, in batches.
+//!
+//! An input is a file on disk, or a member of an archive (in memory, or
+//! streamed when large). Its packing (gzip, tar, zip) is sniffed from the
+//! raw bytes and its form (CloudTrail log file, JSON Lines, lookup-events
+//! output, CloudWatch Logs export, ...) from the decoded bytes; see
+//! [`super::format`]. Archives are reported back to the caller, which
+//! reads their members (see [`super::archive`]).
 //!
 //! Two paths give the same records:
 //!
-//! * **whole buffer** (the common case): the file is read into a reusable
+//! * **whole buffer** (the common case): the input is read into a reusable
 //!   buffer and a single-member gzip is inflated in one call by libdeflate
 //!   into a buffer sized from the gzip trailer; the records are found in one
 //!   pass and handed over as one batch;
-//! * **streaming** (files above [`WHOLE_FILE_MAX`], multi-member gzip, or
+//! * **streaming** (inputs above [`WHOLE_FILE_MAX`], multi-member gzip,
 //!   damaged gzip): flate2 inflates 1 MiB at a time, records are handed over
 //!   per chunk, and memory stays bounded by the chunk plus the largest
 //!   record. Damage is reported precisely and the records before it are
@@ -17,28 +24,72 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
+use std::path::Path;
 
-use super::decode::{sniff, DecodeError, Decoded, Encoding, Limits};
-use super::discover::{InputFile, NameKind};
-use crate::record::{RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
+use super::decode::{DecodeError, Decoded, Limits};
+use super::format::{detect, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
+use crate::json::Doc;
+use crate::record::time::parse_event_time;
+use crate::record::{EpochMs, Layout, LineSplitter, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
 
 /// How much decoded data to ask for at a time when streaming.
 const CHUNK: usize = 1 << 20;
 
-/// Files up to this size (on disk) are read whole; larger ones stream.
+/// Inputs up to this size (packed) are read whole; larger ones stream.
 pub const WHOLE_FILE_MAX: u64 = 64 << 20;
 
 /// Largest decoded size handled in one buffer.
 pub const WHOLE_DECODED_MAX: u64 = 512 << 20;
 
-/// Receives the records of a file.
+/// Where the byte offsets of a batch's records come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Offsets<'a> {
+    /// `base + span.start`: the records are where they are in the input.
+    Base(u64),
+    /// One offset per span: the records were converted (lookup-events
+    /// output), the offsets are those of their source in the input.
+    Each(&'a [u64]),
+}
+
+/// Records of one input, handed over together.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    /// The bytes the spans point into.
+    pub buf: &'a [u8],
+    /// The records, in input order.
+    pub spans: &'a [RecordSpan],
+    /// Their offsets in the decoded input.
+    pub offsets: Offsets<'a>,
+    /// CloudWatch timestamps, one per span, when the input carries them
+    /// (CloudWatch Logs exports); otherwise the time comes from `eventTime`.
+    pub stamps: Option<&'a [EpochMs]>,
+}
+
+impl Batch<'_> {
+    /// The bytes of record `i`.
+    pub fn record(&self, i: usize) -> &[u8] {
+        let s = self.spans[i];
+        &self.buf[s.start..s.end]
+    }
+
+    /// The decoded-input offset of record `i`.
+    pub fn offset(&self, i: usize) -> u64 {
+        match self.offsets {
+            Offsets::Base(base) => base + self.spans[i].start as u64,
+            Offsets::Each(o) => o[i],
+        }
+    }
+}
+
+/// Receives the records of an input.
 pub trait RecordSink {
-    /// Records `buf[span.start..span.end]`, in order; `base` is the absolute
-    /// offset of `buf[0]` in the decoded file.
-    fn batch(&mut self, buf: &[u8], spans: &[RecordSpan], base: u64);
+    /// Records found, in input order.
+    fn batch(&mut self, batch: &Batch<'_>);
     /// A record larger than the event-size limit was dropped.
     fn oversized(&mut self, offset: u64, len: u64);
+    /// A record (a line, a lookup-events entry) that is not a usable event.
+    fn invalid(&mut self, offset: u64, why: &str);
 }
 
 /// Why reading stopped early.
@@ -59,29 +110,71 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// What happened to one file.
-#[derive(Debug)]
+/// An archive, whose members the caller reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Archive {
+    /// A tar archive.
+    Tar,
+    /// A gzip-compressed tar archive.
+    TarGz,
+    /// A zip archive.
+    Zip,
+}
+
+impl Archive {
+    /// The stable name used in reports.
+    pub fn key(self) -> &'static str {
+        match self {
+            Archive::Tar => "tar",
+            Archive::TarGz => "tar.gz",
+            Archive::Zip => "zip",
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Debug, Default)]
 pub struct ReadOutcome {
-    /// Compressed (on-disk) bytes.
+    /// Packed (on-disk, or in-archive) bytes.
     pub compressed: u64,
     /// Decoded bytes read.
     pub decompressed: u64,
-    /// Records handed to the sink (or dropped as oversized).
+    /// Records found (handed to the sink, dropped as oversized, or reported
+    /// invalid).
     pub records: u64,
-    /// The file turned out not to be a CloudTrail log at all (not an error).
+    /// The form of its content, once known.
+    pub form: Option<Form>,
+    /// The input is an archive: nothing was read, the caller reads its
+    /// members.
+    pub archive: Option<Archive>,
+    /// The content is not an event log at all (not an error).
     pub not_trail_log: bool,
     /// Why reading stopped early, if it did. Records before the damage
     /// were delivered.
     pub error: Option<ReadError>,
+    /// With an error: the decoded offset up to which records were
+    /// recovered (the end of the last complete record).
+    pub recovered_to: u64,
 }
 
-/// Buffers reused from file to file by one worker.
+/// Buffers reused from input to input by one worker.
 #[derive(Default)]
 pub struct ReadBuffers {
     file: Vec<u8>,
     decoded: Vec<u8>,
     spans: Vec<RecordSpan>,
     inflater: Option<libdeflater::Decompressor>,
+    convert: Convert,
+}
+
+/// Scratch space for forms whose records are rewritten before delivery.
+#[derive(Default)]
+struct Convert {
+    buf: Vec<u8>,
+    spans: Vec<RecordSpan>,
+    offsets: Vec<u64>,
+    stamps: Vec<EpochMs>,
+    doc: Doc,
 }
 
 impl ReadBuffers {
@@ -91,116 +184,239 @@ impl ReadBuffers {
     }
 }
 
-/// Read every record of `file` into `sink`.
+/// Where the bytes of an input come from.
+pub enum Source<'a> {
+    /// A file on disk of the given size.
+    File(&'a Path, u64),
+    /// Bytes in memory (a small archive member).
+    Bytes(&'a [u8]),
+    /// A stream (a large archive member) and its packed size.
+    Stream(Box<dyn Read + 'a>, u64),
+}
+
+/// Read every record of an input into `sink`. `trusted`: the input's name
+/// says it is a CloudTrail log file, so content that is not one is damage
+/// rather than a foreign file.
 pub fn read_records(
-    file: &InputFile,
+    source: Source<'_>,
+    trusted: bool,
     limits: Limits,
     bufs: &mut ReadBuffers,
     sink: &mut dyn RecordSink,
 ) -> ReadOutcome {
-    let mut out = ReadOutcome { compressed: file.size, decompressed: 0, records: 0, not_trail_log: false, error: None };
-    let trusted = matches!(file.name, NameKind::TrailLog { .. });
-    if file.size <= WHOLE_FILE_MAX {
-        match read_whole(file, limits, bufs) {
-            Whole::Ready { compressed, decoded_len, in_file } => {
-                out.compressed = compressed;
-                out.decompressed = decoded_len as u64;
-                let ReadBuffers { file: fbuf, decoded, spans, .. } = bufs;
-                let data = if in_file { &fbuf[..decoded_len] } else { &decoded[..decoded_len] };
-                split_whole(data, limits, spans, trusted, sink, &mut out);
-                return out;
+    let mut out = ReadOutcome::default();
+    match source {
+        Source::File(path, size) if size <= WHOLE_FILE_MAX => {
+            let mut data = std::mem::take(&mut bufs.file);
+            data.clear();
+            let read = File::open(path).and_then(|mut f| f.read_to_end(&mut data));
+            match read {
+                Ok(_) => read_bytes(&data, trusted, limits, bufs, sink, &mut out),
+                Err(e) => out.error = Some(ReadError::Decode(DecodeError::Io(e))),
             }
-            Whole::Failed(e) => {
-                out.error = Some(ReadError::Decode(e));
-                return out;
-            }
-            Whole::Stream => {}
+            bufs.file = data;
         }
+        Source::File(path, size) => match File::open(path) {
+            Ok(f) => stream(Box::new(f), size, trusted, limits, bufs, sink, &mut out),
+            Err(e) => out.error = Some(ReadError::Decode(DecodeError::Io(e))),
+        },
+        Source::Bytes(data) => read_bytes(data, trusted, limits, bufs, sink, &mut out),
+        Source::Stream(reader, packed) => stream(reader, packed, trusted, limits, bufs, sink, &mut out),
     }
-    stream(file, limits, bufs, trusted, sink, &mut out);
     out
 }
 
-enum Whole {
-    /// Decoded data is ready (in the file buffer when the file is plain).
-    Ready { compressed: u64, decoded_len: usize, in_file: bool },
+fn read_bytes(
+    data: &[u8],
+    trusted: bool,
+    limits: Limits,
+    bufs: &mut ReadBuffers,
+    sink: &mut dyn RecordSink,
+    out: &mut ReadOutcome,
+) {
+    let compressed = data.len() as u64;
+    out.compressed = compressed;
+    match sniff(data) {
+        Packing::Zip => {
+            out.archive = Some(Archive::Zip);
+            return;
+        }
+        Packing::Tar => {
+            out.archive = Some(Archive::Tar);
+            return;
+        }
+        Packing::Plain => {
+            if compressed > limits.max_decompressed {
+                out.error = Some(ReadError::Decode(DecodeError::Bomb {
+                    decompressed: compressed,
+                    compressed,
+                    limit: "more than the per-file decompressed limit",
+                }));
+                return;
+            }
+            out.decompressed = compressed;
+            split_buffer(data, trusted, limits, bufs, sink, out);
+            return;
+        }
+        Packing::Gzip => {}
+    }
+    match inflate_whole(data, limits, bufs) {
+        Inflated::Ready(len) => {
+            let decoded = std::mem::take(&mut bufs.decoded);
+            out.decompressed = len as u64;
+            if is_tar(&decoded[..len]) {
+                out.archive = Some(Archive::TarGz);
+            } else {
+                split_buffer(&decoded[..len], trusted, limits, bufs, sink, out);
+            }
+            bufs.decoded = decoded;
+        }
+        Inflated::Failed(e) => out.error = Some(ReadError::Decode(e)),
+        Inflated::Stream => stream(Box::new(io::Cursor::new(data)), compressed, trusted, limits, bufs, sink, out),
+    }
+}
+
+enum Inflated {
+    /// `bufs.decoded[..n]` holds the content.
+    Ready(usize),
     /// Use the streaming path (multi-member, damaged, or too large).
     Stream,
-    /// Reading failed, or a limit was exceeded.
+    /// A limit was exceeded.
     Failed(DecodeError),
 }
 
-fn read_whole(file: &InputFile, limits: Limits, bufs: &mut ReadBuffers) -> Whole {
-    bufs.file.clear();
-    let read = File::open(&file.path).and_then(|mut f| f.read_to_end(&mut bufs.file));
-    if let Err(e) = read {
-        return Whole::Failed(DecodeError::Io(e));
-    }
-    let data = &bufs.file;
+fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflated {
     let compressed = data.len() as u64;
-    if sniff(data) == Encoding::Plain {
-        if compressed > limits.max_decompressed {
-            return Whole::Failed(DecodeError::Bomb {
-                decompressed: compressed,
-                compressed,
-                limit: "more than the per-file decompressed limit",
-            });
-        }
-        return Whole::Ready { compressed, decoded_len: data.len(), in_file: true };
-    }
     if data.len() < 18 {
-        return Whole::Stream;
+        return Inflated::Stream;
     }
     let n = data.len();
     let isize = u64::from(u32::from_le_bytes([data[n - 4], data[n - 3], data[n - 2], data[n - 1]]));
     if isize > limits.max_decompressed {
-        return Whole::Failed(DecodeError::Bomb {
+        return Inflated::Failed(DecodeError::Bomb {
             decompressed: isize,
             compressed,
             limit: "the gzip trailer announces more than the per-file decompressed limit",
         });
     }
     if isize > limits.ratio_floor && isize > compressed.saturating_mul(limits.max_ratio) {
-        return Whole::Failed(DecodeError::Bomb {
+        return Inflated::Failed(DecodeError::Bomb {
             decompressed: isize,
             compressed,
             limit: "the gzip trailer announces a compression ratio above the limit",
         });
     }
     if isize > WHOLE_DECODED_MAX {
-        return Whole::Stream;
+        return Inflated::Stream;
     }
     bufs.decoded.resize(isize as usize, 0);
     let inflater = bufs.inflater.get_or_insert_with(libdeflater::Decompressor::new);
     match inflater.gzip_decompress(data, &mut bufs.decoded) {
-        Ok(len) if len as u64 == isize => Whole::Ready { compressed, decoded_len: len, in_file: false },
+        Ok(len) if len as u64 == isize => Inflated::Ready(len),
         // Several members, a trailer that does not tell the size, or damage:
         // the streaming path handles all of them and says precisely what is
         // wrong.
-        _ => Whole::Stream,
+        _ => Inflated::Stream,
     }
 }
 
-fn split_whole(
+/// The record finder for a form.
+enum Finder {
+    Json(Splitter),
+    Lines(LineSplitter),
+}
+
+impl Finder {
+    /// For `form`; `None` for content that holds no events.
+    fn for_form(form: Form, trusted: bool) -> Option<Finder> {
+        let layout = match form {
+            Form::CloudTrail => Layout::Document("Records"),
+            Form::LookupEvents => Layout::Document("Events"),
+            Form::JsonArray => Layout::Array,
+            Form::JsonObjects => Layout::Objects,
+            Form::JsonLines | Form::CloudWatchExport => return Some(Finder::Lines(LineSplitter::new())),
+            // A file named as a CloudTrail log: read it as one, to say
+            // precisely what is wrong with it.
+            Form::Unknown if trusted => Layout::Document("Records"),
+            Form::Unknown => return None,
+        };
+        Some(Finder::Json(Splitter::with_layout(layout)))
+    }
+
+    fn next(&mut self, buf: &[u8], eof: bool) -> Result<Step, SplitError> {
+        match self {
+            Finder::Json(s) => s.next(buf, eof),
+            Finder::Lines(s) => Ok(s.next(buf, eof)),
+        }
+    }
+
+    fn absolute(&self, pos: usize) -> u64 {
+        match self {
+            Finder::Json(s) => s.absolute(pos),
+            Finder::Lines(s) => s.absolute(pos),
+        }
+    }
+
+    fn reclaimable(&self) -> usize {
+        match self {
+            Finder::Json(s) => s.reclaimable(),
+            Finder::Lines(s) => s.reclaimable(),
+        }
+    }
+
+    fn consumed(&mut self, n: usize) {
+        match self {
+            Finder::Json(s) => s.consumed(n),
+            Finder::Lines(s) => s.consumed(n),
+        }
+    }
+
+    fn pending_record_len(&self) -> u64 {
+        match self {
+            Finder::Json(s) => s.pending_record_len(),
+            Finder::Lines(s) => s.pending_record_len(),
+        }
+    }
+
+    fn discard_pending(&mut self) {
+        match self {
+            Finder::Json(s) => s.discard_pending(),
+            Finder::Lines(s) => s.discard_pending(),
+        }
+    }
+}
+
+/// Decide the form of `head` and set up its finder; `None` when the input
+/// is not an event log (recorded in `out`).
+fn start(head: &[u8], trusted: bool, out: &mut ReadOutcome) -> Option<(Form, Finder)> {
+    let form = detect(head);
+    out.form = Some(form);
+    let finder = Finder::for_form(form, trusted);
+    if finder.is_none() {
+        out.not_trail_log = true;
+    }
+    finder.map(|f| (form, f))
+}
+
+fn split_buffer(
     data: &[u8],
-    limits: Limits,
-    spans: &mut Vec<RecordSpan>,
     trusted: bool,
+    limits: Limits,
+    bufs: &mut ReadBuffers,
     sink: &mut dyn RecordSink,
     out: &mut ReadOutcome,
 ) {
-    let mut sp = Splitter::new();
-    collect(&mut sp, data, true, limits, spans, trusted, sink, out);
-    if !spans.is_empty() {
-        sink.batch(data, spans, 0);
-    }
+    let Some((form, mut finder)) = start(data, trusted, out) else { return };
+    let ReadBuffers { spans, convert, .. } = bufs;
+    collect(&mut finder, data, true, limits, spans, trusted, sink, out);
+    deliver(form, data, spans, 0, convert, sink);
 }
 
 /// Find the complete records in `buf` into `spans` (dropping oversized
 /// ones). Returns false when the document structure is broken.
 #[allow(clippy::too_many_arguments)]
 fn collect(
-    sp: &mut Splitter,
+    finder: &mut Finder,
     buf: &[u8],
     eof: bool,
     limits: Limits,
@@ -211,17 +427,19 @@ fn collect(
 ) -> bool {
     spans.clear();
     loop {
-        match sp.next(buf, eof) {
+        match finder.next(buf, eof) {
             Ok(Step::Record(r)) => {
                 out.records += 1;
+                out.recovered_to = finder.absolute(r.end);
                 if r.end - r.start > limits.max_record {
-                    sink.oversized(sp.absolute(r.start), (r.end - r.start) as u64);
+                    sink.oversized(finder.absolute(r.start), (r.end - r.start) as u64);
                 } else {
                     spans.push(r);
                 }
             }
             Ok(Step::Discarded { offset, len }) => {
                 out.records += 1;
+                out.recovered_to = offset + len;
                 sink.oversized(offset, len);
             }
             Ok(Step::NeedMore) => return true,
@@ -245,40 +463,164 @@ fn structure_error(e: SplitError, trusted: bool, out: &mut ReadOutcome) {
     }
 }
 
+/// Hand the records found to the sink, converting them first where the
+/// form requires it.
+fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Convert, sink: &mut dyn RecordSink) {
+    if spans.is_empty() {
+        return;
+    }
+    match form {
+        Form::JsonLines => {
+            cv.spans.clear();
+            for s in spans {
+                if buf[s.start] == b'{' && buf[s.end - 1] == b'}' {
+                    cv.spans.push(*s);
+                } else {
+                    sink.invalid(base + s.start as u64, "the line is not a JSON object");
+                }
+            }
+            if !cv.spans.is_empty() {
+                sink.batch(&Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: None });
+            }
+        }
+        Form::CloudWatchExport => {
+            cv.spans.clear();
+            cv.stamps.clear();
+            for s in spans {
+                let line = &buf[s.start..s.end];
+                let parsed = split_export_line(line).and_then(|(stamp, message)| {
+                    let t = parse_event_time(std::str::from_utf8(stamp).ok()?)?;
+                    Some((t, message))
+                });
+                match parsed {
+                    Some((t, message)) if message.first() == Some(&b'{') && message.last() == Some(&b'}') => {
+                        let start = s.end - message.len();
+                        cv.spans.push(RecordSpan { start, end: s.end });
+                        cv.stamps.push(t);
+                    }
+                    Some(_) => sink.invalid(base + s.start as u64, "the message is not a JSON object"),
+                    None => sink
+                        .invalid(base + s.start as u64, "not a CloudWatch Logs export line (`<timestamp> <message>`)"),
+                }
+            }
+            if !cv.spans.is_empty() {
+                let batch = Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: Some(&cv.stamps) };
+                sink.batch(&batch);
+            }
+        }
+        Form::LookupEvents => {
+            cv.buf.clear();
+            cv.spans.clear();
+            cv.offsets.clear();
+            for s in spans {
+                let offset = base + s.start as u64;
+                match lookup_event_record(&buf[s.start..s.end], &mut cv.doc) {
+                    Ok(record) => {
+                        let start = cv.buf.len();
+                        cv.buf.extend_from_slice(record.as_bytes());
+                        cv.spans.push(RecordSpan { start, end: cv.buf.len() });
+                        cv.offsets.push(offset);
+                    }
+                    Err(why) => sink.invalid(offset, why),
+                }
+            }
+            if !cv.spans.is_empty() {
+                let batch = Batch { buf: &cv.buf, spans: &cv.spans, offsets: Offsets::Each(&cv.offsets), stamps: None };
+                sink.batch(&batch);
+            }
+        }
+        _ => sink.batch(&Batch { buf, spans, offsets: Offsets::Base(base), stamps: None }),
+    }
+}
+
+/// The CloudTrail record inside one `lookup-events` entry: its
+/// `CloudTrailEvent` string, unescaped.
+fn lookup_event_record(entry: &[u8], doc: &mut Doc) -> Result<String, &'static str> {
+    let text = std::str::from_utf8(entry).map_err(|_| "the entry is not UTF-8")?;
+    doc.parse_object(text).map_err(|_| "the entry is not valid JSON")?;
+    let root = doc.root(text).ok_or("the entry is not valid JSON")?;
+    let event = root.get("CloudTrailEvent").ok_or("the entry has no CloudTrailEvent")?;
+    let record = event.as_str().ok_or("CloudTrailEvent is not a string")?;
+    let trimmed = record.trim();
+    if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+        return Err("CloudTrailEvent does not hold a JSON object");
+    }
+    Ok(trimmed.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn stream(
-    file: &InputFile,
+    reader: Box<dyn Read + '_>,
+    packed: u64,
+    trusted: bool,
     limits: Limits,
     bufs: &mut ReadBuffers,
-    trusted: bool,
     sink: &mut dyn RecordSink,
     out: &mut ReadOutcome,
 ) {
-    let mut dec = match Decoded::open(&file.path, limits) {
+    let mut dec = match Decoded::from_reader(reader, packed, limits) {
         Ok(d) => d,
         Err(e) => {
             out.error = Some(ReadError::Decode(e));
             return;
         }
     };
-    out.compressed = dec.compressed_len();
-    let ReadBuffers { decoded: buf, spans, .. } = bufs;
+    out.compressed = packed;
+    let ReadBuffers { decoded: buf, spans, convert, .. } = bufs;
     buf.clear();
-    let mut sp = Splitter::new();
+    // Enough content to tell what it is.
     let mut eof = false;
-    loop {
-        let intact = collect(&mut sp, buf, eof, limits, spans, trusted, sink, out);
-        if !spans.is_empty() {
-            sink.batch(buf, spans, sp.absolute(0));
+    // Damage met this early is reported after the records decoded before
+    // it are read.
+    let mut pending_error = None;
+    while buf.len() < DETECT_BYTES && !eof {
+        match dec.fill(buf, CHUNK) {
+            Ok(0) => eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                pending_error = Some(ReadError::Decode(e));
+                eof = true;
+            }
         }
+    }
+    match sniff(buf) {
+        Packing::Tar | Packing::Zip if pending_error.is_none() => {
+            out.archive = Some(match sniff(buf) {
+                Packing::Zip => Archive::Zip,
+                _ if dec.is_gzip() => Archive::TarGz,
+                _ => Archive::Tar,
+            });
+            return;
+        }
+        _ => {}
+    }
+    out.decompressed = dec.produced();
+    if buf.is_empty() {
+        if let Some(e) = pending_error {
+            out.error = Some(e);
+            return;
+        }
+    }
+    let Some((form, mut finder)) = start(buf, trusted, out) else {
+        // Damaged compressed data is a failure whatever it holds.
+        if let Some(e) = pending_error {
+            out.not_trail_log = false;
+            out.error = Some(e);
+        }
+        return;
+    };
+    loop {
+        let intact = collect(&mut finder, buf, eof, limits, spans, trusted, sink, out);
+        deliver(form, buf, spans, finder.absolute(0), convert, sink);
         if !intact || eof {
             break;
         }
-        if sp.pending_record_len() > limits.max_record as u64 {
-            sp.discard_pending();
+        if finder.pending_record_len() > limits.max_record as u64 {
+            finder.discard_pending();
         }
-        let n = sp.reclaimable();
+        let n = finder.reclaimable();
         buf.drain(..n);
-        sp.consumed(n);
+        finder.consumed(n);
         match dec.fill(buf, CHUNK) {
             Ok(0) => eof = true,
             Ok(_) => {}
@@ -288,6 +630,11 @@ fn stream(
                 break;
             }
         }
+    }
+    // Damage in the compressed stream explains a cut-short document better
+    // than the cut itself.
+    if let Some(e) = pending_error {
+        out.error = Some(e);
     }
     out.decompressed = dec.produced();
 }

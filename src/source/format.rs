@@ -1,0 +1,226 @@
+//! Recognising what an input holds from its first bytes, not its name.
+//!
+//! Compression and archives are recognised from the raw bytes ([`sniff`]);
+//! the layout of the events from the first decoded bytes ([`detect`]):
+//!
+//! | content starts with | form |
+//! |---|---|
+//! | `{"Records":[` | CloudTrail log file |
+//! | `{"Events":[` (or `{"NextToken"`) | `aws cloudtrail lookup-events` output |
+//! | `{` + a CloudTrail key, object ends on its line | JSON Lines of records |
+//! | `{` + a CloudTrail key, object spans lines | concatenated (pretty-printed) records |
+//! | `[{` | JSON array of records |
+//! | `2023-07-10T11:50:00.000Z {` | CloudWatch Logs export (`<timestamp> <message>` lines) |
+//! | `ustar` at byte 257 | tar archive (possibly inside gzip) |
+//! | `PK\x03\x04` | zip archive |
+//!
+//! Anything else is not an event log. A leading UTF-8 byte-order mark and
+//! blanks are ignored.
+
+use crate::record::blocks::{find_object_end, Engine, ScanState};
+
+/// How the raw bytes are packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packing {
+    /// gzip (one or more members); what is inside is decided after decoding.
+    Gzip,
+    /// A zip archive.
+    Zip,
+    /// A tar archive.
+    Tar,
+    /// Anything else: the bytes are the content.
+    Plain,
+}
+
+/// Classify raw bytes (at least the first 262 when the input is that long).
+pub fn sniff(head: &[u8]) -> Packing {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Packing::Gzip
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Packing::Zip
+    } else if is_tar(head) {
+        Packing::Tar
+    } else {
+        Packing::Plain
+    }
+}
+
+/// Whether `head` starts with a POSIX (ustar) or GNU tar header.
+pub fn is_tar(head: &[u8]) -> bool {
+    head.get(257..262) == Some(b"ustar")
+}
+
+/// The layout of the events in decoded content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Form {
+    /// `{"Records":[...]}`: a CloudTrail log file.
+    CloudTrail,
+    /// `{"Events":[{..."CloudTrailEvent":"<record as a JSON string>"}]}`.
+    LookupEvents,
+    /// One record per line.
+    JsonLines,
+    /// Records one after another, spanning lines.
+    JsonObjects,
+    /// `[{...},{...}]`.
+    JsonArray,
+    /// `<ISO timestamp> <record>` per line, from a CloudWatch Logs export.
+    CloudWatchExport,
+    /// Not an event log.
+    Unknown,
+}
+
+impl Form {
+    /// The stable name used in reports.
+    pub fn key(self) -> &'static str {
+        match self {
+            Form::CloudTrail => "cloudtrail",
+            Form::LookupEvents => "lookup_events",
+            Form::JsonLines => "json_lines",
+            Form::JsonObjects => "json_objects",
+            Form::JsonArray => "json_array",
+            Form::CloudWatchExport => "cloudwatch_export",
+            Form::Unknown => "unknown",
+        }
+    }
+
+    /// Every form that holds events, in report order.
+    pub const EVENTS: [Form; 6] = [
+        Form::CloudTrail,
+        Form::LookupEvents,
+        Form::JsonLines,
+        Form::JsonObjects,
+        Form::JsonArray,
+        Form::CloudWatchExport,
+    ];
+}
+
+/// Keys every CloudTrail record carries; a top-level object that starts
+/// with none of them in its first bytes is not taken for a record.
+const RECORD_KEYS: [&[u8]; 5] =
+    [b"\"eventVersion\"", b"\"eventTime\"", b"\"eventSource\"", b"\"eventName\"", b"\"eventID\""];
+
+/// How many decoded bytes [`detect`] wants to see before it decides (less
+/// is fine at the end of the input).
+pub const DETECT_BYTES: usize = 64 << 10;
+
+/// Decide the form of decoded content from its first bytes (`head`, at
+/// most [`DETECT_BYTES`] are looked at).
+pub fn detect(head: &[u8]) -> Form {
+    let head = &head[..head.len().min(DETECT_BYTES)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+    let Some(start) = start else { return Form::Unknown };
+    let body = &head[start..];
+    match body[0] {
+        b'{' => detect_object(body),
+        b'[' => match body[1..].iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+            Some(b'{') | Some(b']') => Form::JsonArray,
+            _ => Form::Unknown,
+        },
+        b'0'..=b'9' if cloudwatch_export_line(body) => Form::CloudWatchExport,
+        _ => Form::Unknown,
+    }
+}
+
+fn detect_object(body: &[u8]) -> Form {
+    let first_key = body[1..].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).and_then(|i| {
+        let rest = &body[1 + i..];
+        let rest = rest.strip_prefix(b"\"")?;
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        Some(&rest[..end])
+    });
+    match first_key {
+        Some(b"Records") => return Form::CloudTrail,
+        Some(b"Events") | Some(b"NextToken") => return Form::LookupEvents,
+        _ => {}
+    }
+    let mut state = ScanState { depth: 1, in_string: false, escaped: false };
+    let end = find_object_end(Engine::detect(), body, 1, &mut state);
+    let first = &body[..end.unwrap_or(body.len())];
+    if !RECORD_KEYS.iter().any(|k| memchr::memmem::find(first, k).is_some()) {
+        return Form::Unknown;
+    }
+    match end {
+        Some(end) if memchr::memchr(b'\n', &body[..end]).is_none() => Form::JsonLines,
+        _ => Form::JsonObjects,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z {`: the start of a CloudWatch Logs export
+/// line holding a JSON event.
+fn cloudwatch_export_line(body: &[u8]) -> bool {
+    let line = &body[..memchr::memchr(b'\n', body).unwrap_or(body.len())];
+    match split_export_line(line) {
+        Some((_, message)) => message.first() == Some(&b'{'),
+        None => false,
+    }
+}
+
+/// Split a CloudWatch Logs export line into its timestamp text and its
+/// message (the part after the first space).
+pub fn split_export_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let space = memchr::memchr(b' ', line)?;
+    let (stamp, message) = (&line[..space], &line[space + 1..]);
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    if stamp.len() < shape.len() + 1 || stamp.last() != Some(&b'Z') {
+        return None;
+    }
+    let ok = shape.iter().zip(stamp).all(|(s, b)| if *s == b'd' { b.is_ascii_digit() } else { s == b });
+    ok.then_some((stamp, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_from_magic_bytes() {
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Packing::Gzip);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Packing::Zip);
+        assert_eq!(sniff(b"PK\x05\x06"), Packing::Zip, "an empty zip");
+        let mut tar = vec![0u8; 512];
+        tar[257..263].copy_from_slice(b"ustar\0");
+        assert_eq!(sniff(&tar), Packing::Tar);
+        assert_eq!(sniff(b"{\"Records\":[]}"), Packing::Plain);
+        assert_eq!(sniff(b""), Packing::Plain);
+    }
+
+    #[test]
+    fn forms_from_content() {
+        assert_eq!(detect(b"{\"Records\":[{}]}"), Form::CloudTrail);
+        assert_eq!(detect(b"\xEF\xBB\xBF \n{ \"Records\" : []}"), Form::CloudTrail);
+        assert_eq!(detect(b"{\"Events\": [{\"EventId\": \"x\"}]}"), Form::LookupEvents);
+        assert_eq!(detect(b"{\n    \"Events\": []\n}"), Form::LookupEvents);
+        assert_eq!(detect(b"{\"NextToken\":\"t\",\"Events\":[]}"), Form::LookupEvents);
+        let line = b"{\"eventVersion\":\"1.08\",\"eventTime\":\"2023-07-10T11:50:00Z\"}\n{\"eventTime\":\"x\"}\n";
+        assert_eq!(detect(line), Form::JsonLines);
+        let pretty = b"{\n  \"eventVersion\": \"1.08\",\n  \"eventTime\": \"2023-07-10T11:50:00Z\"\n}\n";
+        assert_eq!(detect(pretty), Form::JsonObjects);
+        assert_eq!(detect(b"[{\"eventTime\":\"x\"}]"), Form::JsonArray);
+        assert_eq!(detect(b"[ ]"), Form::JsonArray);
+        assert_eq!(detect(b"2023-07-10T11:50:00.000Z {\"eventVersion\":\"1.08\"}\n"), Form::CloudWatchExport);
+        assert_eq!(detect(b"2023-07-10T11:50:00Z {}"), Form::CloudWatchExport);
+    }
+
+    #[test]
+    fn things_that_are_not_event_logs() {
+        assert_eq!(detect(b""), Form::Unknown);
+        assert_eq!(detect(b"   \n"), Form::Unknown);
+        assert_eq!(detect(b"{\"awsAccountId\":\"1\",\"digestStartTime\":\"x\",\"logFiles\":[]}"), Form::Unknown);
+        assert_eq!(detect(b"[1,2,3]"), Form::Unknown);
+        assert_eq!(detect(b"2023-07-10 11:50:00 some text"), Form::Unknown);
+        assert_eq!(detect(b"2023-07-10T11:50:00.000Z plain text message"), Form::Unknown);
+        assert_eq!(detect(b"<html>"), Form::Unknown);
+        assert_eq!(detect(b"\x00\x01\x02"), Form::Unknown);
+    }
+
+    #[test]
+    fn export_lines() {
+        assert_eq!(
+            split_export_line(b"2023-07-10T11:50:00.123Z {\"a\":1}"),
+            Some((&b"2023-07-10T11:50:00.123Z"[..], &b"{\"a\":1}"[..]))
+        );
+        assert_eq!(split_export_line(b"2023-07-10T11:50:00.123 {}"), None, "no Z");
+        assert_eq!(split_export_line(b"{\"a\":1}"), None);
+    }
+}
