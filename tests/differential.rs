@@ -169,7 +169,14 @@ fn assert_same(corpus: &str, paths: &[PathBuf], has_invalid: bool) {
         let one = std::slice::from_ref(rule);
         let fast = fixup(report(paths, one, 2, true));
         assert_eq!(fast["alarms"][0], reference["alarms"][i], "{corpus}: rule {} alone", rule.name);
-        assert_eq!(fast["inputs"], reference["inputs"], "{corpus}: rule {} alone", rule.name);
+        // Repeated events are counted among the records that publish, which
+        // depends on the rules; the rest of the accounting does not.
+        let without_repeats = |v: &Value| {
+            let mut v = v["inputs"].clone();
+            v.as_object_mut().unwrap().remove("duplicates");
+            v
+        };
+        assert_eq!(without_repeats(&fast), without_repeats(&reference), "{corpus}: rule {} alone", rule.name);
     }
 }
 

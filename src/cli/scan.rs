@@ -164,6 +164,17 @@ pub struct ScanArgs {
     /// Stop decompressing a file after this many bytes (decompression-bomb guard).
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
     max_decompressed: u64,
+    /// Stop decompressing a file whose output exceeds this many times its
+    /// compressed size, once past 64 MiB (decompression-bomb guard;
+    /// CloudTrail logs compress about 10:1).
+    #[arg(long, value_name = "RATIO", default_value_t = 1000)]
+    max_ratio: u64,
+    /// Count each event once: drop repeated copies of the same eventID
+    /// (overlapping downloads, account and organization trails side by
+    /// side), keeping the first in input order. Without it repeats are
+    /// counted and reported, and included in the results.
+    #[arg(long)]
+    dedup: bool,
     /// Exit with status 3 before any output if an input cannot be read.
     #[arg(long)]
     strict: bool,
@@ -310,8 +321,14 @@ pub fn run(a: ScanArgs) -> Outcome {
         from: time(&a.from, "--from")?,
         to: time(&a.to, "--to")?,
         samples: a.samples,
-        limits: Limits { max_record: a.max_event_bytes, max_decompressed: a.max_decompressed, ..Limits::default() },
+        limits: Limits {
+            max_record: a.max_event_bytes,
+            max_decompressed: a.max_decompressed,
+            max_ratio: a.max_ratio,
+            ..Limits::default()
+        },
         prefilter: !a.no_prefilter,
+        dedup: a.dedup,
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if f >= t {

@@ -18,6 +18,7 @@ use crate::record::time::format_rfc3339;
 use crate::record::EventSummary;
 use crate::rules::Rule;
 use crate::scan::{Location, ScanOptions, ScanReport};
+use crate::source::Form;
 use crate::source::SkipKind;
 
 /// The whole report.
@@ -46,6 +47,13 @@ pub struct Inputs {
     pub files_read: u64,
     /// Files damaged or unreadable.
     pub files_failed: u64,
+    /// Files read (completely or not), by the form of their content:
+    /// `cloudtrail`, `json_lines`, `json_objects`, `json_array`,
+    /// `lookup_events`, `cloudwatch_export`.
+    pub forms: BTreeMap<&'static str, u64>,
+    /// Archives (tar, tar.gz, zip) opened; their members are counted as
+    /// files.
+    pub archives: u64,
     /// Files not read, by kind.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Records found (good records of damaged files included).
@@ -66,10 +74,36 @@ pub struct Inputs {
     pub bytes_compressed: u64,
     /// Decoded bytes.
     pub bytes_decompressed: u64,
+    /// Events seen more than once (same `eventID`) among the records that
+    /// published a datapoint.
+    pub duplicates: DuplicatesReport,
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
     /// Paths that could not be walked.
     pub path_problems: Vec<PathProblem>,
+}
+
+/// Repeated events.
+#[derive(Clone, Debug, Serialize)]
+pub struct DuplicatesReport {
+    /// Repeated copies (an event seen three times counts two).
+    pub copies: u64,
+    /// Whether they were dropped (`--dedup`); otherwise they are counted in
+    /// the results, as CloudWatch would count an event delivered twice.
+    pub dropped: bool,
+    /// The first few.
+    pub examples: Vec<DuplicateExample>,
+}
+
+/// One repeated event.
+#[derive(Clone, Debug, Serialize)]
+pub struct DuplicateExample {
+    /// Its `eventID`.
+    pub event_id: String,
+    /// Where it was first seen.
+    pub first: Where,
+    /// Where it was seen again.
+    pub again: Where,
 }
 
 /// A damaged or unreadable file.
@@ -272,10 +306,27 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             records_invalid: f.invalid_records,
         })
         .collect();
+    let where_ = |at: Location| Where { path: report.file(at).path.clone(), offset: at.offset };
+    let d = &report.duplicates;
+    let duplicates = DuplicatesReport {
+        copies: d.copies,
+        dropped: d.dropped,
+        examples: d
+            .examples
+            .iter()
+            .map(|(id, first, again)| DuplicateExample {
+                event_id: id.clone(),
+                first: where_(*first),
+                again: where_(*again),
+            })
+            .collect(),
+    };
     let inputs = Inputs {
         files: t.files_read + t.files_failed,
         files_read: t.files_read,
         files_failed: t.files_failed,
+        forms: Form::EVENTS.iter().map(|f| (f.key(), t.forms.get(f).copied().unwrap_or(0))).collect(),
+        archives: t.archives,
         skipped,
         records: t.records,
         records_invalid: t.records_invalid,
@@ -283,6 +334,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
         records_oversized: t.records_oversized,
         bytes_compressed: t.bytes_compressed,
         bytes_decompressed: t.bytes_decompressed,
+        duplicates,
         failures,
         path_problems: report
             .problems
@@ -290,7 +342,6 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
             .collect(),
     };
-    let where_ = |at: Location| Where { path: report.file(at).path.clone(), offset: at.offset };
     let alarms = rules
         .iter()
         .zip(&report.rules)

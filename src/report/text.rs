@@ -210,13 +210,31 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
         writeln!(out)?;
     }
     let i = &doc.inputs;
-    let skipped: Vec<String> = i.skipped.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    let mut skipped: Vec<String> =
+        i.skipped.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    if skipped.is_empty() {
+        skipped.push("none".into());
+    }
+    // The forms read, unless everything was a CloudTrail log file.
+    let forms: Vec<String> = i
+        .forms
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{} {}", thousands(*n), k.replace('_', " ")))
+        .collect();
+    let only_cloudtrail =
+        forms.len() <= 1 && i.forms.get("cloudtrail").copied().unwrap_or(0) == i.files_read + i.files_failed;
+    let mut read = format!("{} file{} read", thousands(i.files_read), plural(i.files_read));
+    if !only_cloudtrail && !forms.is_empty() {
+        read.push_str(&format!(" ({})", forms.join(", ")));
+    }
+    if i.archives > 0 {
+        read.push_str(&format!(" from {} archive{}", thousands(i.archives), plural(i.archives)));
+    }
     writeln!(
         out,
-        "{}  {} file{} read, {} failed · skipped: {}",
+        "{}  {read}, {} failed · skipped: {}",
         st.bold("inputs "),
-        thousands(i.files_read),
-        plural(i.files_read),
         if i.files_failed > 0 { st.red(&i.files_failed.to_string()) } else { "0".into() },
         skipped.join(", ")
     )?;
@@ -242,6 +260,28 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
         doc.settings.threads,
         plural(doc.settings.threads as u64)
     )?;
+    let d = &i.duplicates;
+    if d.copies > 0 {
+        let what = if d.dropped { "dropped (--dedup)" } else { "counted; --dedup drops them" };
+        writeln!(
+            out,
+            "{}  {} repeated event{} (same eventID), {what}",
+            st.bold("repeats"),
+            thousands(d.copies),
+            plural(d.copies)
+        )?;
+        for e in &d.examples {
+            writeln!(
+                out,
+                "         {}: {} @{} and {} @{}",
+                terminal(&e.event_id),
+                terminal(&e.first.path),
+                e.first.offset,
+                terminal(&e.again.path),
+                e.again.offset
+            )?;
+        }
+    }
     for f in &i.failures {
         writeln!(out, "{} {}: {}", st.red("failed:"), terminal(&f.path), terminal(&f.error))?;
     }

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::json::Doc;
 use crate::metric::series::{minute_of, Series};
 use crate::metric::window::window_index;
+use crate::metric::Datapoint;
 use crate::pattern::Event;
 use crate::record::{event_time, EpochMs, EventSummary, TimeProblem};
 use crate::rules::Rule;
@@ -49,6 +50,9 @@ pub struct ScanOptions {
     /// (default). Off: every record is parsed and validated — the reference
     /// path the prefilter is tested against.
     pub prefilter: bool,
+    /// Drop repeated copies of an event (same `eventID`), keeping the
+    /// first in input order.
+    pub dedup: bool,
 }
 
 impl Default for ScanOptions {
@@ -61,6 +65,7 @@ impl Default for ScanOptions {
             samples: 3,
             limits: Limits::default(),
             prefilter: true,
+            dedup: false,
         }
     }
 }
@@ -204,6 +209,22 @@ pub struct ScanReport {
     pub elapsed: Duration,
     /// Threads used.
     pub threads: usize,
+    /// Events seen more than once.
+    pub duplicates: Duplicates,
+}
+
+/// Events seen more than once (the same `eventID`), among the records that
+/// published a datapoint: overlapping downloads, or an account trail and an
+/// organization trail side by side.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Duplicates {
+    /// Repeated copies (an event seen three times counts two).
+    pub copies: u64,
+    /// Whether the copies were dropped (`--dedup`) or counted in the
+    /// results.
+    pub dropped: bool,
+    /// The first few: the event ID, where it was first seen and where again.
+    pub examples: Vec<(String, Location, Location)>,
 }
 
 impl ScanReport {
@@ -250,22 +271,24 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
             )
             .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples))
     });
-    finish(found.files, found.skipped, found.problems, partial, opts, start.elapsed(), threads)
+    finish(rules, found.files, found.skipped, found.problems, partial, opts, start.elapsed(), threads)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
+    rule_set: &[Rule],
     inputs: Vec<InputFile>,
     mut skipped: Vec<(SkipKind, String)>,
     problems: Vec<PathProblem>,
-    partial: Partial,
+    mut partial: Partial,
     opts: &ScanOptions,
     elapsed: Duration,
     threads: usize,
 ) -> ScanReport {
     debug_assert!(partial.files.len() >= inputs.len());
-    let mut files = partial.files;
+    let mut files = std::mem::take(&mut partial.files);
     files.sort_by_key(|f| (f.input, f.member));
-    skipped.extend(partial.skipped);
+    skipped.extend(std::mem::take(&mut partial.skipped));
     let mut totals = Totals::default();
     for f in &files {
         if f.not_trail_log {
@@ -298,6 +321,7 @@ fn finish(
         totals.bytes_decompressed += f.decompressed;
     }
     skipped.sort();
+    let duplicates = resolve_duplicates(&mut partial, rule_set, opts);
     let mut rules = partial.rules;
     for r in &mut rules {
         for v in r.samples.values_mut() {
@@ -306,7 +330,100 @@ fn finish(
         r.unplaced.examples.sort();
         r.unplaced.examples.truncate(opts.samples.max(1));
     }
-    ScanReport { files, skipped, problems, totals, rules, elapsed, threads }
+    ScanReport { files, skipped, problems, totals, rules, elapsed, threads, duplicates }
+}
+
+/// Count repeated events; with `--dedup`, apply the first copy of each
+/// held-back event and drop the others. Copies are ordered by location, so
+/// the result does not depend on which thread saw which copy first.
+fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
+    const EXAMPLES: usize = 5;
+    let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
+    let note = |d: &mut Duplicates, id: EventId, first: Location, again: Location| {
+        d.copies += 1;
+        if d.examples.len() < EXAMPLES {
+            d.examples.push((id.to_string(), first, again));
+        }
+    };
+    let mut published = std::mem::take(&mut partial.published);
+    published.sort_unstable();
+    for w in published.chunk_by(|a, b| a.0 == b.0) {
+        for again in &w[1..] {
+            note(&mut d, w[0].0, w[0].1, again.1);
+        }
+    }
+    let mut deferred = std::mem::take(&mut partial.deferred);
+    deferred.sort_unstable_by_key(|p| (p.id, p.at));
+    for w in deferred.chunk_by(|a, b| a.id == b.id) {
+        let first = &w[0];
+        for again in &w[1..] {
+            note(&mut d, first.id, first.at, again.at);
+        }
+        let summary = || first.summary.clone().expect("kept for every matching event");
+        apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);
+    }
+    d.examples.sort();
+    d
+}
+
+/// An `eventID`: CloudTrail's are UUIDs, kept exactly as 128 bits; any
+/// other text is hashed to 128 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum EventId {
+    Uuid(u128),
+    Other(u128),
+}
+
+impl EventId {
+    fn of(id: &str) -> EventId {
+        match parse_uuid(id) {
+            Some(u) => EventId::Uuid(u),
+            None => {
+                use std::hash::{Hash, Hasher};
+                let half = |salt: u8| {
+                    let mut h = std::hash::DefaultHasher::new();
+                    salt.hash(&mut h);
+                    id.hash(&mut h);
+                    h.finish()
+                };
+                EventId::Other(u128::from(half(1)) << 64 | u128::from(half(2)))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            EventId::Uuid(u) => {
+                let h = format!("{u:032x}");
+                write!(f, "{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+            }
+            EventId::Other(h) => write!(f, "(not a UUID; hash {h:032x})"),
+        }
+    }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hex (as CloudTrail
+/// writes them).
+fn parse_uuid(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        v = v << 4 | u128::from(d);
+    }
+    Some(v)
 }
 
 /// What every worker shares.
@@ -319,6 +436,13 @@ struct Ctx<'a> {
 /// What one worker accumulated.
 struct Partial {
     rules: Vec<RuleResult>,
+    /// Event IDs of the records that published, with where they are
+    /// (duplicate counting).
+    published: Vec<(EventId, Location)>,
+    /// Publications held back until duplicates are resolved (`--dedup`).
+    deferred: Vec<Publication>,
+    /// Scratch: one record's datapoints.
+    points: Vec<(u32, Datapoint)>,
     files: Vec<FileReport>,
     /// Archive members skipped by name or type.
     skipped: Vec<(SkipKind, String)>,
@@ -335,6 +459,9 @@ impl Partial {
             .collect();
         Partial {
             rules: results,
+            published: Vec::new(),
+            deferred: Vec::new(),
+            points: Vec::new(),
             files: Vec::new(),
             skipped: Vec::new(),
             doc: Doc::new(),
@@ -350,6 +477,7 @@ impl Partial {
         match outcome.archive {
             Some(kind) => {
                 report.archive = Some(kind);
+                report.compressed = outcome.compressed;
                 report.form = None;
                 self.read_archive(index, file, kind, &mut report, ctx);
                 self.files.push(report);
@@ -440,6 +568,8 @@ impl Partial {
     fn merge(mut self, other: Partial, samples: usize) -> Partial {
         self.files.extend(other.files);
         self.skipped.extend(other.skipped);
+        self.published.extend(other.published);
+        self.deferred.extend(other.deferred);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
             a.matches += b.matches;
@@ -517,52 +647,102 @@ impl FileSink<'_> {
         }
         let root = acc.doc.root(text).expect("parsed");
         let ev = Event { text, json: Some(root) };
-        let mut time: Option<Result<EpochMs, TimeProblem>> = None;
-        let at = Location { file: self.at.0, member: self.at.1, offset };
-        let opts = self.ctx.opts;
-        for (i, rule) in self.ctx.rules.iter().enumerate() {
+        let rules = self.ctx.rules;
+        let mut points = std::mem::take(&mut acc.points);
+        points.clear();
+        for (i, rule) in rules.iter().enumerate() {
             if mask.is_some_and(|m| m[i / 64] >> (i % 64) & 1 == 0) {
                 continue;
             }
-            let Some(dp) = rule.transform.datapoint(&rule.pattern, &ev) else { continue };
-            // A CloudWatch Logs export carries the true CloudWatch
-            // timestamp; otherwise it is eventTime shifted by the lag.
-            let t = *time.get_or_insert_with(|| match stamp {
-                Some(t) => Ok(t),
-                None => event_time(root).map(|t| t + opts.lag_ms),
-            });
-            let r = &mut acc.rules[i];
-            if dp.matched {
-                r.matches += 1;
+            if let Some(dp) = rule.transform.datapoint(&rule.pattern, &ev) {
+                points.push((i as u32, dp));
             }
-            let t = match t {
-                Ok(t) => t,
-                Err(problem) => {
-                    r.unplaced_datapoints += 1;
-                    if dp.matched {
-                        match problem {
-                            TimeProblem::Missing => r.unplaced.missing += 1,
-                            TimeProblem::Unparseable => r.unplaced.unparseable += 1,
-                        }
-                        if r.unplaced.examples.len() < opts.samples.max(1) {
-                            r.unplaced.examples.push(at);
-                        }
-                    }
-                    continue;
+        }
+        if points.is_empty() {
+            acc.points = points;
+            return;
+        }
+        let opts = self.ctx.opts;
+        // A CloudWatch Logs export carries the true CloudWatch timestamp;
+        // otherwise it is eventTime shifted by the lag.
+        let time = match stamp {
+            Some(t) => Ok(t),
+            None => event_time(root).map(|t| t + opts.lag_ms),
+        };
+        let at = Location { file: self.at.0, member: self.at.1, offset };
+        let id = root.get("eventID").and_then(|v| v.as_str()).map(|id| EventId::of(&id));
+        match (id, opts.dedup) {
+            (Some(id), true) => {
+                // Decided once every copy has been seen.
+                let matched = points.iter().any(|(_, dp)| dp.matched);
+                let summary = (matched && opts.samples > 0).then(|| EventSummary::of(root));
+                acc.deferred.push(Publication { id, at, time, points: std::mem::take(&mut points), summary });
+            }
+            (id, _) => {
+                if let Some(id) = id {
+                    acc.published.push((id, at));
                 }
-            };
-            if opts.from.is_some_and(|f| t < f) || opts.to.is_some_and(|e| t >= e) {
-                r.outside_range += 1;
+                apply(&mut acc.rules, rules, opts, at, time, &points, &|| EventSummary::of(root));
+            }
+        }
+        acc.points = points;
+    }
+}
+
+/// What one record publishes, held back until duplicates are resolved
+/// (`--dedup`).
+struct Publication {
+    id: EventId,
+    at: Location,
+    time: Result<EpochMs, TimeProblem>,
+    points: Vec<(u32, Datapoint)>,
+    summary: Option<EventSummary>,
+}
+
+/// Add one record's datapoints to the results.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    results: &mut [RuleResult],
+    rules: &[Rule],
+    opts: &ScanOptions,
+    at: Location,
+    time: Result<EpochMs, TimeProblem>,
+    points: &[(u32, Datapoint)],
+    summary: &dyn Fn() -> EventSummary,
+) {
+    for (i, dp) in points {
+        let rule = &rules[*i as usize];
+        let r = &mut results[*i as usize];
+        if dp.matched {
+            r.matches += 1;
+        }
+        let t = match time {
+            Ok(t) => t,
+            Err(problem) => {
+                r.unplaced_datapoints += 1;
+                if dp.matched {
+                    match problem {
+                        TimeProblem::Missing => r.unplaced.missing += 1,
+                        TimeProblem::Unparseable => r.unplaced.unparseable += 1,
+                    }
+                    if r.unplaced.examples.len() < opts.samples.max(1) {
+                        r.unplaced.examples.push(at);
+                    }
+                }
                 continue;
             }
-            r.datapoints += 1;
-            r.series.add(dp.dimensions, minute_of(t), dp.value, dp.matched);
-            if dp.matched && opts.samples > 0 {
-                let k = window_index(t, rule.alarm.period_ms());
-                if wants_sample(r.samples.get(&k), t, at, opts.samples) {
-                    let s = Sample { time: t, at, summary: EventSummary::of(root) };
-                    keep_sample(r.samples.entry(k).or_default(), s, opts.samples);
-                }
+        };
+        if opts.from.is_some_and(|f| t < f) || opts.to.is_some_and(|e| t >= e) {
+            r.outside_range += 1;
+            continue;
+        }
+        r.datapoints += 1;
+        r.series.add(dp.dimensions.clone(), minute_of(t), dp.value, dp.matched);
+        if dp.matched && opts.samples > 0 {
+            let k = window_index(t, rule.alarm.period_ms());
+            if wants_sample(r.samples.get(&k), t, at, opts.samples) {
+                let s = Sample { time: t, at, summary: summary() };
+                keep_sample(r.samples.entry(k).or_default(), s, opts.samples);
             }
         }
     }
