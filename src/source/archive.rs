@@ -18,9 +18,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
-
 use super::decode::Limits;
+use super::gzip::GzipReader;
 use super::reader::{Archive, WHOLE_FILE_MAX};
 
 /// The content of a member.
@@ -77,7 +76,7 @@ pub fn read_archive(
     match kind {
         Archive::Tar => read_tar(BufReader::with_capacity(256 << 10, file), visit),
         Archive::TarGz => {
-            let gz = MultiGzDecoder::new(BufReader::with_capacity(256 << 10, file));
+            let gz = GzipReader::new(BufReader::with_capacity(256 << 10, file));
             read_tar(RatioGuard::new(gz, packed, limits, None), visit)
         }
         Archive::Zip => read_zip(file, limits, visit),

@@ -8,9 +8,8 @@
 use std::fmt;
 use std::io::{self, Read};
 
-use flate2::read::MultiGzDecoder;
-
 use super::format::{sniff, Packing};
+use super::gzip::GzipReader;
 
 /// Limits applied while decoding one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,8 +44,8 @@ impl Default for Limits {
 pub enum DecodeError {
     /// The operating system refused (permission, vanished file, I/O error).
     Io(io::Error),
-    /// The gzip stream ends early.
-    TruncatedGzip,
+    /// The gzip stream ends early (with where).
+    TruncatedGzip(String),
     /// The deflate data is corrupt.
     CorruptGzip(String),
     /// More output than the limits allow.
@@ -64,7 +63,7 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Io(e) => write!(f, "{e}"),
-            DecodeError::TruncatedGzip => write!(f, "truncated gzip: the compressed stream ends early"),
+            DecodeError::TruncatedGzip(e) => write!(f, "truncated gzip: {e}"),
             DecodeError::CorruptGzip(e) => write!(f, "corrupt gzip data: {e}"),
             DecodeError::Bomb { decompressed, compressed, limit } => write!(
                 f,
@@ -97,7 +96,7 @@ impl<'a> Decoded<'a> {
         let gzip = sniff(&head[..n]) == Packing::Gzip;
         let chained = io::Cursor::new(head[..n].to_vec()).chain(reader);
         let inner: Box<dyn Read + 'a> = if gzip {
-            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, chained)))
+            Box::new(GzipReader::new(io::BufReader::with_capacity(256 << 10, chained)))
         } else {
             Box::new(chained)
         };
@@ -171,7 +170,7 @@ impl<'a> Decoded<'a> {
             return DecodeError::Io(e);
         }
         match e.kind() {
-            io::ErrorKind::UnexpectedEof => DecodeError::TruncatedGzip,
+            io::ErrorKind::UnexpectedEof => DecodeError::TruncatedGzip(e.to_string()),
             io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => DecodeError::CorruptGzip(e.to_string()),
             _ => DecodeError::Io(e),
         }
@@ -227,14 +226,14 @@ mod tests {
     fn damaged_gzip() {
         let data = gz(&b"0123456789".repeat(1000));
         let cut = data[..data.len() / 2].to_vec();
-        assert!(matches!(drain(Decoded::from_bytes(cut, Limits::default())), Err(DecodeError::TruncatedGzip)));
+        assert!(matches!(drain(Decoded::from_bytes(cut, Limits::default())), Err(DecodeError::TruncatedGzip(_))));
         let mut bad = data.clone();
         for b in &mut bad[12..40] {
             *b ^= 0x5a;
         }
         assert!(matches!(
             drain(Decoded::from_bytes(bad, Limits::default())),
-            Err(DecodeError::CorruptGzip(_) | DecodeError::TruncatedGzip)
+            Err(DecodeError::CorruptGzip(_) | DecodeError::TruncatedGzip(_))
         ));
     }
 

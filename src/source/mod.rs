@@ -4,6 +4,7 @@ pub mod archive;
 pub mod decode;
 pub mod discover;
 pub mod format;
+pub mod gzip;
 pub mod metric_data;
 pub mod reader;
 

@@ -271,7 +271,6 @@ fn read_bytes(
             }
             bufs.decoded = decoded;
         }
-        Inflated::Failed(e) => out.error = Some(ReadError::Decode(e)),
         Inflated::Stream => stream(Box::new(io::Cursor::new(data)), compressed, trusted, limits, bufs, sink, out),
     }
 }
@@ -281,8 +280,6 @@ enum Inflated {
     Ready(usize),
     /// Use the streaming path (multi-member, damaged, or too large).
     Stream,
-    /// A limit was exceeded.
-    Failed(DecodeError),
 }
 
 fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflated {
@@ -292,21 +289,12 @@ fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflate
     }
     let n = data.len();
     let isize = u64::from(u32::from_le_bytes([data[n - 4], data[n - 3], data[n - 2], data[n - 1]]));
-    if isize > limits.max_decompressed {
-        return Inflated::Failed(DecodeError::Bomb {
-            decompressed: isize,
-            compressed,
-            limit: "the gzip trailer announces more than the per-file decompressed limit",
-        });
-    }
-    if isize > limits.ratio_floor && isize > compressed.saturating_mul(limits.max_ratio) {
-        return Inflated::Failed(DecodeError::Bomb {
-            decompressed: isize,
-            compressed,
-            limit: "the gzip trailer announces a compression ratio above the limit",
-        });
-    }
-    if isize > WHOLE_DECODED_MAX {
+    // The trailer is only a hint (a truncated file ends with anything): a
+    // size above a limit sends the file to the streaming path, whose
+    // guards count what is really decoded.
+    let plausible = isize <= limits.max_decompressed
+        && (isize <= limits.ratio_floor || isize <= compressed.saturating_mul(limits.max_ratio));
+    if !plausible || isize > WHOLE_DECODED_MAX {
         return Inflated::Stream;
     }
     bufs.decoded.resize(isize as usize, 0);
