@@ -5,5 +5,6 @@ mod util;
 
 mod alarm;
 mod conformance;
+mod damage;
 mod differential;
 mod scan;

@@ -114,9 +114,9 @@ pub enum JsonErrorKind {
     TooLarge,
 }
 
-impl fmt::Display for JsonError {
+impl fmt::Display for JsonErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
+        match *self {
             JsonErrorKind::NotAnObject => write!(f, "not a JSON object"),
             JsonErrorKind::UnexpectedEnd => write!(f, "unexpected end of JSON"),
             JsonErrorKind::UnexpectedByte(b) => {
@@ -132,8 +132,13 @@ impl fmt::Display for JsonError {
             JsonErrorKind::TrailingText => write!(f, "text after the JSON object"),
             JsonErrorKind::TooDeep => write!(f, "JSON nested too deeply"),
             JsonErrorKind::TooLarge => write!(f, "JSON value larger than 4 GiB"),
-        }?;
-        write!(f, " at byte {}", self.offset)
+        }
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.offset)
     }
 }
 

@@ -642,7 +642,8 @@ impl FileSink<'_> {
         };
         let acc = &mut *self.acc;
         if let Err(e) = acc.doc.parse_object(text) {
-            let why = e.to_string();
+            // The offset goes into the location; the message keeps only the kind.
+            let why = e.kind.to_string();
             return self.note_invalid(offset + e.offset as u64, &why);
         }
         let root = acc.doc.root(text).expect("parsed");

@@ -102,7 +102,7 @@ fn read_tar<R: Read>(reader: R, visit: &mut dyn FnMut(Entry<'_>)) -> Result<(), 
         let size = entry.size();
         if size <= WHOLE_FILE_MAX {
             let mut bytes = Vec::with_capacity(size as usize);
-            entry.read_to_end(&mut bytes).map_err(|e| tar_error(e, count + 1))?;
+            entry.read_to_end(&mut bytes).map_err(|e| tar_error(e, count))?;
             if (bytes.len() as u64) < size {
                 let cut = io::Error::new(io::ErrorKind::UnexpectedEof, format!("member {name:?} is cut short"));
                 return Err(tar_error(cut, count));

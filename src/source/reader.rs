@@ -571,8 +571,10 @@ fn stream(
             }
         }
     }
+    // An archive is read again member by member, which keeps the members
+    // before any damage and reports the damage itself.
     match sniff(buf) {
-        Packing::Tar | Packing::Zip if pending_error.is_none() => {
+        Packing::Tar | Packing::Zip => {
             out.archive = Some(match sniff(buf) {
                 Packing::Zip => Archive::Zip,
                 _ if dec.is_gzip() => Archive::TarGz,
