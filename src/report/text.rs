@@ -225,15 +225,14 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
     let only_cloudtrail =
         forms.len() <= 1 && i.forms.get("cloudtrail").copied().unwrap_or(0) == i.files_read + i.files_failed;
     let mut read = format!("{} file{} read", thousands(i.files_read), plural(i.files_read));
-    if !only_cloudtrail && !forms.is_empty() {
-        read.push_str(&format!(" ({})", forms.join(", ")));
-    }
     if i.archives > 0 {
         read.push_str(&format!(" from {} archive{}", thousands(i.archives), plural(i.archives)));
     }
+    // Forms cover the failed files too (their good records count).
+    let forms = if only_cloudtrail || forms.is_empty() { String::new() } else { format!(" ({})", forms.join(", ")) };
     writeln!(
         out,
-        "{}  {read}, {} failed · skipped: {}",
+        "{}  {read}, {} failed{forms} · skipped: {}",
         st.bold("inputs "),
         if i.files_failed > 0 { st.red(&i.files_failed.to_string()) } else { "0".into() },
         skipped.join(", ")

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use super::decode::Limits;
@@ -73,13 +73,22 @@ pub fn read_archive(
 ) -> Result<(), ArchiveError> {
     let file = File::open(path).map_err(|e| ArchiveError(e.to_string()))?;
     let packed = file.metadata().map(|m| m.len()).unwrap_or(0);
+    read_archive_from(BufReader::with_capacity(256 << 10, file), packed, kind, limits, visit)
+}
+
+/// Visit every entry of an archive of `packed` bytes read from `reader`
+/// (a file, or bytes in memory).
+pub fn read_archive_from<R: BufRead + Seek>(
+    reader: R,
+    packed: u64,
+    kind: Archive,
+    limits: Limits,
+    visit: &mut dyn FnMut(Entry<'_>),
+) -> Result<(), ArchiveError> {
     match kind {
-        Archive::Tar => read_tar(BufReader::with_capacity(256 << 10, file), visit),
-        Archive::TarGz => {
-            let gz = GzipReader::new(BufReader::with_capacity(256 << 10, file));
-            read_tar(RatioGuard::new(gz, packed, limits, None), visit)
-        }
-        Archive::Zip => read_zip(file, limits, visit),
+        Archive::Tar => read_tar(reader, visit),
+        Archive::TarGz => read_tar(RatioGuard::new(GzipReader::new(reader), packed, limits, None), visit),
+        Archive::Zip => read_zip(reader, limits, visit),
     }
 }
 
@@ -119,9 +128,8 @@ fn tar_error(e: io::Error, members: u64) -> ArchiveError {
     ArchiveError(format!("damaged tar archive after {members} members: {e}"))
 }
 
-fn read_zip(file: File, limits: Limits, visit: &mut dyn FnMut(Entry<'_>)) -> Result<(), ArchiveError> {
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| ArchiveError(format!("not a readable zip archive: {e}")))?;
+fn read_zip<R: Read + Seek>(reader: R, limits: Limits, visit: &mut dyn FnMut(Entry<'_>)) -> Result<(), ArchiveError> {
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| ArchiveError(format!("not a readable zip archive: {e}")))?;
     for i in 0..zip.len() {
         let (name, is_dir, is_file, encrypted, packed, size) = match zip.by_index_raw(i) {
             Ok(m) => (m.name().to_string(), m.is_dir(), m.is_file(), m.encrypted(), m.compressed_size(), m.size()),
