@@ -53,9 +53,17 @@ impl RecordSink for Seen {
     }
 }
 
+thread_local! {
+    /// Buffers reused from input to input, as a scan worker reuses them, so
+    /// that state left over from one input cannot leak into the next.
+    static BUFS: std::cell::RefCell<Vec<ReadBuffers>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn read(source: Source<'_>, trusted: bool) -> (Seen, ReadOutcome) {
     let mut seen = Seen::default();
-    let out = read_records(source, trusted, LIMITS, &mut ReadBuffers::new(), &mut seen);
+    let mut bufs = BUFS.with(|b| b.borrow_mut().pop()).unwrap_or_default();
+    let out = read_records(source, trusted, LIMITS, &mut bufs, &mut seen);
+    BUFS.with(|b| b.borrow_mut().push(bufs));
     let found = seen.records.len() + seen.oversized.len() + seen.invalid.len();
     assert_eq!(out.records, found as u64, "outcome count vs sink: {out:?}");
     let _ = out.error.as_ref().map(|e| e.to_string());

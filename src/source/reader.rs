@@ -574,12 +574,16 @@ fn stream(
     // An archive is read again member by member, which keeps the members
     // before any damage and reports the damage itself.
     // A zip needs random access, so only a bare one is an archive (a
-    // gzip-compressed zip is content that fits no form).
-    let archive = match sniff(buf) {
-        Packing::Zip if !dec.is_gzip() => Some(Archive::Zip),
-        Packing::Tar if dec.is_gzip() => Some(Archive::TarGz),
-        Packing::Tar => Some(Archive::Tar),
-        _ => None,
+    // gzip-compressed zip is content that fits no form). Decoded gzip is
+    // judged as the whole-buffer path judges it: a tar or not.
+    let archive = if dec.is_gzip() {
+        is_tar(buf).then_some(Archive::TarGz)
+    } else {
+        match sniff(buf) {
+            Packing::Zip => Some(Archive::Zip),
+            Packing::Tar => Some(Archive::Tar),
+            _ => None,
+        }
     };
     if archive.is_some() {
         out.archive = archive;
@@ -704,5 +708,17 @@ mod tests {
         }
         let [(_, whole), (_, streamed)] = both(b"PK\x05\x06");
         assert_eq!((whole.archive, streamed.archive), (Some(Archive::Zip), Some(Archive::Zip)));
+    }
+
+    #[test]
+    fn a_compressed_tar_is_an_archive_on_both_paths_whatever_its_first_bytes() {
+        // Found by the read_records fuzz target: a tar header whose name
+        // starts with the gzip magic bytes, compressed.
+        let mut tar = vec![0u8; 1024];
+        tar[..2].copy_from_slice(&[0x1f, 0x8b]);
+        tar[257..263].copy_from_slice(b"ustar\0");
+        for (_, out) in both(&gzip(&tar)) {
+            assert_eq!(out.archive, Some(Archive::TarGz));
+        }
     }
 }
