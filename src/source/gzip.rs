@@ -216,15 +216,10 @@ impl<R: BufRead> Read for GzipReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::testutil::gzip as gz;
     use flate2::write::GzEncoder;
     use flate2::Compression;
     use std::io::Write;
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
 
     /// Read everything in `chunk`-byte reads; the output before the error
     /// and the error.

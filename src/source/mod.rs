@@ -7,6 +7,8 @@ pub mod format;
 pub mod gzip;
 pub mod metric_data;
 pub mod reader;
+#[cfg(test)]
+mod testutil;
 
 pub use decode::{DecodeError, Limits};
 pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind};

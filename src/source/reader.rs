@@ -637,7 +637,7 @@ fn stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use crate::source::testutil::gzip;
 
     #[derive(Default)]
     struct Seen {
@@ -655,12 +655,6 @@ mod tests {
         fn invalid(&mut self, offset: u64, _: &str) {
             self.invalid.push(offset);
         }
-    }
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
     }
 
     /// Read `data` whole (as a small file) and streamed (as a large one).
