@@ -454,3 +454,45 @@ fn a_damaged_file_among_good_ones_adds_exactly_its_recoverable_records() {
     assert_eq!(windows(&all), want.into_iter().collect::<Vec<_>>());
     assert_eq!(all["inputs"]["records"].as_u64().unwrap(), alone["inputs"]["records"].as_u64().unwrap() + 30);
 }
+
+#[test]
+fn repeated_events_are_counted_and_dedup_keeps_the_first_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = document(&records(0..30));
+    write(dir.path(), &trail_name(1, "json.gz"), &gz(a.as_bytes())); // first in path order
+    write(dir.path(), &format!("z-copy/{}", trail_name(1, "json.gz")), &gz(a.as_bytes())); // last
+    write(dir.path(), &trail_name(2, "json.gz"), &gz(document(&records(20..40)).as_bytes()));
+    write(dir.path(), "export.jsonl", format!("{}\n", record(0)).as_bytes());
+    // Repeats among matching records: all 10 of the copy, 21/24/27 of the
+    // overlap, record 0 of the export.
+    let (code, doc, _) = scan_dir(dir.path(), &["--samples", "100"]);
+    assert_eq!(code, 1);
+    let d = &doc["inputs"]["duplicates"];
+    assert_eq!(d["copies"], 14);
+    assert_eq!(d["dropped"], false);
+    assert_eq!(doc["alarms"][0]["matches"], 10 + 10 + 7 + 1, "without --dedup every copy counts");
+    let first = &d["examples"][0];
+    assert_eq!(first["event_id"], "00000000-0000-4000-8000-000000000000");
+    assert!(first["first"]["path"].as_str().unwrap().ends_with(&trail_name(1, "json.gz")), "{first}");
+    assert!(!first["first"]["path"].as_str().unwrap().contains("z-copy"), "{first}");
+    assert!(first["again"]["path"].as_str().unwrap().ends_with("export.jsonl"), "{first}");
+
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let (code, doc, _) = scan_dir(dir.path(), &["--dedup", "--samples", "100", "--threads", threads]);
+        assert_eq!(code, 1);
+        assert_eq!(doc["inputs"]["duplicates"]["copies"], 14);
+        assert_eq!(doc["inputs"]["duplicates"]["dropped"], true);
+        assert_eq!(doc["alarms"][0]["matches"], matches_in(0..40), "each event once");
+        let paths: Vec<String> = doc["alarms"][0]["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w["events"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(paths.len() as u64, matches_in(0..40));
+        assert!(paths.iter().all(|p| !p.contains("z-copy") && !p.ends_with("export.jsonl")), "{paths:?}");
+        results.push(doc["alarms"].clone());
+    }
+    assert_eq!(results[0], results[1], "the same result at every thread count");
+}

@@ -306,7 +306,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             records_invalid: f.invalid_records,
         })
         .collect();
-    let where_ = |at: Location| Where { path: report.file(at).path.clone(), offset: at.offset };
+    let where_ = |at: Location| Where { path: report.path(at), offset: at.offset };
     let d = &report.duplicates;
     let duplicates = DuplicatesReport {
         copies: d.copies,
@@ -366,7 +366,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
                             v.iter()
                                 .map(|s| EventReport {
                                     time: format_rfc3339(s.time),
-                                    path: report.file(s.at).path.clone(),
+                                    path: report.path(s.at),
                                     offset: s.at.offset,
                                     summary: s.summary.clone(),
                                 })

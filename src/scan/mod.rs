@@ -9,7 +9,8 @@
 
 pub mod prefilter;
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -192,11 +193,54 @@ pub struct Totals {
     pub bytes_decompressed: u64,
 }
 
+impl Totals {
+    /// Count one input that was opened and is not an archive.
+    fn add(&mut self, f: &FileReport) {
+        if let Some(form) = f.form {
+            *self.forms.entry(form).or_default() += 1;
+        }
+        if f.failed() {
+            self.files_failed += 1;
+        } else {
+            self.files_read += 1;
+        }
+        self.records += f.records;
+        self.records_invalid += f.invalid_records;
+        self.records_parsed += f.parsed_records;
+        self.records_oversized += f.oversized_records;
+        if f.member == 0 {
+            self.bytes_compressed += f.compressed;
+        }
+        self.bytes_decompressed += f.decompressed;
+    }
+
+    /// Add another set of totals.
+    fn merge(&mut self, o: &Totals) {
+        self.archives += o.archives;
+        for (form, n) in &o.forms {
+            *self.forms.entry(*form).or_default() += n;
+        }
+        self.files_read += o.files_read;
+        self.files_failed += o.files_failed;
+        self.records += o.records;
+        self.records_invalid += o.records_invalid;
+        self.records_parsed += o.records_parsed;
+        self.records_oversized += o.records_oversized;
+        self.bytes_compressed += o.bytes_compressed;
+        self.bytes_decompressed += o.bytes_decompressed;
+    }
+}
+
 /// The outcome of a scan.
 #[derive(Debug)]
 pub struct ScanReport {
-    /// Every file opened, in path order (the index is [`Location::file`]).
+    /// The inputs reported one by one, in path order: files that failed or
+    /// hold no events, archives and their members. Clean files are only
+    /// counted in [`Totals`], so memory does not grow with their number.
     pub files: Vec<FileReport>,
+    /// The files found, in discovery order (a [`Location`]'s `file` indexes
+    /// it).
+    pub inputs: Vec<InputFile>,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: Vec<(SkipKind, String)>,
     /// Paths that could not be walked.
@@ -228,13 +272,16 @@ pub struct Duplicates {
 }
 
 impl ScanReport {
-    /// The file (or archive member) a record is in.
-    pub fn file(&self, at: Location) -> &FileReport {
+    /// The path of the file (or `<archive>!/<member>`) a record is in.
+    pub fn path(&self, at: Location) -> String {
+        if at.member == 0 {
+            return self.inputs[at.file as usize].display();
+        }
         let i = self
             .files
             .binary_search_by_key(&(at.file, at.member), |f| (f.input, f.member))
-            .expect("every location is in a file that was read");
-        &self.files[i]
+            .expect("every archive member read is reported");
+        self.files[i].path.clone()
     }
 
     /// Count of skipped inputs of one kind.
@@ -285,11 +332,10 @@ fn finish(
     elapsed: Duration,
     threads: usize,
 ) -> ScanReport {
-    debug_assert!(partial.files.len() >= inputs.len());
     let mut files = std::mem::take(&mut partial.files);
     files.sort_by_key(|f| (f.input, f.member));
     skipped.extend(std::mem::take(&mut partial.skipped));
-    let mut totals = Totals::default();
+    let mut totals = std::mem::take(&mut partial.totals);
     for f in &files {
         if f.not_trail_log {
             skipped.push((SkipKind::NotTrailLog, f.path.clone()));
@@ -303,22 +349,7 @@ fn finish(
             }
             continue;
         }
-        if let Some(form) = f.form {
-            *totals.forms.entry(form).or_default() += 1;
-        }
-        if f.failed() {
-            totals.files_failed += 1;
-        } else {
-            totals.files_read += 1;
-        }
-        totals.records += f.records;
-        totals.records_invalid += f.invalid_records;
-        totals.records_parsed += f.parsed_records;
-        totals.records_oversized += f.oversized_records;
-        if f.member == 0 {
-            totals.bytes_compressed += f.compressed;
-        }
-        totals.bytes_decompressed += f.decompressed;
+        totals.add(f);
     }
     skipped.sort();
     let duplicates = resolve_duplicates(&mut partial, rule_set, opts);
@@ -330,7 +361,7 @@ fn finish(
         r.unplaced.examples.sort();
         r.unplaced.examples.truncate(opts.samples.max(1));
     }
-    ScanReport { files, skipped, problems, totals, rules, elapsed, threads, duplicates }
+    ScanReport { inputs, files, skipped, problems, totals, rules, elapsed, threads, duplicates }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
@@ -345,11 +376,30 @@ fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions)
             d.examples.push((id.to_string(), first, again));
         }
     };
-    let mut published = std::mem::take(&mut partial.published);
-    published.sort_unstable();
-    for w in published.chunk_by(|a, b| a.0 == b.0) {
-        for again in &w[1..] {
-            note(&mut d, w[0].0, w[0].1, again.1);
+    // Each worker's list is sorted on its own, then the lists are merged:
+    // never one concatenated copy of every entry.
+    let mut runs = std::mem::take(&mut partial.published);
+    runs.push(std::mem::take(&mut partial.publishing));
+    for r in &mut runs {
+        r.sort_unstable();
+    }
+    let mut heads: BinaryHeap<Reverse<((EventId, Location), usize)>> = BinaryHeap::new();
+    let mut next = vec![0usize; runs.len()];
+    for (i, r) in runs.iter().enumerate() {
+        if let Some(&e) = r.first() {
+            heads.push(Reverse((e, i)));
+            next[i] = 1;
+        }
+    }
+    let mut first: Option<(EventId, Location)> = None;
+    while let Some(Reverse(((id, at), i))) = heads.pop() {
+        if let Some(&e) = runs[i].get(next[i]) {
+            heads.push(Reverse((e, i)));
+            next[i] += 1;
+        }
+        match first {
+            Some((seen, at0)) if seen == id => note(&mut d, id, at0, at),
+            _ => first = Some((id, at)),
         }
     }
     let mut deferred = std::mem::take(&mut partial.deferred);
@@ -436,14 +486,19 @@ struct Ctx<'a> {
 /// What one worker accumulated.
 struct Partial {
     rules: Vec<RuleResult>,
-    /// Event IDs of the records that published, with where they are
-    /// (duplicate counting).
-    published: Vec<(EventId, Location)>,
+    /// Event IDs of the records this worker saw publish, with where they
+    /// are (duplicate counting).
+    publishing: Vec<(EventId, Location)>,
+    /// The same lists from the workers merged into this one, kept apart.
+    published: Vec<Vec<(EventId, Location)>>,
     /// Publications held back until duplicates are resolved (`--dedup`).
     deferred: Vec<Publication>,
     /// Scratch: one record's datapoints.
     points: Vec<(u32, Datapoint)>,
+    /// Inputs reported one by one (see [`ScanReport::files`]).
     files: Vec<FileReport>,
+    /// The other inputs, only counted.
+    totals: Totals,
     /// Archive members skipped by name or type.
     skipped: Vec<(SkipKind, String)>,
     doc: Doc,
@@ -459,10 +514,12 @@ impl Partial {
             .collect();
         Partial {
             rules: results,
+            publishing: Vec::new(),
             published: Vec::new(),
             deferred: Vec::new(),
             points: Vec::new(),
             files: Vec::new(),
+            totals: Totals::default(),
             skipped: Vec::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
@@ -514,7 +571,13 @@ impl Partial {
             };
             report.error = Some(format!("{e}{lost}"));
         }
-        self.files.push(report);
+        // A clean file on disk is only counted: memory must not grow with
+        // the number of files. Its path is known from its index.
+        if report.failed() || report.not_trail_log || report.member > 0 {
+            self.files.push(report);
+        } else {
+            self.totals.add(&report);
+        }
     }
 
     /// Read the members of an archive, each as an input of its own.
@@ -567,8 +630,14 @@ impl Partial {
 
     fn merge(mut self, other: Partial, samples: usize) -> Partial {
         self.files.extend(other.files);
+        self.totals.merge(&other.totals);
         self.skipped.extend(other.skipped);
+        // One entry per publishing record: kept as separate lists, never
+        // copied into one.
         self.published.extend(other.published);
+        if !other.publishing.is_empty() {
+            self.published.push(other.publishing);
+        }
         self.deferred.extend(other.deferred);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
@@ -681,7 +750,7 @@ impl FileSink<'_> {
             }
             (id, _) => {
                 if let Some(id) = id {
-                    acc.published.push((id, at));
+                    acc.publishing.push((id, at));
                 }
                 apply(&mut acc.rules, rules, opts, at, time, &points, &|| EventSummary::of(root));
             }
