@@ -12,6 +12,7 @@ pub mod prefilter;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -304,7 +305,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
     let files = &found.files;
     let prefilter = opts.prefilter.then(|| Prefilter::new(rules)).filter(|p| !p.is_trivial());
-    let ctx = Ctx { rules, opts, prefilter: prefilter.as_ref() };
+    let ctx = Ctx { rules, opts, prefilter: prefilter.as_ref(), scratch: Mutex::new(Vec::new()) };
     let partial = pool.install(|| {
         files
             .par_iter()
@@ -381,7 +382,9 @@ fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions)
     let mut runs = std::mem::take(&mut partial.published);
     runs.push(std::mem::take(&mut partial.publishing));
     for r in &mut runs {
-        r.sort_unstable();
+        if !r.is_sorted() {
+            r.sort_unstable();
+        }
     }
     let mut heads: BinaryHeap<Reverse<((EventId, Location), usize)>> = BinaryHeap::new();
     let mut next = vec![0usize; runs.len()];
@@ -481,6 +484,10 @@ struct Ctx<'a> {
     rules: &'a [Rule],
     opts: &'a ScanOptions,
     prefilter: Option<&'a Prefilter>,
+    /// Parse and read buffers, lent to a partial for one file at a time:
+    /// as many exist as files are read at once, however many partials
+    /// rayon's splitting makes.
+    scratch: Mutex<Vec<(Doc, ReadBuffers)>>,
 }
 
 /// What one worker accumulated.
@@ -528,6 +535,14 @@ impl Partial {
     }
 
     fn read(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
+        let (doc, bufs) = ctx.scratch.lock().expect("scratch pool").pop().unwrap_or_default();
+        (self.doc, self.bufs) = (doc, bufs);
+        self.read_file(index, file, ctx);
+        let lent = (std::mem::take(&mut self.doc), std::mem::take(&mut self.bufs));
+        ctx.scratch.lock().expect("scratch pool").push(lent);
+    }
+
+    fn read_file(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
         let trusted = matches!(file.name, NameKind::TrailLog { .. });
         let mut report = FileReport { input: index, path: file.display(), ..FileReport::default() };
         let outcome = self.read_one(Source::File(&file.path, file.size), trusted, &mut report, ctx);
@@ -636,7 +651,11 @@ impl Partial {
         // copied into one.
         self.published.extend(other.published);
         if !other.publishing.is_empty() {
-            self.published.push(other.publishing);
+            // Sorted here, on whichever thread merges, rather than all at
+            // the end on one.
+            let mut run = other.publishing;
+            run.sort_unstable();
+            self.published.push(run);
         }
         self.deferred.extend(other.deferred);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
