@@ -226,7 +226,7 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
         forms.len() <= 1 && i.forms.get("cloudtrail").copied().unwrap_or(0) == i.files_read + i.files_failed;
     let mut read = format!("{} file{} read", thousands(i.files_read), plural(i.files_read));
     if i.archives > 0 {
-        read.push_str(&format!(" from {} archive{}", thousands(i.archives), plural(i.archives)));
+        read.push_str(&format!(" (members of {} archive{} included)", thousands(i.archives), plural(i.archives)));
     }
     // Forms cover the failed files too (their good records count).
     let forms = if only_cloudtrail || forms.is_empty() { String::new() } else { format!(" ({})", forms.join(", ")) };

@@ -576,10 +576,13 @@ impl Partial {
         report.not_trail_log = outcome.not_trail_log;
         if let Some(e) = outcome.error {
             report.recovered_to = outcome.recovered_to;
-            let lost = if report.records > 0 {
+            // As `records_recovered` in the report: the usable ones.
+            let usable = report.records - report.invalid_records - report.oversized_records;
+            let lost = if usable > 0 {
                 format!(
-                    " ({} records recovered before it, up to decoded byte {})",
-                    report.records, outcome.recovered_to
+                    " ({usable} record{} recovered before it, up to decoded byte {})",
+                    if usable == 1 { "" } else { "s" },
+                    outcome.recovered_to
                 )
             } else {
                 String::new()
