@@ -26,10 +26,10 @@ use crate::record::{event_time, EpochMs, EventSummary, TimeProblem};
 use crate::rules::Rule;
 use crate::source::archive::{read_archive, Entry, MemberData};
 use crate::source::discover::classify_name;
-use crate::source::discover::PathProblem;
+use crate::source::discover::{PathProblem, Walker};
 use crate::source::{
-    discover, read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink,
-    SkipKind, Source,
+    read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
+    Source,
 };
 use prefilter::Prefilter;
 
@@ -154,6 +154,8 @@ pub struct FileReport {
     pub parsed_records: u64,
     /// Records above the event-size limit (not delivered to CloudWatch).
     pub oversized_records: u64,
+    /// Records that published a datapoint for some rule.
+    pub published_records: u64,
     /// Why the file is damaged or unreadable, if it is (first problem).
     pub error: Option<String>,
     /// With an error: decoded offset up to which records were recovered.
@@ -239,9 +241,9 @@ pub struct ScanReport {
     /// hold no events, archives and their members. Clean files are only
     /// counted in [`Totals`], so memory does not grow with their number.
     pub files: Vec<FileReport>,
-    /// The files found, in discovery order (a [`Location`]'s `file` indexes
-    /// it).
-    pub inputs: Vec<InputFile>,
+    /// The paths of the other files a [`Location`] can point to (those with
+    /// a record that published a datapoint), by discovery index.
+    pub paths: Vec<(u32, String)>,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: Vec<(SkipKind, String)>,
     /// Paths that could not be walked.
@@ -276,12 +278,14 @@ impl ScanReport {
     /// The path of the file (or `<archive>!/<member>`) a record is in.
     pub fn path(&self, at: Location) -> String {
         if at.member == 0 {
-            return self.inputs[at.file as usize].display();
+            if let Ok(i) = self.paths.binary_search_by_key(&at.file, |(i, _)| *i) {
+                return self.paths[i].1.clone();
+            }
         }
         let i = self
             .files
             .binary_search_by_key(&(at.file, at.member), |f| (f.input, f.member))
-            .expect("every archive member read is reported");
+            .expect("every location is in a file that was read");
         self.files[i].path.clone()
     }
 
@@ -299,33 +303,34 @@ impl ScanReport {
 /// Scan `paths` with `rules`.
 pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport {
     let start = Instant::now();
-    let found = discover(paths);
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-    let files = &found.files;
     let prefilter = opts.prefilter.then(|| Prefilter::new(rules)).filter(|p| !p.is_trivial());
     let ctx = Ctx { rules, opts, prefilter: prefilter.as_ref(), scratch: Mutex::new(Vec::new()) };
+    // Files are read while the walk goes on; each keeps the index the walk
+    // gave it, so the result does not depend on which thread read what.
+    let mut walker = Walker::new(paths);
     let partial = pool.install(|| {
-        files
-            .par_iter()
+        walker
+            .by_ref()
             .enumerate()
+            .par_bridge()
             .fold(
                 || Partial::new(rules),
                 |mut acc, (i, f)| {
-                    acc.read(i as u32, f, &ctx);
+                    acc.read(i as u32, &f, &ctx);
                     acc
                 },
             )
             .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples))
     });
-    finish(rules, found.files, found.skipped, found.problems, partial, opts, start.elapsed(), threads)
+    finish(rules, walker.skipped, walker.problems, partial, opts, start.elapsed(), threads)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn finish(
     rule_set: &[Rule],
-    inputs: Vec<InputFile>,
     mut skipped: Vec<(SkipKind, String)>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
@@ -362,7 +367,9 @@ fn finish(
         r.unplaced.examples.sort();
         r.unplaced.examples.truncate(opts.samples.max(1));
     }
-    ScanReport { inputs, files, skipped, problems, totals, rules, elapsed, threads, duplicates }
+    let mut paths = std::mem::take(&mut partial.paths);
+    paths.sort_unstable();
+    ScanReport { paths, files, skipped, problems, totals, rules, elapsed, threads, duplicates }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
@@ -506,6 +513,8 @@ struct Partial {
     files: Vec<FileReport>,
     /// The other inputs, only counted.
     totals: Totals,
+    /// Paths of those other inputs that published (see [`ScanReport::paths`]).
+    paths: Vec<(u32, String)>,
     /// Archive members skipped by name or type.
     skipped: Vec<(SkipKind, String)>,
     doc: Doc,
@@ -527,6 +536,7 @@ impl Partial {
             points: Vec::new(),
             files: Vec::new(),
             totals: Totals::default(),
+            paths: Vec::new(),
             skipped: Vec::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
@@ -595,6 +605,9 @@ impl Partial {
             self.files.push(report);
         } else {
             self.totals.add(&report);
+            if report.published_records > 0 {
+                self.paths.push((report.input, report.path));
+            }
         }
     }
 
@@ -649,6 +662,7 @@ impl Partial {
     fn merge(mut self, other: Partial, samples: usize) -> Partial {
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
+        self.paths.extend(other.paths);
         self.skipped.extend(other.skipped);
         // One entry per publishing record: kept as separate lists, never
         // copied into one.
@@ -754,6 +768,7 @@ impl FileSink<'_> {
             acc.points = points;
             return;
         }
+        self.report.published_records += 1;
         let opts = self.ctx.opts;
         // A CloudWatch Logs export carries the true CloudWatch timestamp;
         // otherwise it is eventTime shifted by the lag.

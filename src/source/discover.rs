@@ -107,16 +107,145 @@ pub struct Discovery {
     pub problems: Vec<PathProblem>,
 }
 
-/// Walk `paths` (files or directories, recursively).
+/// Walk `paths` (files or directories, recursively) and collect the result.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
-    let mut d = Discovery::default();
-    let mut seen = HashSet::new();
-    for p in paths {
-        walk(p, &mut d, &mut seen, &mut Vec::new());
+    let mut walker = Walker::new(paths);
+    let files = walker.by_ref().collect();
+    let mut skipped = walker.skipped;
+    skipped.sort();
+    Discovery { files, skipped, problems: walker.problems }
+}
+
+/// Walks the inputs lazily, yielding the files to read in path order
+/// (roots sorted, then depth first with each directory's entries sorted,
+/// which is the order of sorting all paths). Only the open directories'
+/// entry lists are held, so memory does not grow with the number of files,
+/// except for 16 bytes of identity per file to recognise one reached twice.
+/// What is skipped or cannot be walked accumulates in [`Walker::skipped`]
+/// and [`Walker::problems`].
+pub struct Walker {
+    /// Paths still to visit: the roots, then each open directory's
+    /// remaining entries (reversed, so `pop` gives the next).
+    pending: Vec<Vec<PathBuf>>,
+    /// Identity of each open directory, parallel to `pending[1..]`.
+    open: Vec<(u64, u64)>,
+    /// Identities of everything walked (directories and files).
+    seen: HashSet<(u64, u64)>,
+    /// Files skipped by name or type, with their paths (in walk order).
+    pub skipped: Vec<(SkipKind, String)>,
+    /// Paths that could not be walked.
+    pub problems: Vec<PathProblem>,
+}
+
+impl Walker {
+    /// A walk over `paths`.
+    pub fn new(paths: &[PathBuf]) -> Walker {
+        let mut roots = paths.to_vec();
+        roots.sort();
+        roots.reverse();
+        Walker {
+            pending: vec![roots],
+            open: Vec::new(),
+            seen: HashSet::new(),
+            skipped: Vec::new(),
+            problems: Vec::new(),
+        }
     }
-    d.files.sort_by(|a, b| a.path.cmp(&b.path));
-    d.skipped.sort();
-    d
+
+    /// Visit one path: a file to read, or `None` (a directory opened, or
+    /// something skipped or reported).
+    fn visit(&mut self, path: PathBuf) -> Option<InputFile> {
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = if fs::symlink_metadata(&path).is_ok() {
+                    format!("broken or looping symbolic link: {e}")
+                } else {
+                    e.to_string()
+                };
+                self.problems.push(PathProblem { path: shown(&path), reason });
+                return None;
+            }
+        };
+        let id = identity(&meta);
+        if meta.is_dir() {
+            if cfg!(unix) && self.open.contains(&id) {
+                let reason = "symbolic link loop (directory contains itself)".into();
+                self.problems.push(PathProblem { path: shown(&path), reason });
+                return None;
+            }
+            if cfg!(unix) && !self.seen.insert(id) {
+                // Reached again through another link: already walked.
+                return None;
+            }
+            let entries = match fs::read_dir(&path) {
+                Ok(e) => e,
+                Err(e) => {
+                    let reason = format!("cannot read directory: {e}");
+                    self.problems.push(PathProblem { path: shown(&path), reason });
+                    return None;
+                }
+            };
+            let mut children = Vec::new();
+            for entry in entries {
+                match entry {
+                    Ok(e) => children.push(e.path()),
+                    Err(e) => self
+                        .problems
+                        .push(PathProblem { path: shown(&path), reason: format!("cannot list directory: {e}") }),
+                }
+            }
+            children.sort();
+            children.reverse();
+            self.pending.push(children);
+            self.open.push(id);
+            return None;
+        }
+        if !meta.is_file() {
+            self.skipped.push((SkipKind::Special, shown(&path)));
+            return None;
+        }
+        if cfg!(unix) && !self.seen.insert(id) {
+            self.skipped.push((SkipKind::Duplicate, shown(&path)));
+            return None;
+        }
+        let name = classify_name(&path);
+        match name {
+            NameKind::Digest => self.skipped.push((SkipKind::Digest, shown(&path))),
+            NameKind::Insight => self.skipped.push((SkipKind::Insight, shown(&path))),
+            _ if meta.len() == 0 => self.skipped.push((SkipKind::Empty, shown(&path))),
+            _ => return Some(InputFile { path, size: meta.len(), name }),
+        }
+        None
+    }
+}
+
+impl Iterator for Walker {
+    type Item = InputFile;
+
+    fn next(&mut self) -> Option<InputFile> {
+        loop {
+            let level = self.pending.last_mut()?;
+            match level.pop() {
+                Some(path) => {
+                    if let Some(file) = self.visit(path) {
+                        return Some(file);
+                    }
+                }
+                None => {
+                    self.pending.pop();
+                    // Every level but the roots is an open directory.
+                    if !self.pending.is_empty() {
+                        self.open.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn shown(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 #[cfg(unix)]
@@ -128,72 +257,6 @@ fn identity(m: &fs::Metadata) -> (u64, u64) {
 #[cfg(not(unix))]
 fn identity(_m: &fs::Metadata) -> (u64, u64) {
     (0, 0)
-}
-
-fn walk(path: &Path, d: &mut Discovery, seen: &mut HashSet<(u64, u64)>, stack: &mut Vec<(u64, u64)>) {
-    let shown = path.to_string_lossy().into_owned();
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            let reason = if fs::symlink_metadata(path).is_ok() {
-                format!("broken or looping symbolic link: {e}")
-            } else {
-                e.to_string()
-            };
-            d.problems.push(PathProblem { path: shown, reason });
-            return;
-        }
-    };
-    let id = identity(&meta);
-    if meta.is_dir() {
-        if cfg!(unix) && stack.contains(&id) {
-            d.problems
-                .push(PathProblem { path: shown, reason: "symbolic link loop (directory contains itself)".into() });
-            return;
-        }
-        if cfg!(unix) && !seen.insert(id) {
-            // Reached again through another link: already walked.
-            return;
-        }
-        let entries = match fs::read_dir(path) {
-            Ok(e) => e,
-            Err(e) => {
-                d.problems.push(PathProblem { path: shown, reason: format!("cannot read directory: {e}") });
-                return;
-            }
-        };
-        let mut children = Vec::new();
-        for entry in entries {
-            match entry {
-                Ok(e) => children.push(e.path()),
-                Err(e) => {
-                    d.problems.push(PathProblem { path: shown.clone(), reason: format!("cannot list directory: {e}") })
-                }
-            }
-        }
-        children.sort();
-        stack.push(id);
-        for c in children {
-            walk(&c, d, seen, stack);
-        }
-        stack.pop();
-        return;
-    }
-    if !meta.is_file() {
-        d.skipped.push((SkipKind::Special, shown));
-        return;
-    }
-    if cfg!(unix) && !seen.insert(id) {
-        d.skipped.push((SkipKind::Duplicate, shown));
-        return;
-    }
-    let name = classify_name(path);
-    match name {
-        NameKind::Digest => d.skipped.push((SkipKind::Digest, shown)),
-        NameKind::Insight => d.skipped.push((SkipKind::Insight, shown)),
-        _ if meta.len() == 0 => d.skipped.push((SkipKind::Empty, shown)),
-        _ => d.files.push(InputFile { path: path.to_path_buf(), size: meta.len(), name }),
-    }
 }
 
 /// What a path's name says about the file.

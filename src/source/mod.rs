@@ -11,6 +11,6 @@ pub mod reader;
 mod testutil;
 
 pub use decode::{DecodeError, Limits};
-pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind};
+pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind, Walker};
 pub use format::Form;
 pub use reader::{read_records, Archive, Batch, Offsets, ReadBuffers, ReadError, ReadOutcome, RecordSink, Source};
