@@ -170,7 +170,7 @@ def main():
                       f"{100 * (r - small[4]) / small[4]:+.1f}% |\n" for n, days, f, b, r in rss_rows)
             + "\nHeadline rule, max of 3 runs. Each worker holds one file's compressed and decoded bytes; "
             "per file found, 16 bytes of identity (to recognise a file reached twice) and, if one of its "
-            "records published, its path; per record that publishes, 48 bytes (repeated-event detection); "
+            "records published, its path; per record that publishes, 40 bytes (repeated-event detection); "
             "per minute of activity, one statistic set per rule.\n"
         )
 

@@ -343,6 +343,28 @@ mod tests {
         assert_eq!(missing.problems.len(), 1);
     }
 
+    #[test]
+    fn the_lazy_walk_yields_the_order_of_sorting_every_path() {
+        // Names that sort differently as strings and as paths: '-' and '.'
+        // sort before '/', so "a-b/x" < "a/x" as text but "a" < "a-b" as
+        // path components.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = ["a/x.json", "a-b/x.json", "a.json", "a/b/c.json", "a/b.json", "A/z.json", "b", "a b/y.json"];
+        for f in files {
+            let p = root.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, "{}").unwrap();
+        }
+        let mut want: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
+        want.sort();
+        // Overlapping roots in any order give the same walk.
+        let walked: Vec<PathBuf> = Walker::new(&[root.join("a"), root.to_path_buf()]).map(|f| f.path).collect();
+        assert_eq!(walked, want);
+        let walked: Vec<PathBuf> = Walker::new(&[root.to_path_buf(), root.join("a")]).map(|f| f.path).collect();
+        assert_eq!(walked, want);
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlink_loops_are_reported_not_followed_forever() {
