@@ -27,7 +27,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::decode::{DecodeError, Decoded, Limits};
+use super::decode::{read_full, DecodeError, Decoded, Limits};
 use super::format::{detect, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
 use crate::json::Doc;
 use crate::record::time::parse_event_time;
@@ -208,10 +208,9 @@ pub fn read_records(
     match source {
         Source::File(path, size) if size <= WHOLE_FILE_MAX => {
             let mut data = std::mem::take(&mut bufs.file);
-            data.clear();
-            let read = File::open(path).and_then(|mut f| f.read_to_end(&mut data));
+            let read = File::open(path).and_then(|mut f| read_whole(&mut f, size, &mut data));
             match read {
-                Ok(_) => read_bytes(&data, trusted, limits, bufs, sink, &mut out),
+                Ok(n) => read_bytes(&data[..n], trusted, limits, bufs, sink, &mut out),
                 Err(e) => out.error = Some(ReadError::Decode(DecodeError::Io(e))),
             }
             bufs.file = data;
@@ -224,6 +223,23 @@ pub fn read_records(
         Source::Stream(reader, packed) => stream(reader, packed, trusted, limits, bufs, sink, &mut out),
     }
     out
+}
+
+/// Read a whole file, whose size the walk reported, into `data[..n]`: one
+/// read of `size + 1` bytes (the extra byte shows the end) instead of
+/// `read_to_end`'s own size query; a file that grew since is read on.
+fn read_whole(f: &mut File, size: u64, data: &mut Vec<u8>) -> io::Result<usize> {
+    let want = size as usize + 1;
+    if data.len() < want {
+        data.resize(want, 0);
+    }
+    let n = read_full(f, &mut data[..want])?;
+    if n < want {
+        return Ok(n);
+    }
+    data.truncate(n);
+    f.read_to_end(data)?;
+    Ok(data.len())
 }
 
 fn read_bytes(
@@ -688,6 +704,19 @@ mod tests {
                 assert_eq!(a.invalid, b.invalid, "{text}");
                 assert_eq!(oa.records, ob.records);
             }
+        }
+    }
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_the_walk_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let content: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let mut data = vec![7u8; 10]; // a reused buffer with old bytes in it
+        for seen in [0, 10, 4999, 5000, 5001, 9000] {
+            let n = read_whole(&mut File::open(&path).unwrap(), seen, &mut data).unwrap();
+            assert_eq!(&data[..n], &content[..], "size seen {seen}");
         }
     }
 
