@@ -292,8 +292,8 @@ impl From<&Transition> for TransitionReport {
 pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Document {
     let t = &report.totals;
     let mut skipped: BTreeMap<&'static str, u64> = SkipKind::ALL.iter().map(|k| (k.key(), 0)).collect();
-    for (k, _) in &report.skipped {
-        *skipped.entry(k.key()).or_default() += 1;
+    for (k, n) in &report.skipped {
+        *skipped.entry(k.key()).or_default() += n;
     }
     let failures = report
         .files

@@ -245,7 +245,7 @@ pub struct ScanReport {
     /// a record that published a datapoint), by discovery index.
     pub paths: Vec<(u32, String)>,
     /// Files not opened, by kind (plus files whose content was foreign).
-    pub skipped: Vec<(SkipKind, String)>,
+    pub skipped: BTreeMap<SkipKind, u64>,
     /// Paths that could not be walked.
     pub problems: Vec<PathProblem>,
     /// Totals.
@@ -291,7 +291,7 @@ impl ScanReport {
 
     /// Count of skipped inputs of one kind.
     pub fn skipped_count(&self, kind: SkipKind) -> u64 {
-        self.skipped.iter().filter(|(k, _)| *k == kind).count() as u64
+        self.skipped.get(&kind).copied().unwrap_or(0)
     }
 
     /// Whether any input could not be read completely.
@@ -331,7 +331,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
 #[allow(clippy::too_many_arguments)]
 fn finish(
     rule_set: &[Rule],
-    mut skipped: Vec<(SkipKind, String)>,
+    mut skipped: BTreeMap<SkipKind, u64>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
     opts: &ScanOptions,
@@ -340,11 +340,13 @@ fn finish(
 ) -> ScanReport {
     let mut files = std::mem::take(&mut partial.files);
     files.sort_by_key(|f| (f.input, f.member));
-    skipped.extend(std::mem::take(&mut partial.skipped));
+    for (kind, n) in std::mem::take(&mut partial.skipped) {
+        *skipped.entry(kind).or_default() += n;
+    }
     let mut totals = std::mem::take(&mut partial.totals);
     for f in &files {
         if f.not_trail_log {
-            skipped.push((SkipKind::NotTrailLog, f.path.clone()));
+            *skipped.entry(SkipKind::NotTrailLog).or_default() += 1;
             continue;
         }
         if f.archive.is_some() {
@@ -357,7 +359,6 @@ fn finish(
         }
         totals.add(f);
     }
-    skipped.sort();
     let duplicates = resolve_duplicates(&mut partial, rule_set, opts);
     let mut rules = partial.rules;
     for r in &mut rules {
@@ -521,8 +522,8 @@ struct Partial {
     totals: Totals,
     /// Paths of those other inputs that published (see [`ScanReport::paths`]).
     paths: Vec<(u32, String)>,
-    /// Archive members skipped by name or type.
-    skipped: Vec<(SkipKind, String)>,
+    /// Archive members skipped by name or type, by kind.
+    skipped: BTreeMap<SkipKind, u64>,
     doc: Doc,
     bufs: ReadBuffers,
     masks: Vec<u64>,
@@ -543,7 +544,7 @@ impl Partial {
             files: Vec::new(),
             totals: Totals::default(),
             paths: Vec::new(),
-            skipped: Vec::new(),
+            skipped: BTreeMap::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
             masks: Vec::new(),
@@ -625,8 +626,8 @@ impl Partial {
             member += 1;
             let (name, data) = match entry {
                 Entry::Member { name, data } => (name, data),
-                Entry::Special { name } => {
-                    self.skipped.push((SkipKind::Special, format!("{shown}!/{name}")));
+                Entry::Special { .. } => {
+                    *self.skipped.entry(SkipKind::Special).or_default() += 1;
                     return;
                 }
                 Entry::Unreadable { name, reason } => {
@@ -639,14 +640,14 @@ impl Partial {
             let path = format!("{shown}!/{name}");
             let kind = classify_name(Path::new(&name));
             match kind {
-                NameKind::Digest => return self.skipped.push((SkipKind::Digest, path)),
-                NameKind::Insight => return self.skipped.push((SkipKind::Insight, path)),
+                NameKind::Digest => return *self.skipped.entry(SkipKind::Digest).or_default() += 1,
+                NameKind::Insight => return *self.skipped.entry(SkipKind::Insight).or_default() += 1,
                 _ => {}
             }
             let trusted = matches!(kind, NameKind::TrailLog { .. });
             let mut r = FileReport { input: index, member, path, ..FileReport::default() };
             let outcome = match data {
-                MemberData::Bytes(b) if b.is_empty() => return self.skipped.push((SkipKind::Empty, r.path)),
+                MemberData::Bytes(b) if b.is_empty() => return *self.skipped.entry(SkipKind::Empty).or_default() += 1,
                 MemberData::Bytes(b) => self.read_one(Source::Bytes(&b), trusted, &mut r, ctx),
                 MemberData::Stream(reader, packed) => {
                     self.read_one(Source::Stream(reader, packed), trusted, &mut r, ctx)
@@ -669,7 +670,9 @@ impl Partial {
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
         self.paths.extend(other.paths);
-        self.skipped.extend(other.skipped);
+        for (kind, n) in other.skipped {
+            *self.skipped.entry(kind).or_default() += n;
+        }
         // One entry per publishing record: kept as separate lists, never
         // copied into one.
         self.published.extend(other.published);

@@ -5,7 +5,7 @@
 //! a skipped kind (digest, Insights, special file, duplicate path), or a
 //! problem (missing, unreadable directory, symlink loop).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -110,8 +110,9 @@ pub struct Discovery {
 /// Walk `paths` (files or directories, recursively) and collect the result.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut walker = Walker::new(paths);
+    walker.skipped_paths = Some(Vec::new());
     let files = walker.by_ref().collect();
-    let mut skipped = walker.skipped;
+    let mut skipped = walker.skipped_paths.unwrap_or_default();
     skipped.sort();
     Discovery { files, skipped, problems: walker.problems }
 }
@@ -121,8 +122,8 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 /// which is the order of sorting all paths). Only the open directories'
 /// entry lists are held, so memory does not grow with the number of files,
 /// except for 16 bytes of identity per file to recognise one reached twice.
-/// What is skipped or cannot be walked accumulates in [`Walker::skipped`]
-/// and [`Walker::problems`].
+/// What is skipped (counted by kind; the paths only on request) or cannot
+/// be walked accumulates in [`Walker::skipped`] and [`Walker::problems`].
 pub struct Walker {
     /// Paths still to visit: the roots, then each open directory's
     /// remaining entries (reversed, so `pop` gives the next).
@@ -131,8 +132,10 @@ pub struct Walker {
     open: Vec<(u64, u64)>,
     /// Identities of everything walked (directories and files).
     seen: HashSet<(u64, u64)>,
-    /// Files skipped by name or type, with their paths (in walk order).
-    pub skipped: Vec<(SkipKind, String)>,
+    /// Files skipped by name or type, counted by kind.
+    pub skipped: BTreeMap<SkipKind, u64>,
+    /// With `Some`, the skipped files' paths are kept too (in walk order).
+    pub skipped_paths: Option<Vec<(SkipKind, String)>>,
     /// Paths that could not be walked.
     pub problems: Vec<PathProblem>,
 }
@@ -147,8 +150,16 @@ impl Walker {
             pending: vec![roots],
             open: Vec::new(),
             seen: HashSet::new(),
-            skipped: Vec::new(),
+            skipped: BTreeMap::new(),
+            skipped_paths: None,
             problems: Vec::new(),
+        }
+    }
+
+    fn skip(&mut self, kind: SkipKind, path: &Path) {
+        *self.skipped.entry(kind).or_default() += 1;
+        if let Some(paths) = &mut self.skipped_paths {
+            paths.push((kind, shown(path)));
         }
     }
 
@@ -202,18 +213,18 @@ impl Walker {
             return None;
         }
         if !meta.is_file() {
-            self.skipped.push((SkipKind::Special, shown(&path)));
+            self.skip(SkipKind::Special, &path);
             return None;
         }
         if cfg!(unix) && !self.seen.insert(id) {
-            self.skipped.push((SkipKind::Duplicate, shown(&path)));
+            self.skip(SkipKind::Duplicate, &path);
             return None;
         }
         let name = classify_name(&path);
         match name {
-            NameKind::Digest => self.skipped.push((SkipKind::Digest, shown(&path))),
-            NameKind::Insight => self.skipped.push((SkipKind::Insight, shown(&path))),
-            _ if meta.len() == 0 => self.skipped.push((SkipKind::Empty, shown(&path))),
+            NameKind::Digest => self.skip(SkipKind::Digest, &path),
+            NameKind::Insight => self.skip(SkipKind::Insight, &path),
+            _ if meta.len() == 0 => self.skip(SkipKind::Empty, &path),
             _ => return Some(InputFile { path, size: meta.len(), name }),
         }
         None
