@@ -252,42 +252,50 @@ fn read_bytes(
 ) {
     let compressed = data.len() as u64;
     out.compressed = compressed;
-    match sniff(data) {
-        Packing::Zip => {
-            out.archive = Some(Archive::Zip);
+    if let Some(kind) = archive_of(data, false) {
+        out.archive = Some(kind);
+        return;
+    }
+    if sniff(data) != Packing::Gzip {
+        if compressed > limits.max_decompressed {
+            out.error = Some(ReadError::Decode(DecodeError::Bomb {
+                decompressed: compressed,
+                compressed,
+                limit: "more than the per-file decompressed limit",
+            }));
             return;
         }
-        Packing::Tar => {
-            out.archive = Some(Archive::Tar);
-            return;
-        }
-        Packing::Plain => {
-            if compressed > limits.max_decompressed {
-                out.error = Some(ReadError::Decode(DecodeError::Bomb {
-                    decompressed: compressed,
-                    compressed,
-                    limit: "more than the per-file decompressed limit",
-                }));
-                return;
-            }
-            out.decompressed = compressed;
-            split_buffer(data, trusted, limits, bufs, sink, out);
-            return;
-        }
-        Packing::Gzip => {}
+        out.decompressed = compressed;
+        split_buffer(data, trusted, limits, bufs, sink, out);
+        return;
     }
     match inflate_whole(data, limits, bufs) {
         Inflated::Ready(len) => {
             let decoded = std::mem::take(&mut bufs.decoded);
             out.decompressed = len as u64;
-            if is_tar(&decoded[..len]) {
-                out.archive = Some(Archive::TarGz);
+            if let Some(kind) = archive_of(&decoded[..len], true) {
+                out.archive = Some(kind);
             } else {
                 split_buffer(&decoded[..len], trusted, limits, bufs, sink, out);
             }
             bufs.decoded = decoded;
         }
         Inflated::Stream => stream(Box::new(io::Cursor::new(data)), compressed, trusted, limits, bufs, sink, out),
+    }
+}
+
+/// Whether content is an archive, from its first bytes after any gzip
+/// layer (`gzip`: there was one). The one place both read paths ask. A zip
+/// needs random access, so only a bare one is an archive; a
+/// gzip-compressed zip is content that fits no form.
+fn archive_of(head: &[u8], gzip: bool) -> Option<Archive> {
+    if gzip {
+        return is_tar(head).then_some(Archive::TarGz);
+    }
+    match sniff(head) {
+        Packing::Zip => Some(Archive::Zip),
+        Packing::Tar => Some(Archive::Tar),
+        Packing::Gzip | Packing::Plain => None,
     }
 }
 
@@ -518,10 +526,9 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
             cv.offsets.clear();
             for s in spans {
                 let offset = base + s.start as u64;
-                match lookup_event_record(&buf[s.start..s.end], &mut cv.doc) {
-                    Ok(record) => {
-                        let start = cv.buf.len();
-                        cv.buf.extend_from_slice(record.as_bytes());
+                let start = cv.buf.len();
+                match lookup_event_record(&buf[s.start..s.end], &mut cv.doc, &mut cv.buf) {
+                    Ok(()) => {
                         cv.spans.push(RecordSpan { start, end: cv.buf.len() });
                         cv.offsets.push(offset);
                     }
@@ -537,9 +544,9 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
     }
 }
 
-/// The CloudTrail record inside one `lookup-events` entry: its
-/// `CloudTrailEvent` string, unescaped.
-fn lookup_event_record(entry: &[u8], doc: &mut Doc) -> Result<String, &'static str> {
+/// Append to `out` the CloudTrail record inside one `lookup-events` entry:
+/// its `CloudTrailEvent` string, unescaped (nothing is appended on error).
+fn lookup_event_record(entry: &[u8], doc: &mut Doc, out: &mut Vec<u8>) -> Result<(), &'static str> {
     let text = std::str::from_utf8(entry).map_err(|_| "the entry is not UTF-8")?;
     doc.parse_object(text).map_err(|_| "the entry is not valid JSON")?;
     let root = doc.root(text).ok_or("the entry is not valid JSON")?;
@@ -549,7 +556,8 @@ fn lookup_event_record(entry: &[u8], doc: &mut Doc) -> Result<String, &'static s
     if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
         return Err("CloudTrailEvent does not hold a JSON object");
     }
-    Ok(trimmed.to_string())
+    out.extend_from_slice(trimmed.as_bytes());
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -589,20 +597,8 @@ fn stream(
     }
     // An archive is read again member by member, which keeps the members
     // before any damage and reports the damage itself.
-    // A zip needs random access, so only a bare one is an archive (a
-    // gzip-compressed zip is content that fits no form). Decoded gzip is
-    // judged as the whole-buffer path judges it: a tar or not.
-    let archive = if dec.is_gzip() {
-        is_tar(buf).then_some(Archive::TarGz)
-    } else {
-        match sniff(buf) {
-            Packing::Zip => Some(Archive::Zip),
-            Packing::Tar => Some(Archive::Tar),
-            _ => None,
-        }
-    };
-    if archive.is_some() {
-        out.archive = archive;
+    if let Some(kind) = archive_of(buf, dec.is_gzip()) {
+        out.archive = Some(kind);
         return;
     }
     out.decompressed = dec.produced();
