@@ -496,3 +496,35 @@ fn repeated_events_are_counted_and_dedup_keeps_the_first_copy() {
     }
     assert_eq!(results[0], results[1], "the same result at every thread count");
 }
+
+#[test]
+fn repeated_events_are_found_among_more_records_than_memory_holds() {
+    // 24,000 publishing records: more than a worker keeps before it writes
+    // its event IDs out as a sorted run, so the count comes from merging
+    // runs read back from the temporary file.
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..40 {
+        let doc = document(&records(f * 600..(f + 1) * 600));
+        write(dir.path(), &trail_name(f, "json.gz"), &gz(doc.as_bytes()));
+        if f % 8 == 3 {
+            write(dir.path(), &format!("z-copy/{}", trail_name(f, "json.gz")), &gz(doc.as_bytes()));
+        }
+    }
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let args = ["--pattern", "{ $.absent NOT EXISTS }", "--threads", threads];
+        let (code, doc, _) = scan_dir(dir.path(), &args);
+        assert_eq!(code, 1);
+        let d = &doc["inputs"]["duplicates"];
+        assert_eq!(d["copies"], 5 * 600, "files 3, 11, 19, 27 and 35 were copied");
+        assert!(d.get("problem").is_none(), "{d}");
+        let first = &d["examples"][0];
+        assert_eq!(first["event_id"], format!("00000000-0000-4000-8000-{:012}", 3 * 600));
+        assert!(first["first"]["path"].as_str().unwrap().ends_with(&trail_name(3, "json.gz")), "{first}");
+        assert!(first["again"]["path"].as_str().unwrap().contains("z-copy"), "{first}");
+        assert_eq!(doc["alarms"][0]["matches"], 45 * 600);
+        results.push(doc);
+    }
+    assert_eq!(results[0]["inputs"]["duplicates"], results[1]["inputs"]["duplicates"]);
+    assert_eq!(results[0]["alarms"], results[1]["alarms"]);
+}

@@ -93,6 +93,10 @@ pub struct DuplicatesReport {
     pub dropped: bool,
     /// The first few.
     pub examples: Vec<DuplicateExample>,
+    /// Set when the event IDs could not be written to a temporary file
+    /// (memory grew instead) or read back (the count is incomplete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// One repeated event.
@@ -320,6 +324,7 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
                 again: where_(*again),
             })
             .collect(),
+        problem: d.problem.clone(),
     };
     let inputs = Inputs {
         files: t.files_read + t.files_failed,

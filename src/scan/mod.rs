@@ -7,10 +7,11 @@
 //! sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs.
 
+mod paths;
 pub mod prefilter;
+mod repeats;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,7 +32,9 @@ use crate::source::{
     read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
     Source,
 };
+pub use paths::PathList;
 use prefilter::Prefilter;
+use repeats::{EventId, Spill, RUN_ENTRIES};
 
 /// How to run a scan.
 #[derive(Clone, Debug)]
@@ -243,7 +246,7 @@ pub struct ScanReport {
     pub files: Vec<FileReport>,
     /// The paths of the other files a [`Location`] can point to (those with
     /// a record that published a datapoint), by discovery index.
-    pub paths: Vec<(u32, String)>,
+    pub paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
     /// Paths that could not be walked.
@@ -272,14 +275,18 @@ pub struct Duplicates {
     pub dropped: bool,
     /// The first few: the event ID, where it was first seen and where again.
     pub examples: Vec<(String, Location, Location)>,
+    /// Why the event IDs had to stay in memory, or why the count is
+    /// incomplete (the temporary file they were written to could not be
+    /// written or read back).
+    pub problem: Option<String>,
 }
 
 impl ScanReport {
     /// The path of the file (or `<archive>!/<member>`) a record is in.
     pub fn path(&self, at: Location) -> String {
         if at.member == 0 {
-            if let Ok(i) = self.paths.binary_search_by_key(&at.file, |(i, _)| *i) {
-                return self.paths[i].1.clone();
+            if let Some(p) = self.paths.get(at.file) {
+                return p;
             }
         }
         let i = self
@@ -307,7 +314,13 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
     let prefilter = opts.prefilter.then(|| Prefilter::new(rules)).filter(|p| !p.is_trivial());
-    let ctx = Ctx { rules, opts, prefilter: prefilter.as_ref(), scratch: Mutex::new(Vec::new()) };
+    let ctx = Ctx {
+        rules,
+        opts,
+        prefilter: prefilter.as_ref(),
+        scratch: Mutex::new(Vec::new()),
+        spill: Mutex::new(Spill::default()),
+    };
     // Files are read while the walk goes on; each keeps the index the walk
     // gave it, so the result does not depend on which thread read what.
     let mut walker = Walker::new(paths);
@@ -320,12 +333,14 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
                 || Partial::new(rules),
                 |mut acc, (i, f)| {
                     acc.read(i as u32, &f, &ctx);
+                    acc.spill_if_full(&ctx.spill);
                     acc
                 },
             )
-            .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples))
+            .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples, &ctx.spill))
     });
-    finish(rules, walker.skipped, walker.problems, partial, opts, start.elapsed(), threads)
+    let spill = ctx.spill.into_inner().expect("spill lock");
+    finish(rules, walker.skipped, walker.problems, partial, spill, opts, start.elapsed(), threads)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -334,6 +349,7 @@ fn finish(
     mut skipped: BTreeMap<SkipKind, u64>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
+    spill: Spill,
     opts: &ScanOptions,
     elapsed: Duration,
     threads: usize,
@@ -359,7 +375,7 @@ fn finish(
         }
         totals.add(f);
     }
-    let duplicates = resolve_duplicates(&mut partial, rule_set, opts);
+    let duplicates = resolve_duplicates(&mut partial, spill, rule_set, opts);
     let mut rules = partial.rules;
     for r in &mut rules {
         for v in r.samples.values_mut() {
@@ -369,14 +385,14 @@ fn finish(
         r.unplaced.examples.truncate(opts.samples.max(1));
     }
     let mut paths = std::mem::take(&mut partial.paths);
-    paths.sort_unstable();
+    paths.seal();
     ScanReport { paths, files, skipped, problems, totals, rules, elapsed, threads, duplicates }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
 /// held-back event and drop the others. Copies are ordered by location, so
 /// the result does not depend on which thread saw which copy first.
-fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
+fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
     const EXAMPLES: usize = 5;
     let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
     let note = |d: &mut Duplicates, id: EventId, first: Location, again: Location| {
@@ -385,33 +401,20 @@ fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions)
             d.examples.push((id.to_string(), first, again));
         }
     };
-    // Each worker's list is sorted on its own, then the lists are merged:
-    // never one concatenated copy of every entry.
+    // Each worker's entries are sorted runs, in memory or written out; the
+    // runs are merged, never concatenated.
     let mut runs = std::mem::take(&mut partial.published);
-    runs.push(std::mem::take(&mut partial.publishing));
-    for r in &mut runs {
-        if !r.is_sorted() {
-            r.sort_unstable();
-        }
-    }
-    let mut heads: BinaryHeap<Reverse<((EventId, Location), usize)>> = BinaryHeap::new();
-    let mut next = vec![0usize; runs.len()];
-    for (i, r) in runs.iter().enumerate() {
-        if let Some(&e) = r.first() {
-            heads.push(Reverse((e, i)));
-            next[i] = 1;
-        }
-    }
+    let mut last = std::mem::take(&mut partial.publishing);
+    last.sort_unstable();
+    runs.push(last);
+    d.problem = spill.problem().map(str::to_string);
     let mut first: Option<(EventId, Location)> = None;
-    while let Some(Reverse(((id, at), i))) = heads.pop() {
-        if let Some(&e) = runs[i].get(next[i]) {
-            heads.push(Reverse((e, i)));
-            next[i] += 1;
-        }
-        match first {
-            Some((seen, at0)) if seen == id => note(&mut d, id, at0, at),
-            _ => first = Some((id, at)),
-        }
+    let merged = repeats::merge_all(&runs, spill, &mut |(id, at)| match first {
+        Some((seen, at0)) if seen == id => note(&mut d, id, at0, at),
+        _ => first = Some((id, at)),
+    });
+    if let Err(e) = merged {
+        d.problem = Some(format!("repeated events not fully counted: reading back the temporary file failed: {e}"));
     }
     let mut deferred = std::mem::take(&mut partial.deferred);
     deferred.sort_unstable_by_key(|p| (p.id, p.at));
@@ -427,72 +430,6 @@ fn resolve_duplicates(partial: &mut Partial, rules: &[Rule], opts: &ScanOptions)
     d
 }
 
-/// An `eventID`: CloudTrail's are UUIDs, kept exactly as 128 bits; any
-/// other text is hashed to 128 bits. The bits are two `u64`s (high, low)
-/// rather than a `u128`, whose 16-byte alignment would make every entry of
-/// the repeated-event lists 48 bytes instead of 40.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum EventId {
-    Uuid([u64; 2]),
-    Other([u64; 2]),
-}
-
-fn halves(v: u128) -> [u64; 2] {
-    [(v >> 64) as u64, v as u64]
-}
-
-impl EventId {
-    fn of(id: &str) -> EventId {
-        match parse_uuid(id) {
-            Some(u) => EventId::Uuid(halves(u)),
-            None => {
-                use std::hash::{Hash, Hasher};
-                let half = |salt: u8| {
-                    let mut h = std::hash::DefaultHasher::new();
-                    salt.hash(&mut h);
-                    id.hash(&mut h);
-                    h.finish()
-                };
-                EventId::Other([half(1), half(2)])
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for EventId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match *self {
-            EventId::Uuid([hi, lo]) => {
-                let h = format!("{hi:016x}{lo:016x}");
-                write!(f, "{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
-            }
-            EventId::Other([hi, lo]) => write!(f, "(not a UUID; hash {hi:016x}{lo:016x})"),
-        }
-    }
-}
-
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hex (as CloudTrail
-/// writes them).
-fn parse_uuid(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-        return None;
-    }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        v = v << 4 | u128::from(d);
-    }
-    Some(v)
-}
-
 /// What every worker shares.
 struct Ctx<'a> {
     rules: &'a [Rule],
@@ -502,15 +439,18 @@ struct Ctx<'a> {
     /// as many exist as files are read at once, however many partials
     /// rayon's splitting makes.
     scratch: Mutex<Vec<(Doc, ReadBuffers)>>,
+    /// Runs of event IDs written out (repeated-event detection).
+    spill: Mutex<Spill>,
 }
 
 /// What one worker accumulated.
 struct Partial {
     rules: Vec<RuleResult>,
     /// Event IDs of the records this worker saw publish, with where they
-    /// are (duplicate counting).
+    /// are (repeated-event detection); at most [`RUN_ENTRIES`] before they
+    /// are written out.
     publishing: Vec<(EventId, Location)>,
-    /// The same lists from the workers merged into this one, kept apart.
+    /// Sorted runs that could not be written out, kept in memory.
     published: Vec<Vec<(EventId, Location)>>,
     /// Publications held back until duplicates are resolved (`--dedup`).
     deferred: Vec<Publication>,
@@ -521,7 +461,7 @@ struct Partial {
     /// The other inputs, only counted.
     totals: Totals,
     /// Paths of those other inputs that published (see [`ScanReport::paths`]).
-    paths: Vec<(u32, String)>,
+    paths: PathList,
     /// Archive members skipped by name or type, by kind.
     skipped: BTreeMap<SkipKind, u64>,
     doc: Doc,
@@ -543,7 +483,7 @@ impl Partial {
             points: Vec::new(),
             files: Vec::new(),
             totals: Totals::default(),
-            paths: Vec::new(),
+            paths: PathList::default(),
             skipped: BTreeMap::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
@@ -557,6 +497,19 @@ impl Partial {
         self.read_file(index, file, ctx);
         let lent = (std::mem::take(&mut self.doc), std::mem::take(&mut self.bufs));
         ctx.scratch.lock().expect("scratch pool").push(lent);
+    }
+
+    /// Write the event IDs out as a sorted run once there are enough.
+    fn spill_if_full(&mut self, spill: &Mutex<Spill>) {
+        if self.publishing.len() < RUN_ENTRIES {
+            return;
+        }
+        self.publishing.sort_unstable();
+        if spill.lock().expect("spill lock").write(&self.publishing).is_ok() {
+            self.publishing.clear();
+        } else {
+            self.published.push(std::mem::take(&mut self.publishing));
+        }
     }
 
     fn read_file(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
@@ -613,7 +566,7 @@ impl Partial {
         } else {
             self.totals.add(&report);
             if report.published_records > 0 {
-                self.paths.push((report.input, report.path));
+                self.paths.push(report.input, &report.path);
             }
         }
     }
@@ -666,23 +619,16 @@ impl Partial {
         }
     }
 
-    fn merge(mut self, other: Partial, samples: usize) -> Partial {
+    fn merge(mut self, other: Partial, samples: usize, spill: &Mutex<Spill>) -> Partial {
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
-        self.paths.extend(other.paths);
+        self.paths.append(other.paths);
         for (kind, n) in other.skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
-        // One entry per publishing record: kept as separate lists, never
-        // copied into one.
         self.published.extend(other.published);
-        if !other.publishing.is_empty() {
-            // Sorted here, on whichever thread merges, rather than all at
-            // the end on one.
-            let mut run = other.publishing;
-            run.sort_unstable();
-            self.published.push(run);
-        }
+        self.publishing.extend(other.publishing);
+        self.spill_if_full(spill);
         self.deferred.extend(other.deferred);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
@@ -894,28 +840,5 @@ impl RecordSink for FileSink<'_> {
 
     fn invalid(&mut self, offset: u64, why: &str) {
         self.note_invalid(offset, why);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_ids_are_exact_for_uuids_and_hashed_otherwise() {
-        let uuid = "034d9c60-7a51-2925-919b-c32c456fe3e7";
-        assert_eq!(EventId::of(uuid).to_string(), uuid);
-        assert!(matches!(EventId::of(uuid), EventId::Uuid(_)));
-        // Upper case is not how CloudTrail writes them: hashed, and distinct.
-        let upper = EventId::of(&uuid.to_uppercase());
-        assert!(matches!(upper, EventId::Other(_)));
-        assert!(upper.to_string().starts_with("(not a UUID; hash "));
-        assert_eq!(EventId::of("evt-1"), EventId::of("evt-1"));
-        assert_ne!(EventId::of("evt-1"), EventId::of("evt-2"));
-        // Ordered as the 128-bit numbers are.
-        let a = EventId::of("00000000-0000-0000-0000-000000000001");
-        let b = EventId::of("00000000-0000-0001-0000-000000000000");
-        assert!(a < b);
-        assert_eq!(std::mem::size_of::<(EventId, Location)>(), 40);
     }
 }
