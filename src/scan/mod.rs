@@ -333,7 +333,6 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
                 || Partial::new(rules),
                 |mut acc, (i, f)| {
                     acc.read(i as u32, &f, &ctx);
-                    acc.spill_if_full(&ctx.spill);
                     acc
                 },
             )
@@ -627,8 +626,16 @@ impl Partial {
             *self.skipped.entry(kind).or_default() += n;
         }
         self.published.extend(other.published);
-        self.publishing.extend(other.publishing);
-        self.spill_if_full(spill);
+        // Appended only up to a run at a time, so the list never grows
+        // past one.
+        let mut rest = other.publishing;
+        while !rest.is_empty() {
+            let room = RUN_ENTRIES - self.publishing.len();
+            let take = room.min(rest.len());
+            self.publishing.reserve_exact(take);
+            self.publishing.extend(rest.drain(rest.len() - take..));
+            self.spill_if_full(spill);
+        }
         self.deferred.extend(other.deferred);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
@@ -745,6 +752,9 @@ impl FileSink<'_> {
                     acc.publishing.push((id, at));
                 }
                 apply(&mut acc.rules, rules, opts, at, time, &points, &|| EventSummary::of(root));
+                // Checked per record, not per file: the list must not grow
+                // (and double its capacity) past a run.
+                acc.spill_if_full(&self.ctx.spill);
             }
         }
         acc.points = points;

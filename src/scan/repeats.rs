@@ -22,7 +22,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use super::Location;
 
 /// Entries a worker holds before it writes them out as a run.
-pub const RUN_ENTRIES: usize = 8192;
+pub const RUN_ENTRIES: usize = 4096;
 /// Runs merged at once.
 const FAN_IN: usize = 64;
 /// Entries read from a run on disk at a time.

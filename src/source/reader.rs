@@ -230,9 +230,7 @@ pub fn read_records(
 /// `read_to_end`'s own size query; a file that grew since is read on.
 fn read_whole(f: &mut File, size: u64, data: &mut Vec<u8>) -> io::Result<usize> {
     let want = size as usize + 1;
-    if data.len() < want {
-        data.resize(want, 0);
-    }
+    grow_scratch(data, want);
     let n = read_full(f, &mut data[..want])?;
     if n < want {
         return Ok(n);
@@ -299,6 +297,18 @@ fn archive_of(head: &[u8], gzip: bool) -> Option<Archive> {
     }
 }
 
+/// Make `buf` at least `len` bytes long, for content that is about to be
+/// overwritten. Its length never shrinks, so a smaller file costs no
+/// zero-filling; a larger one gets a fresh buffer of exactly its size (zeroed
+/// pages from the system: nothing copied, and no doubling past the largest
+/// file).
+fn grow_scratch(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        *buf = Vec::new();
+        *buf = vec![0; len];
+    }
+}
+
 enum Inflated {
     /// `bufs.decoded[..n]` holds the content.
     Ready(usize),
@@ -321,9 +331,10 @@ fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflate
     if !plausible || isize > WHOLE_DECODED_MAX {
         return Inflated::Stream;
     }
-    bufs.decoded.resize(isize as usize, 0);
+    let need = isize as usize;
+    grow_scratch(&mut bufs.decoded, need);
     let inflater = bufs.inflater.get_or_insert_with(libdeflater::Decompressor::new);
-    match inflater.gzip_decompress(data, &mut bufs.decoded) {
+    match inflater.gzip_decompress(data, &mut bufs.decoded[..need]) {
         Ok(len) if len as u64 == isize => Inflated::Ready(len),
         // Several members, a trailer that does not tell the size, or damage:
         // the streaming path handles all of them and says precisely what is
