@@ -19,6 +19,10 @@ pub struct ScanState {
     pub in_string: bool,
     /// The next byte is escaped (an odd run of backslashes ended the buffer).
     pub escaped: bool,
+    /// A backslash was among the bytes scanned since this was last cleared
+    /// (up to the closing brace, when one was found). Without one, the
+    /// object holds no escapes at all.
+    pub backslash: bool,
 }
 
 /// Bit masks of one 64-byte block (bit i = byte i).
@@ -182,6 +186,7 @@ macro_rules! scan_blocks {
         let mut depth = state.depth;
         let mut carry_string: u64 = if state.in_string { u64::MAX } else { 0 };
         let mut carry_escaped = state.escaped;
+        let mut slashes: u64 = 0;
         let mut at: usize = $pos;
         let mut found = None;
         let full = buf.len().saturating_sub(at) / 64;
@@ -189,6 +194,7 @@ macro_rules! scan_blocks {
             let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("64 bytes");
             let m: Masks = $masks(chunk);
             let (esc, carry) = escaped(m.backslash, carry_escaped);
+            let block_slashes = m.backslash;
             let quotes = m.quote & !esc;
             let in_string = $prefix_xor(quotes) ^ carry_string;
             let open = m.open & !in_string & !esc;
@@ -200,9 +206,11 @@ macro_rules! scan_blocks {
             if depth > closes {
                 depth = depth + open.count_ones() - closes;
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
+                slashes |= block_slashes & up_to(i);
                 found = Some(at + i + 1);
                 break;
             }
+            slashes |= block_slashes;
             carry_string = ((in_string as i64) >> 63) as u64;
             carry_escaped = carry;
             at += 64;
@@ -220,25 +228,36 @@ macro_rules! scan_blocks {
             let open = m.open & !in_string & !esc & valid;
             let close = m.close & !in_string & !esc & valid;
             match closing_brace(open, close, &mut depth) {
-                Some(i) => found = Some(at + i + 1),
+                Some(i) => {
+                    slashes |= m.backslash & valid & up_to(i);
+                    found = Some(at + i + 1);
+                }
                 None => {
+                    slashes |= m.backslash & valid;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
                     carry_escaped = (esc >> n) & 1 == 1;
                 }
             }
         }
+        let backslash = state.backslash || slashes != 0;
         match found {
             Some(end) => {
                 // Right after a brace outside any string.
-                *state = ScanState { depth: 0, in_string: false, escaped: false };
+                *state = ScanState { depth: 0, in_string: false, escaped: false, backslash };
                 Some(end)
             }
             None => {
-                *state = ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped };
+                *state = ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped, backslash };
                 None
             }
         }
     }};
+}
+
+/// Bits 0..=i.
+#[inline(always)]
+fn up_to(i: usize) -> u64 {
+    u64::MAX >> (63 - i)
 }
 
 /// Walk the braces of one block in order; `Some(index)` of the brace that
@@ -297,6 +316,7 @@ pub fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> 
         }
         if b == b'\\' {
             state.escaped = true;
+            state.backslash = true;
             continue;
         }
         if state.in_string {
@@ -338,7 +358,7 @@ mod tests {
     }
 
     fn start() -> ScanState {
-        ScanState { depth: 1, in_string: false, escaped: false }
+        ScanState { depth: 1, in_string: false, escaped: false, backslash: false }
     }
 
     #[test]
@@ -381,6 +401,7 @@ mod tests {
             for e in engines() {
                 let mut s = start();
                 prop_assert_eq!(find_object_end(e, &doc, 1, &mut s), want_whole, "{:?}", e);
+                prop_assert_eq!(s.backslash, r.backslash, "{:?}: a backslash before the end (or the buffer's end)", e);
                 if want_whole.is_none() {
                     prop_assert_eq!(s, r, "{:?} end state", e);
                 }

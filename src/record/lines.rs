@@ -103,7 +103,7 @@ impl LineSplitter {
                 e -= 1;
             }
             if s < e {
-                return Step::Record(RecordSpan { start: s, end: e });
+                return Step::Record(RecordSpan::of(buf, s, e));
             }
             if self.pos >= buf.len() && eof {
                 return Step::NeedMore;

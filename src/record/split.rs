@@ -22,6 +22,15 @@ pub struct RecordSpan {
     pub start: usize,
     /// One past the closing `}`.
     pub end: usize,
+    /// The record contains a backslash: without one it holds no escapes.
+    pub backslash: bool,
+}
+
+impl RecordSpan {
+    /// The span `buf[start..end]`, looking for a backslash in it.
+    pub fn of(buf: &[u8], start: usize, end: usize) -> RecordSpan {
+        RecordSpan { start, end, backslash: memchr::memchr(b'\\', &buf[start..end]).is_some() }
+    }
 }
 
 /// What is wrong with the document structure.
@@ -360,7 +369,8 @@ impl Splitter {
                         let offset = self.record_offset;
                         return Ok(Step::Discarded { offset, len: self.absolute(self.pos) - offset });
                     }
-                    return Ok(Step::Record(RecordSpan { start: self.value_start, end: self.pos }));
+                    let (start, end, backslash) = (self.value_start, self.pos, self.scan.backslash);
+                    return Ok(Step::Record(RecordSpan { start, end, backslash }));
                 }
                 State::RecordsAfter => match self.next_non_ws(buf) {
                     None => return self.more(eof),
@@ -388,7 +398,7 @@ impl Splitter {
         self.value_start = self.pos;
         self.record_offset = self.absolute(self.pos);
         self.pos += 1;
-        self.scan = ScanState { depth: 1, in_string: false, escaped: false };
+        self.scan = ScanState { depth: 1, in_string: false, escaped: false, backslash: false };
         self.discarding = false;
         self.state = State::InRecord;
     }

@@ -212,12 +212,21 @@ impl Prefilter {
         for (finder, mask) in &self.texts {
             each_record_containing(finder, buf, spans, |r| or_into(r, mask, out));
         }
-        // Escape hazards.
-        if !self.json_rules.is_empty() {
-            each_record_containing(&self.escape_u, buf, spans, |r| or_into(r, &self.json_rules, out));
-        }
-        if !self.slash_rules.is_empty() {
-            each_record_containing(&self.escape_slash, buf, spans, |r| or_into(r, &self.slash_rules, out));
+        // Escape hazards, looked for only in records with a backslash
+        // (found for free while the records were split).
+        if !self.json_rules.is_empty() || !self.slash_rules.is_empty() {
+            for (r, span) in spans.iter().enumerate() {
+                if !span.backslash {
+                    continue;
+                }
+                let rec = &buf[span.start..span.end];
+                if !self.json_rules.is_empty() && self.escape_u.find(rec).is_some() {
+                    or_into(r, &self.json_rules, out);
+                }
+                if !self.slash_rules.is_empty() && self.escape_slash.find(rec).is_some() {
+                    or_into(r, &self.slash_rules, out);
+                }
+            }
         }
     }
 }

@@ -127,7 +127,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 pub struct Walker {
     /// Paths still to visit: the roots, then each open directory's
     /// remaining entries (reversed, so `pop` gives the next).
-    pending: Vec<Vec<PathBuf>>,
+    pending: Vec<Level>,
     /// Identity of each open directory, parallel to `pending[1..]`.
     open: Vec<(u64, u64)>,
     /// Identities of everything walked (directories and files).
@@ -140,12 +140,21 @@ pub struct Walker {
     pub problems: Vec<PathProblem>,
 }
 
+/// The entries left to visit in one directory (or among the roots).
+struct Level {
+    /// The directory (`None`: the roots, whose names are whole paths).
+    dir: Option<PathBuf>,
+    /// Names still to visit, last first.
+    names: Vec<std::ffi::OsString>,
+}
+
 impl Walker {
     /// A walk over `paths`.
     pub fn new(paths: &[PathBuf]) -> Walker {
         let mut roots = paths.to_vec();
         roots.sort();
         roots.reverse();
+        let roots = Level { dir: None, names: roots.into_iter().map(PathBuf::into_os_string).collect() };
         Walker {
             pending: vec![roots],
             open: Vec::new(),
@@ -197,18 +206,20 @@ impl Walker {
                     return None;
                 }
             };
-            let mut children = Vec::new();
+            let mut names = Vec::new();
             for entry in entries {
                 match entry {
-                    Ok(e) => children.push(e.path()),
+                    Ok(e) => names.push(e.file_name()),
                     Err(e) => self
                         .problems
                         .push(PathProblem { path: shown(&path), reason: format!("cannot list directory: {e}") }),
                 }
             }
-            children.sort();
-            children.reverse();
-            self.pending.push(children);
+            // Paths with one parent sort as their names do (one component
+            // each), and names compare as plain bytes.
+            names.sort_unstable();
+            names.reverse();
+            self.pending.push(Level { dir: Some(path), names });
             self.open.push(id);
             return None;
         }
@@ -237,8 +248,12 @@ impl Iterator for Walker {
     fn next(&mut self) -> Option<InputFile> {
         loop {
             let level = self.pending.last_mut()?;
-            match level.pop() {
-                Some(path) => {
+            match level.names.pop() {
+                Some(name) => {
+                    let path = match &level.dir {
+                        Some(dir) => dir.join(name),
+                        None => PathBuf::from(name),
+                    };
                     if let Some(file) = self.visit(path) {
                         return Some(file);
                     }

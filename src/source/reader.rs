@@ -518,7 +518,7 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
                 match parsed {
                     Some((t, message)) if message.first() == Some(&b'{') && message.last() == Some(&b'}') => {
                         let start = s.end - message.len();
-                        cv.spans.push(RecordSpan { start, end: s.end });
+                        cv.spans.push(RecordSpan::of(buf, start, s.end));
                         cv.stamps.push(t);
                     }
                     Some(_) => sink.invalid(base + s.start as u64, "the message is not a JSON object"),
@@ -540,7 +540,7 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
                 let start = cv.buf.len();
                 match lookup_event_record(&buf[s.start..s.end], &mut cv.doc, &mut cv.buf) {
                     Ok(()) => {
-                        cv.spans.push(RecordSpan { start, end: cv.buf.len() });
+                        cv.spans.push(RecordSpan::of(&cv.buf, start, cv.buf.len()));
                         cv.offsets.push(offset);
                     }
                     Err(why) => sink.invalid(offset, why),
