@@ -168,10 +168,11 @@ def main():
             "| corpus | files | decoded | peak RSS | vs 100 MB |\n|---|---:|---:|---:|---:|\n"
             + "".join(f"| {n:,} records over {days} days | {f:,} | {b / 1e9:.2f} GB | {r:.1f} MiB | "
                       f"{100 * (r - small[4]) / small[4]:+.1f}% |\n" for n, days, f, b, r in rss_rows)
-            + "\nHeadline rule, max of 3 runs. Each worker holds one file's compressed and decoded bytes; "
-            "per file found, 16 bytes of identity (to recognise a file reached twice) and, if one of its "
-            "records published, its path; per record that publishes, 40 bytes (repeated-event detection); "
-            "per minute of activity, one statistic set per rule.\n"
+            + "\nHeadline rule, `--format json --samples 0`, max of 3 runs. Each thread holds the largest "
+            "file's compressed and decoded bytes seen so far and up to 4,096 event IDs (40 bytes each) before "
+            "writing them to a temporary file as a sorted run; per file found, 16 bytes of identity (to "
+            "recognise a file reached twice) and, if one of its records published, its path, front-coded; per "
+            "minute of activity, one statistic set per rule.\n"
         )
 
     version = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
