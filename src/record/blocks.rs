@@ -186,15 +186,17 @@ macro_rules! scan_blocks {
         let mut depth = state.depth;
         let mut carry_string: u64 = if state.in_string { u64::MAX } else { 0 };
         let mut carry_escaped = state.escaped;
-        let mut slashes: u64 = 0;
+        let mut slashes = false;
         let mut at: usize = $pos;
         let mut found = None;
         let full = buf.len().saturating_sub(at) / 64;
         for _ in 0..full {
             let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("64 bytes");
             let m: Masks = $masks(chunk);
-            let (esc, carry) = escaped(m.backslash, carry_escaped);
-            let block_slashes = m.backslash;
+            // Blocks without a backslash are the rule: only the others
+            // pay for escapes (and note that there was one).
+            let (esc, carry) =
+                if m.backslash == 0 { (u64::from(carry_escaped), false) } else { escaped(m.backslash, carry_escaped) };
             let quotes = m.quote & !esc;
             let in_string = $prefix_xor(quotes) ^ carry_string;
             let open = m.open & !in_string & !esc;
@@ -206,11 +208,11 @@ macro_rules! scan_blocks {
             if depth > closes {
                 depth = depth + open.count_ones() - closes;
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
-                slashes |= block_slashes & up_to(i);
+                slashes |= m.backslash & up_to(i) != 0;
                 found = Some(at + i + 1);
                 break;
             }
-            slashes |= block_slashes;
+            slashes |= m.backslash != 0;
             carry_string = ((in_string as i64) >> 63) as u64;
             carry_escaped = carry;
             at += 64;
@@ -229,17 +231,17 @@ macro_rules! scan_blocks {
             let close = m.close & !in_string & !esc & valid;
             match closing_brace(open, close, &mut depth) {
                 Some(i) => {
-                    slashes |= m.backslash & valid & up_to(i);
+                    slashes |= m.backslash & valid & up_to(i) != 0;
                     found = Some(at + i + 1);
                 }
                 None => {
-                    slashes |= m.backslash & valid;
+                    slashes |= m.backslash & valid != 0;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
                     carry_escaped = (esc >> n) & 1 == 1;
                 }
             }
         }
-        let backslash = state.backslash || slashes != 0;
+        let backslash = state.backslash || slashes;
         match found {
             Some(end) => {
                 // Right after a brace outside any string.

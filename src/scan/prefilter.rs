@@ -66,8 +66,6 @@ pub struct Prefilter {
     json_rules: Mask,
     /// Rules with a `/` in a JSON atom: candidates wherever `\/` occurs.
     slash_rules: Mask,
-    escape_u: Finder<'static>,
-    escape_slash: Finder<'static>,
 }
 
 impl Prefilter {
@@ -146,8 +144,6 @@ impl Prefilter {
             texts: texts.into_iter().map(|((t, _), m)| (Finder::new(t.as_bytes()).into_owned(), m)).collect(),
             json_rules,
             slash_rules,
-            escape_u: Finder::new(b"\\u").into_owned(),
-            escape_slash: Finder::new(b"\\/").into_owned(),
         }
     }
 
@@ -219,11 +215,21 @@ impl Prefilter {
                 if !span.backslash {
                     continue;
                 }
+                // Backslashes are few even where there are some: visit
+                // each (a search call per record would cost more).
                 let rec = &buf[span.start..span.end];
-                if !self.json_rules.is_empty() && self.escape_u.find(rec).is_some() {
+                let (mut u, mut slash) = (false, false);
+                for i in memchr::memchr_iter(b'\\', rec) {
+                    match rec.get(i + 1) {
+                        Some(b'u') => u = true,
+                        Some(b'/') => slash = true,
+                        _ => {}
+                    }
+                }
+                if u {
                     or_into(r, &self.json_rules, out);
                 }
-                if !self.slash_rules.is_empty() && self.escape_slash.find(rec).is_some() {
+                if slash {
                     or_into(r, &self.slash_rules, out);
                 }
             }
@@ -367,6 +373,23 @@ mod tests {
         assert_eq!(c[3], [0, 1]);
         assert_eq!(c[4], [0, 1, 3], "escapes make every JSON atom possible");
         assert_eq!(c[5], [0, 1, 3]);
+    }
+
+    #[test]
+    fn escapes_are_looked_for_only_where_they_could_hide_a_value() {
+        let c = candidates(
+            &[r#"{ $.path = "a/b" }"#, r#"{ $.name = "x" }"#],
+            &[
+                r#"{"path":"a\/b"}"#,
+                r#"{"path":"a\\b","name":"y"}"#,
+                r#"{"name":"\u0078"}"#,
+                r#"{"path":"c","name":"z"}"#,
+            ],
+        );
+        assert_eq!(c[0], [0], "`\\/` could hide a `/`");
+        assert!(c[1].is_empty(), "an escaped backslash hides nothing: {:?}", c[1]);
+        assert_eq!(c[2], [0, 1], "`\\u` could hide anything");
+        assert!(c[3].is_empty());
     }
 
     #[test]
