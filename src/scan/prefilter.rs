@@ -313,7 +313,9 @@ fn value_after(buf: &[u8], mut i: usize, end: usize) -> Value<'_> {
     while i < end && ws(buf[i]) {
         i += 1;
     }
-    match buf.get(i) {
+    // Only the record's own bytes: a value cut off by its end could be
+    // anything.
+    match buf[..end].get(i) {
         Some(b'"') => {
             let body = &buf[i + 1..end];
             match memchr::memchr2(b'"', b'\\', body) {
@@ -390,6 +392,19 @@ mod tests {
         assert!(c[1].is_empty(), "an escaped backslash hides nothing: {:?}", c[1]);
         assert_eq!(c[2], [0, 1], "`\\u` could hide anything");
         assert!(c[3].is_empty());
+    }
+
+    #[test]
+    fn a_value_cut_off_by_the_record_end_could_be_anything() {
+        let rules = [Rule::new("r", r#"{ $.errorCode = "AccessDenied" || $.errorCode = "x" }"#).unwrap()];
+        let pf = Prefilter::new(&rules);
+        let buf = br#"{"errorCode":"AccessDenied"}"#;
+        // Spans that end right after the colon (any splitter's bug must
+        // not make the prefilter read past a record, or panic).
+        let spans = [RecordSpan::of(buf, 0, 13), RecordSpan::of(buf, 13, buf.len())];
+        let mut out = Vec::new();
+        pf.mark(buf, &spans, &mut out);
+        assert_eq!(out, [1, 0]);
     }
 
     #[test]
