@@ -512,6 +512,28 @@ impl<'a> Value<'a> {
         found
     }
 
+    /// The members `keys` of an object, found in one walk over its members
+    /// (for each key the last one, as [`Value::get`]).
+    pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<Value<'a>>; N] {
+        let mut found = [None; N];
+        if self.node().tag != Tag::Object {
+            return found;
+        }
+        let end = self.node().skip;
+        let mut j = self.idx + 1;
+        while j < end {
+            let k = &self.doc.nodes[j as usize];
+            let v = j + 1;
+            for (slot, key) in found.iter_mut().zip(keys) {
+                if key_eq(self.text, k, key) {
+                    *slot = Some(Value { doc: self.doc, text: self.text, idx: v });
+                }
+            }
+            j = self.doc.nodes[v as usize].skip;
+        }
+        found
+    }
+
     /// Element `i` of an array.
     pub fn index(&self, i: usize) -> Option<Value<'a>> {
         if self.node().tag != Tag::Array {
@@ -708,6 +730,22 @@ mod tests {
         let vals: Vec<_> = first_a.children().map(|v| v.kind()).collect();
         assert_eq!(vals, [Kind::Number, Kind::Array]);
         assert!(root.get("b").unwrap().children().next().is_none());
+    }
+
+    #[test]
+    fn several_members_in_one_walk_agree_with_get() {
+        let text = r#"{"a":1,"b":{"a":2},"c":3,"a":4,"d\u0065":5}"#;
+        let doc = parse(text).unwrap();
+        let root = doc.root(text).unwrap();
+        let keys = ["a", "b", "de", "zz"];
+        let each = root.get_each(keys);
+        for (k, v) in keys.iter().zip(each) {
+            assert_eq!(v.map(|v| v.raw()), root.get(k).map(|v| v.raw()), "{k}");
+        }
+        assert_eq!(each[0].unwrap().raw(), "4", "the last of a repeated key");
+        let arr = r#"{"x":[1]}"#;
+        let doc = parse(arr).unwrap();
+        assert!(doc.root(arr).unwrap().get("x").unwrap().get_each(["x"])[0].is_none());
     }
 
     #[test]

@@ -99,7 +99,12 @@ pub enum TimeProblem {
 
 /// The record's `eventTime` in epoch milliseconds.
 pub fn event_time(root: Value<'_>) -> Result<EpochMs, TimeProblem> {
-    match root.get("eventTime") {
+    event_time_of(root.get("eventTime"))
+}
+
+/// [`event_time`] from the `eventTime` member already looked up.
+pub fn event_time_of(member: Option<Value<'_>>) -> Result<EpochMs, TimeProblem> {
+    match member {
         None => Err(TimeProblem::Missing),
         Some(v) if v.kind() == Kind::Null => Err(TimeProblem::Missing),
         Some(v) => match v.as_str() {

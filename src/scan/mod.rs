@@ -23,7 +23,7 @@ use crate::metric::series::{minute_of, Series};
 use crate::metric::window::window_index;
 use crate::metric::Datapoint;
 use crate::pattern::Event;
-use crate::record::{event_time, EpochMs, EventSummary, TimeProblem};
+use crate::record::{event_time_of, EpochMs, EventSummary, TimeProblem};
 use crate::rules::Rule;
 use crate::source::archive::{read_archive, Entry, MemberData};
 use crate::source::discover::classify_name;
@@ -734,12 +734,13 @@ impl FileSink<'_> {
         let opts = self.ctx.opts;
         // A CloudWatch Logs export carries the true CloudWatch timestamp;
         // otherwise it is eventTime shifted by the lag.
+        let [event_time, event_id] = root.get_each(["eventTime", "eventID"]);
         let time = match stamp {
             Some(t) => Ok(t),
-            None => event_time(root).map(|t| t + opts.lag_ms),
+            None => event_time_of(event_time).map(|t| t + opts.lag_ms),
         };
         let at = Location { file: self.at.0, member: self.at.1, offset };
-        let id = root.get("eventID").and_then(|v| v.as_str()).map(|id| EventId::of(&id));
+        let id = event_id.and_then(|v| v.as_str()).map(|id| EventId::of(&id));
         match (id, opts.dedup) {
             (Some(id), true) => {
                 // Decided once every copy has been seen.
