@@ -170,7 +170,7 @@ def main():
                       f"{100 * (r - small[4]) / small[4]:+.1f}% |\n" for n, days, f, b, r in rss_rows)
             + "\nHeadline rule, `--format json --samples 0`, max of 3 runs. Each thread holds the largest "
             "file's compressed and decoded bytes seen so far and up to 4,096 event IDs (40 bytes each) before "
-            "writing them to a temporary file as a sorted run; per file found, 16 bytes of identity (to "
+            "writing them to a temporary file as a sorted run; per file found, 8 bytes of identity (to "
             "recognise a file reached twice) and, if one of its records published, its path, front-coded; per "
             "minute of activity, one statistic set per rule.\n"
         )

@@ -121,7 +121,8 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 /// (roots sorted, then depth first with each directory's entries sorted,
 /// which is the order of sorting all paths). Only the open directories'
 /// entry lists are held, so memory does not grow with the number of files,
-/// except for 16 bytes of identity per file to recognise one reached twice.
+/// except for 8 bytes of identity per file (its inode number, by device) to
+/// recognise one reached twice.
 /// What is skipped (counted by kind; the paths only on request) or cannot
 /// be walked accumulates in [`Walker::skipped`] and [`Walker::problems`].
 pub struct Walker {
@@ -131,7 +132,9 @@ pub struct Walker {
     /// Identity of each open directory, parallel to `pending[1..]`.
     open: Vec<(u64, u64)>,
     /// Identities of everything walked (directories and files).
-    seen: HashSet<(u64, u64)>,
+    /// By device, then inode: 8 bytes per file (plus the table's own
+    /// byte), not 16, since almost every file is on one device.
+    seen: BTreeMap<u64, HashSet<u64>>,
     /// Files skipped by name or type, counted by kind.
     pub skipped: BTreeMap<SkipKind, u64>,
     /// With `Some`, the skipped files' paths are kept too (in walk order).
@@ -158,11 +161,16 @@ impl Walker {
         Walker {
             pending: vec![roots],
             open: Vec::new(),
-            seen: HashSet::new(),
+            seen: BTreeMap::new(),
             skipped: BTreeMap::new(),
             skipped_paths: None,
             problems: Vec::new(),
         }
+    }
+
+    /// Note a file or directory walked; false if it was already.
+    fn first_visit(&mut self, (dev, ino): (u64, u64)) -> bool {
+        self.seen.entry(dev).or_default().insert(ino)
     }
 
     fn skip(&mut self, kind: SkipKind, path: &Path) {
@@ -194,7 +202,7 @@ impl Walker {
                 self.problems.push(PathProblem { path: shown(&path), reason });
                 return None;
             }
-            if cfg!(unix) && !self.seen.insert(id) {
+            if cfg!(unix) && !self.first_visit(id) {
                 // Reached again through another link: already walked.
                 return None;
             }
@@ -227,7 +235,7 @@ impl Walker {
             self.skip(SkipKind::Special, &path);
             return None;
         }
-        if cfg!(unix) && !self.seen.insert(id) {
+        if cfg!(unix) && !self.first_visit(id) {
             self.skip(SkipKind::Duplicate, &path);
             return None;
         }
