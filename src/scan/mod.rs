@@ -413,7 +413,8 @@ fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts:
         _ => first = Some((id, at)),
     });
     if let Err(e) = merged {
-        d.problem = Some(format!("repeated events not fully counted: reading back the temporary file failed: {e}"));
+        d.problem =
+            Some(format!("repeated events not fully counted: merging the runs in the temporary file failed: {e}"));
     }
     let mut deferred = std::mem::take(&mut partial.deferred);
     deferred.sort_unstable_by_key(|p| (p.id, p.at));
