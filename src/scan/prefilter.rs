@@ -47,7 +47,7 @@ impl Mask {
 #[derive(Default)]
 struct KeyTests {
     /// Exact values → rules.
-    exact: FastMap<String, Mask>,
+    exact: FastMap<Box<[u8]>, Mask>,
     /// Other tests.
     other: Vec<(ValueTest, usize)>,
     /// Rules whose test could match a number's text.
@@ -101,7 +101,9 @@ impl Prefilter {
                             kt.numeric.set(i);
                         }
                         match &test.text {
-                            TextMatch::Exact(v) => kt.exact.entry(v.clone()).or_insert_with(|| Mask::new(words)).set(i),
+                            TextMatch::Exact(v) => {
+                                kt.exact.entry(v.as_bytes().into()).or_insert_with(|| Mask::new(words)).set(i)
+                            }
                             _ => kt.other.push((test, i)),
                         }
                     }
@@ -125,6 +127,7 @@ impl Prefilter {
         for ((k, _), tests) in names.into_iter().zip(keys) {
             if tests.other.is_empty() && tests.numeric.is_empty() && tests.exact.len() == 1 {
                 let (v, mask) = tests.exact.into_iter().next().expect("one value");
+                let v = String::from_utf8(v.into_vec()).expect("from a str");
                 let entry = texts.entry((format!("\"{v}\""), true)).or_insert_with(|| Mask::new(words));
                 for (d, s) in entry.0.iter_mut().zip(&mask.0) {
                     *d |= s;
@@ -179,13 +182,17 @@ impl Prefilter {
                 let Some(r) = cursor.record_of(start) else { continue };
                 match value_after(buf, start + len, spans[r].end) {
                     Value::String(raw) => {
-                        if let Some(mask) = std::str::from_utf8(raw).ok().and_then(|s| kt.exact.get(s)) {
+                        // Exact values compare as bytes (text that is not
+                        // UTF-8 equals none of them); other tests need text.
+                        if let Some(mask) = kt.exact.get(raw) {
                             or_into(r, mask, out);
                         }
-                        if let Ok(s) = std::str::from_utf8(raw) {
-                            for (test, rule) in &kt.other {
-                                if test.text.is_match(s) {
-                                    out[r * w + rule / 64] |= 1 << (rule % 64);
+                        if !kt.other.is_empty() {
+                            if let Ok(s) = std::str::from_utf8(raw) {
+                                for (test, rule) in &kt.other {
+                                    if test.text.is_match(s) {
+                                        out[r * w + rule / 64] |= 1 << (rule % 64);
+                                    }
                                 }
                             }
                         }
