@@ -1,7 +1,10 @@
 //! A small, fast, non-cryptographic hasher for the crate's internal tables
-//! (per-minute series, the prefilter's exact-value tables). Their keys are
-//! minutes and pattern literals, chosen by us, not by the logs; hash
-//! flooding is not a concern.
+//! (per-minute series, the prefilter's exact-value tables). Pattern literals
+//! are ours; minutes come from `eventTime`, which a log's author controls,
+//! but colliding minutes must lie 2^k minutes apart for a table of 2^k
+//! slots, and eventTime's 10,000-year range allows only a few thousand of
+//! those: no flood worth a keyed hash. Keys that are log text (dimension
+//! values) use the standard library's keyed hasher instead.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
