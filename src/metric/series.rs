@@ -157,8 +157,9 @@ pub struct Stats {
     /// How many of the datapoints came from matching events (the others are
     /// default values of non-matching events).
     pub matches: u64,
-    /// Every value, kept only when a percentile statistic needs them.
-    pub values: Option<Vec<f64>>,
+    /// Every value, kept only when a percentile statistic needs them (boxed:
+    /// 8 bytes instead of 24 in every other minute's set).
+    pub values: Option<Box<Vec<f64>>>,
 }
 
 impl Stats {
@@ -170,7 +171,7 @@ impl Stats {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             matches: 0,
-            values: keep_values.then(Vec::new),
+            values: keep_values.then(Box::default),
         }
     }
 
