@@ -527,11 +527,11 @@ fn repeated_events_are_found_among_more_records_than_memory_holds() {
         match tmpdir {
             None => assert!(d.get("problem").is_none(), "{d}"),
             // Nowhere to write the runs: kept in memory, said so, same result.
-            Some(_) => assert!(
-                d["problem"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("cannot write the temporary file of event IDs, kept in memory: "),
+            Some(t) => assert!(
+                d["problem"].as_str().unwrap().starts_with(&format!(
+                    "cannot write event IDs to a temporary file in {} (kept in memory instead): ",
+                    t.display()
+                )),
                 "{d}"
             ),
         }

@@ -495,20 +495,7 @@ impl<'a> Value<'a> {
 
     /// The member `key` of an object (the last one, if the key repeats).
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
-        if self.node().tag != Tag::Object {
-            return None;
-        }
-        let mut found = None;
-        let end = self.node().skip;
-        let mut j = self.idx + 1;
-        while j < end {
-            let k = &self.doc.nodes[j as usize];
-            let v = j + 1;
-            if key_eq(self.text, k, key) {
-                found = Some(Value { doc: self.doc, text: self.text, idx: v });
-            }
-            j = self.doc.nodes[v as usize].skip;
-        }
+        let [found] = self.get_each([key]);
         found
     }
 

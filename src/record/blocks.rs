@@ -193,10 +193,7 @@ macro_rules! scan_blocks {
         for _ in 0..full {
             let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("64 bytes");
             let m: Masks = $masks(chunk);
-            // Blocks without a backslash are the rule: only the others
-            // pay for escapes (and note that there was one).
-            let (esc, carry) =
-                if m.backslash == 0 { (u64::from(carry_escaped), false) } else { escaped(m.backslash, carry_escaped) };
+            let (esc, carry) = escaped(m.backslash, carry_escaped);
             let quotes = m.quote & !esc;
             let in_string = $prefix_xor(quotes) ^ carry_string;
             let open = m.open & !in_string & !esc;

@@ -627,14 +627,10 @@ impl Partial {
             *self.skipped.entry(kind).or_default() += n;
         }
         self.published.extend(other.published);
-        // Appended only up to a run at a time, so the list never grows
-        // past one.
-        let mut rest = other.publishing;
-        while !rest.is_empty() {
-            let room = RUN_ENTRIES - self.publishing.len();
-            let take = room.min(rest.len());
-            self.publishing.reserve_exact(take);
-            self.publishing.extend(rest.drain(rest.len() - take..));
+        // One at a time, as records add them, so the list never grows past
+        // a run.
+        for e in other.publishing {
+            self.publishing.push(e);
             self.spill_if_full(spill);
         }
         self.deferred.extend(other.deferred);

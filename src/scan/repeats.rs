@@ -191,7 +191,11 @@ impl Spill {
                 Ok(())
             }
             Err(e) => {
-                self.problem = Some(format!("cannot write the temporary file of event IDs, kept in memory: {e}"));
+                let dir = std::env::temp_dir();
+                self.problem = Some(format!(
+                    "cannot write event IDs to a temporary file in {} (kept in memory instead): {e}",
+                    dir.display()
+                ));
                 Err(())
             }
         }
@@ -201,22 +205,27 @@ impl Spill {
         if self.file.is_none() {
             self.file = Some(tempfile::tempfile()?);
         }
-        let file = self.file.as_mut().expect("created");
         let mut bytes = Vec::with_capacity(run.len() * ENTRY_BYTES);
         for e in run {
             encode(e, &mut bytes);
         }
-        file.seek(SeekFrom::Start(self.end))?;
-        file.write_all(&bytes)?;
-        let r = Run { start: self.end, len: run.len() as u64 };
-        self.end += bytes.len() as u64;
-        Ok(r)
+        let start = self.end;
+        append(self.file.as_ref().expect("created"), &mut self.end, &bytes)?;
+        Ok(Run { start, len: run.len() as u64 })
     }
 
     /// Why runs had to stay in memory, if they did.
     pub fn problem(&self) -> Option<&str> {
         self.problem.as_deref()
     }
+}
+
+/// Write `bytes` at `*end` of the spill file and move the end past them.
+fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(*end))?;
+    file.write_all(bytes)?;
+    *end += bytes.len() as u64;
+    Ok(())
 }
 
 /// Where the next entries of one run come from.
@@ -289,21 +298,17 @@ pub fn merge_all(memory: &[Vec<Entry>], mut spill: Spill, visit: &mut dyn FnMut(
         let mut out = Vec::new();
         let mut len = 0u64;
         let start = spill.end;
-        let mut file = spill.file.as_ref().expect("runs on disk have a file");
+        let file = spill.file.as_ref().expect("runs on disk have a file");
         merge(group, Some(file), &mut |e| {
             encode(&e, &mut out);
             len += 1;
             if out.len() >= READ_ENTRIES * ENTRY_BYTES * 16 {
-                file.seek(SeekFrom::Start(spill.end))?;
-                file.write_all(&out)?;
-                spill.end += out.len() as u64;
+                append(file, &mut spill.end, &out)?;
                 out.clear();
             }
             Ok(())
         })?;
-        file.seek(SeekFrom::Start(spill.end))?;
-        file.write_all(&out)?;
-        spill.end += out.len() as u64;
+        append(file, &mut spill.end, &out)?;
         spill.runs.push(Run { start, len });
     }
     let mut sources: Vec<Source<'_>> = memory.iter().map(|r| Source::Memory(r.iter())).collect();
