@@ -23,6 +23,17 @@ pub struct ScanState {
     /// (up to the closing brace, when one was found). Without one, the
     /// object holds no escapes at all.
     pub backslash: bool,
+    /// A byte of 0x80 or above was among the bytes scanned since this was
+    /// last cleared (same span as `backslash`). Without one, the object is
+    /// ASCII and so valid UTF-8.
+    pub non_ascii: bool,
+}
+
+impl ScanState {
+    /// The state right after an object's opening `{`.
+    pub fn in_object() -> ScanState {
+        ScanState { depth: 1, ..ScanState::default() }
+    }
 }
 
 /// Bit masks of one 64-byte block (bit i = byte i).
@@ -32,6 +43,8 @@ struct Masks {
     backslash: u64,
     open: u64,
     close: u64,
+    /// Bytes of 0x80 and above.
+    high: u64,
 }
 
 const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
@@ -77,6 +90,7 @@ fn masks_portable(block: &[u8; 64]) -> Masks {
             b'\\' => m.backslash |= bit,
             b'{' => m.open |= bit,
             b'}' => m.close |= bit,
+            0x80..=0xff => m.high |= bit,
             _ => {}
         }
     }
@@ -105,7 +119,9 @@ mod x86 {
             let b = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)) as u32 as u64;
             a | (b << 32)
         };
-        Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }
+        // The sign bits are the bytes of 0x80 and above.
+        let high = _mm256_movemask_epi8(lo) as u32 as u64 | (_mm256_movemask_epi8(hi) as u32 as u64) << 32;
+        Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }
     }
 
     /// Prefix XOR of a bit mask with one carry-less multiplication by all
@@ -139,7 +155,11 @@ mod x86 {
                 }
                 m
             };
-            Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }
+            let mut high = 0u64;
+            for (k, p) in parts.iter().enumerate() {
+                high |= (_mm_movemask_epi8(*p) as u32 as u64) << (16 * k);
+            }
+            Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }
         }
     }
 }
@@ -187,6 +207,7 @@ macro_rules! scan_blocks {
         let mut carry_string: u64 = if state.in_string { u64::MAX } else { 0 };
         let mut carry_escaped = state.escaped;
         let mut slashes = false;
+        let mut high = false;
         let mut at: usize = $pos;
         let mut found = None;
         let full = buf.len().saturating_sub(at) / 64;
@@ -206,10 +227,12 @@ macro_rules! scan_blocks {
                 depth = depth + open.count_ones() - closes;
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
                 slashes |= m.backslash & up_to(i) != 0;
+                high |= m.high & up_to(i) != 0;
                 found = Some(at + i + 1);
                 break;
             }
             slashes |= m.backslash != 0;
+            high |= m.high != 0;
             carry_string = ((in_string as i64) >> 63) as u64;
             carry_escaped = carry;
             at += 64;
@@ -229,24 +252,28 @@ macro_rules! scan_blocks {
             match closing_brace(open, close, &mut depth) {
                 Some(i) => {
                     slashes |= m.backslash & valid & up_to(i) != 0;
+                    high |= m.high & valid & up_to(i) != 0;
                     found = Some(at + i + 1);
                 }
                 None => {
                     slashes |= m.backslash & valid != 0;
+                    high |= m.high & valid != 0;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
                     carry_escaped = (esc >> n) & 1 == 1;
                 }
             }
         }
         let backslash = state.backslash || slashes;
+        let non_ascii = state.non_ascii || high;
         match found {
             Some(end) => {
                 // Right after a brace outside any string.
-                *state = ScanState { depth: 0, in_string: false, escaped: false, backslash };
+                *state = ScanState { depth: 0, in_string: false, escaped: false, backslash, non_ascii };
                 Some(end)
             }
             None => {
-                *state = ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped, backslash };
+                *state =
+                    ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped, backslash, non_ascii };
                 None
             }
         }
@@ -309,6 +336,7 @@ pub fn find_object_end(engine: Engine, buf: &[u8], pos: usize, state: &mut ScanS
 /// agrees on such input).
 pub fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
     for (i, &b) in buf.iter().enumerate().skip(pos) {
+        state.non_ascii |= b >= 0x80;
         if state.escaped {
             state.escaped = false;
             continue;
@@ -357,7 +385,7 @@ mod tests {
     }
 
     fn start() -> ScanState {
-        ScanState { depth: 1, in_string: false, escaped: false, backslash: false }
+        ScanState::in_object()
     }
 
     #[test]
@@ -389,7 +417,7 @@ mod tests {
         /// is cut into buffers.
         #[test]
         fn engines_agree_with_the_reference(
-            body in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b'{'), Just(b'}'), Just(b'a'), Just(b' ')], 0..300),
+            body in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b'{'), Just(b'}'), Just(b'a'), Just(b' '), Just(0xc3), Just(0xff)], 0..300),
             cut in 0usize..300,
         ) {
             let mut doc = vec![b'{'];
@@ -401,6 +429,7 @@ mod tests {
                 let mut s = start();
                 prop_assert_eq!(find_object_end(e, &doc, 1, &mut s), want_whole, "{:?}", e);
                 prop_assert_eq!(s.backslash, r.backslash, "{:?}: a backslash before the end (or the buffer's end)", e);
+                prop_assert_eq!(s.non_ascii, r.non_ascii, "{:?}: a high byte before the end (or the buffer's end)", e);
                 if want_whole.is_none() {
                     prop_assert_eq!(s, r, "{:?} end state", e);
                 }

@@ -24,12 +24,17 @@ pub struct RecordSpan {
     pub end: usize,
     /// The record contains a backslash: without one it holds no escapes.
     pub backslash: bool,
+    /// The record is known to be ASCII (so it is valid UTF-8 without
+    /// another look); `false` when it is not, or not known.
+    pub ascii: bool,
 }
 
 impl RecordSpan {
-    /// The span `buf[start..end]`, looking for a backslash in it.
+    /// The span `buf[start..end]`, looking for a backslash and a non-ASCII
+    /// byte in it.
     pub fn of(buf: &[u8], start: usize, end: usize) -> RecordSpan {
-        RecordSpan { start, end, backslash: memchr::memchr(b'\\', &buf[start..end]).is_some() }
+        let bytes = &buf[start..end];
+        RecordSpan { start, end, backslash: memchr::memchr(b'\\', bytes).is_some(), ascii: bytes.is_ascii() }
     }
 }
 
@@ -369,8 +374,9 @@ impl Splitter {
                         let offset = self.record_offset;
                         return Ok(Step::Discarded { offset, len: self.absolute(self.pos) - offset });
                     }
-                    let (start, end, backslash) = (self.value_start, self.pos, self.scan.backslash);
-                    return Ok(Step::Record(RecordSpan { start, end, backslash }));
+                    let (start, end) = (self.value_start, self.pos);
+                    let (backslash, ascii) = (self.scan.backslash, !self.scan.non_ascii);
+                    return Ok(Step::Record(RecordSpan { start, end, backslash, ascii }));
                 }
                 State::RecordsAfter => match self.next_non_ws(buf) {
                     None => return self.more(eof),
@@ -398,7 +404,7 @@ impl Splitter {
         self.value_start = self.pos;
         self.record_offset = self.absolute(self.pos);
         self.pos += 1;
-        self.scan = ScanState { depth: 1, in_string: false, escaped: false, backslash: false };
+        self.scan = ScanState::in_object();
         self.discarding = false;
         self.state = State::InRecord;
     }
@@ -526,7 +532,12 @@ mod tests {
         loop {
             let eof = fed >= doc.len();
             match sp.next(&buf, eof)? {
-                Step::Record(r) => out.push(String::from_utf8(buf[r.start..r.end].to_vec()).unwrap()),
+                Step::Record(r) => {
+                    // The flags the block scan gathered agree with a look at
+                    // the whole record, however it was cut.
+                    assert_eq!(r, RecordSpan::of(&buf, r.start, r.end), "flags of a record");
+                    out.push(String::from_utf8_lossy(&buf[r.start..r.end]).into_owned())
+                }
                 Step::Discarded { .. } => unreachable!("nothing is discarded here"),
                 Step::NeedMore if eof => return Ok(out),
                 Step::NeedMore => {
@@ -583,6 +594,28 @@ mod tests {
         assert_eq!(split_layout("{} x", objects).unwrap_err(), SplitErrorKind::Unexpected(b'x'));
         assert_eq!(split_layout("{\"a\":1", objects).unwrap_err(), SplitErrorKind::Truncated);
         assert_eq!(split_layout("", objects).unwrap_err(), SplitErrorKind::Truncated);
+    }
+
+    #[test]
+    fn flags_escapes_and_non_ascii_bytes() {
+        let flags = |doc: &[u8]| {
+            let mut sp = Splitter::with_layout(Layout::Document("Records"));
+            let mut flags = Vec::new();
+            while let Step::Record(r) = sp.next(doc, true).unwrap() {
+                flags.push((r.backslash, r.ascii));
+            }
+            flags
+        };
+        let doc = b"{\"Records\":[{\"a\":\"caf\xc3\xa9\"},{\"b\":\"\\\"\"},{\"c\":\"\xff\"},{\"d\":1}]}";
+        assert_eq!(flags(doc), [(false, false), (true, true), (false, false), (false, true)]);
+        // Longer records cross 64-byte blocks; the flags cover every one.
+        let mut long = br#"{"Records":[{"a":""#.to_vec();
+        long.extend(std::iter::repeat_n(b'x', 200));
+        long.extend_from_slice("é\"},{\"b\":\"".as_bytes());
+        long.extend(std::iter::repeat_n(b'y', 200));
+        long.extend_from_slice(br#"\n"}]}"#);
+        assert_eq!(flags(&long), [(false, false), (true, true)]);
+        assert_eq!(split_chunked(&long, 7).unwrap().len(), 2);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod repeats;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::str::Utf8Error;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -698,9 +699,9 @@ impl FileSink<'_> {
 impl FileSink<'_> {
     /// Evaluate one record against the rules in `mask` (all rules when
     /// `mask` is `None`).
-    fn record(&mut self, bytes: &[u8], offset: u64, stamp: Option<EpochMs>, mask: Option<&[u64]>) {
+    fn record(&mut self, text: Result<&str, Utf8Error>, offset: u64, stamp: Option<EpochMs>, mask: Option<&[u64]>) {
         self.report.parsed_records += 1;
-        let text = match std::str::from_utf8(bytes) {
+        let text = match text {
             Ok(t) => t,
             Err(e) => return self.note_invalid(offset + e.valid_up_to() as u64, "not UTF-8"),
         };
@@ -824,7 +825,7 @@ impl RecordSink for FileSink<'_> {
         match self.ctx.prefilter {
             None => {
                 for i in 0..batch.spans.len() {
-                    self.record(batch.record(i), batch.offset(i), stamp(i), None);
+                    self.record(batch.text(i), batch.offset(i), stamp(i), None);
                 }
             }
             Some(pf) => {
@@ -834,7 +835,7 @@ impl RecordSink for FileSink<'_> {
                 for i in 0..batch.spans.len() {
                     let m = &masks[i * w..(i + 1) * w];
                     if m.iter().any(|x| *x != 0) {
-                        self.record(batch.record(i), batch.offset(i), stamp(i), Some(m));
+                        self.record(batch.text(i), batch.offset(i), stamp(i), Some(m));
                     }
                 }
                 self.acc.masks = masks;

@@ -134,7 +134,7 @@ fn detect_object(body: &[u8]) -> Form {
         Some(b"Events") | Some(b"NextToken") => return Form::LookupEvents,
         _ => {}
     }
-    let mut state = ScanState { depth: 1, in_string: false, escaped: false, backslash: false };
+    let mut state = ScanState::in_object();
     let end = find_object_end(Engine::detect(), body, 1, &mut state);
     let first = &body[..end.unwrap_or(body.len())];
     if !RECORD_KEYS.iter().any(|k| memchr::memmem::find(first, k).is_some()) {

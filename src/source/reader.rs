@@ -73,6 +73,22 @@ impl Batch<'_> {
         &self.buf[s.start..s.end]
     }
 
+    /// The text of record `i`; its bytes are checked as UTF-8 only when
+    /// the splitter has not already seen that they are all ASCII.
+    pub fn text(&self, i: usize) -> Result<&str, std::str::Utf8Error> {
+        let bytes = self.record(i);
+        if self.spans[i].ascii {
+            debug_assert!(bytes.is_ascii());
+            // SAFETY: `ascii` is set only when every byte of the span is
+            // below 0x80 (`RecordSpan::of`, or the block splitter, whose
+            // flag is checked against a byte-by-byte reference in its
+            // tests), and ASCII is valid UTF-8.
+            Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            std::str::from_utf8(bytes)
+        }
+    }
+
     /// The decoded-input offset of record `i`.
     pub fn offset(&self, i: usize) -> u64 {
         match self.offsets {
