@@ -340,7 +340,8 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
             .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples, &ctx.spill))
     });
     let spill = ctx.spill.into_inner().expect("spill lock");
-    finish(rules, walker.skipped, walker.problems, partial, spill, opts, start.elapsed(), threads)
+    // In the pool: the repeated-event merge runs its parts on its threads.
+    pool.install(|| finish(rules, walker.skipped, walker.problems, partial, spill, opts, start, threads))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -351,7 +352,7 @@ fn finish(
     mut partial: Partial,
     spill: Spill,
     opts: &ScanOptions,
-    elapsed: Duration,
+    start: Instant,
     threads: usize,
 ) -> ScanReport {
     let mut files = std::mem::take(&mut partial.files);
@@ -386,7 +387,7 @@ fn finish(
     }
     let mut paths = std::mem::take(&mut partial.paths);
     paths.seal();
-    ScanReport { paths, files, skipped, problems, totals, rules, elapsed, threads, duplicates }
+    ScanReport { paths, files, skipped, problems, totals, rules, elapsed: start.elapsed(), threads, duplicates }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
@@ -395,8 +396,7 @@ fn finish(
 fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
     const EXAMPLES: usize = 5;
     let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
-    let note = |d: &mut Duplicates, id: EventId, first: Location, again: Location| {
-        d.copies += 1;
+    let example = |d: &mut Duplicates, id: EventId, first: Location, again: Location| {
         if d.examples.len() < EXAMPLES {
             d.examples.push((id.to_string(), first, again));
         }
@@ -408,12 +408,30 @@ fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts:
     last.sort_unstable();
     runs.push(last);
     d.problem = spill.problem().map(str::to_string);
-    let mut first: Option<(EventId, Location)> = None;
-    let merged = repeats::merge_all(&runs, spill, &mut |(id, at)| match first {
-        Some((seen, at0)) if seen == id => note(&mut d, id, at0, at),
-        _ => first = Some((id, at)),
+    // Each part of the key space counts its own copies; copies of an event
+    // are neighbours within one part.
+    #[derive(Default)]
+    struct Copies {
+        last: Option<(EventId, Location)>,
+        count: u64,
+        examples: Vec<(EventId, Location, Location)>,
+    }
+    let (parts, failed) = repeats::merge_all(&runs, spill, Copies::default, |c, (id, at)| match c.last {
+        Some((seen, first)) if seen == id => {
+            c.count += 1;
+            if c.examples.len() < EXAMPLES {
+                c.examples.push((id, first, at));
+            }
+        }
+        _ => c.last = Some((id, at)),
     });
-    if let Err(e) = merged {
+    for part in parts {
+        d.copies += part.count;
+        for (id, first, again) in part.examples {
+            example(&mut d, id, first, again);
+        }
+    }
+    if let Some(e) = failed {
         d.problem =
             Some(format!("repeated events not fully counted: merging the runs in the temporary file failed: {e}"));
     }
@@ -422,7 +440,8 @@ fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts:
     for w in deferred.chunk_by(|a, b| a.id == b.id) {
         let first = &w[0];
         for again in &w[1..] {
-            note(&mut d, first.id, first.at, again.at);
+            d.copies += 1;
+            example(&mut d, first.id, first.at, again.at);
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
         apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);

@@ -5,31 +5,42 @@
 //! is. A worker keeps at most [`RUN_ENTRIES`] of them; past that it sorts
 //! them and appends them as a *run* to one anonymous temporary file shared
 //! by all workers ([`Spill`]). At the end every run, in memory or on disk,
-//! is merged in order (at most [`FAN_IN`] at a time; more are first merged
-//! into longer runs), so copies of an event meet one after the other. The
-//! memory this takes does not grow with the number of records: one run per
-//! worker, and a small read buffer per run while merging.
+//! is merged in order, so copies of an event meet one after the other.
+//! Each run notes where the [`PARTS`] of the key space begin in it, and the
+//! parts are merged at the same time, one per thread. The runs on disk
+//! share a fixed budget of read buffers ([`MERGE_BUFFER`]): all of them are
+//! merged at once while each still gets [`MIN_READ_ENTRIES`] (3,591 runs
+//! for one thread, about 14.7 million entries); more are first merged into
+//! longer runs. The memory this takes does not grow with the number of
+//! records: one run per worker, and the read buffers while merging.
 //!
 //! If the temporary file cannot be created or written, runs stay in memory
 //! (the result is the same; only memory grows) and [`Spill::problem`] says
 //! why.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::binary_heap::{BinaryHeap, PeekMut};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
+
+use rayon::prelude::*;
 
 use super::Location;
 
 /// Entries a worker holds before it writes them out as a run.
 pub const RUN_ENTRIES: usize = 4096;
-/// Runs merged at once.
-const FAN_IN: usize = 64;
-/// Entries read from a run on disk at a time.
-const READ_ENTRIES: usize = 256;
+/// Bytes of read buffers shared by the runs merged at once.
+pub const MERGE_BUFFER: usize = 4 << 20;
+/// Entries read from a run on disk at a time, at most and at least.
+const MAX_READ_ENTRIES: usize = 256;
+const MIN_READ_ENTRIES: usize = 16;
 /// Bytes of one entry on disk: tag, two halves of the ID, file, member,
 /// offset.
 const ENTRY_BYTES: usize = 1 + 16 + 4 + 4 + 8;
+/// Bytes one buffered entry takes while merging: read, then decoded.
+const BUFFERED_BYTES: usize = ENTRY_BYTES + std::mem::size_of::<Entry>();
+/// Runs merged at once.
+const FAN_IN: usize = MERGE_BUFFER / (MIN_READ_ENTRIES * BUFFERED_BYTES);
 
 /// An `eventID`: CloudTrail's are UUIDs, kept exactly as 128 bits; any
 /// other text is hashed to 128 bits. The bits are two `u64`s (high, low)
@@ -158,13 +169,55 @@ fn decode(b: &[u8]) -> io::Result<Entry> {
     Ok((id, Location { file: u32_at(17), member: u32_at(21), offset: u64_at(25) }))
 }
 
+/// Parts of the key space, merged on their own and at the same time:
+/// UUIDs by their top four bits (random in CloudTrail's version 4 UUIDs),
+/// then every other ID. Copies of an event fall in the same part.
+pub const PARTS: usize = 17;
+
+/// The part an ID falls in; parts follow the sort order.
+fn part_of(id: &EventId) -> usize {
+    match id {
+        EventId::Uuid([hi, _]) => (hi >> 60) as usize,
+        EventId::Other(_) => PARTS - 1,
+    }
+}
+
+/// Where each part starts in a sorted run (in entries); the last is the
+/// run's length.
+type Bounds = [u64; PARTS + 1];
+
+fn bounds_of(run: &[Entry]) -> Bounds {
+    let mut b = [0; PARTS + 1];
+    for (p, at) in b.iter_mut().enumerate().skip(1) {
+        *at = run.partition_point(|e| part_of(&e.0) < p) as u64;
+    }
+    b
+}
+
 /// A run written to the spill file.
 #[derive(Clone, Copy, Debug)]
 struct Run {
     /// Byte offset of its first entry.
     start: u64,
-    /// Entries.
-    len: u64,
+    /// Where each part begins.
+    bounds: Bounds,
+}
+
+impl Run {
+    /// Part `p` of the run, read `chunk` entries at a time.
+    fn part(&self, p: usize, chunk: usize) -> Source<'static> {
+        let first = self.bounds[p];
+        let len = self.bounds[p + 1] - first;
+        Source::Disk {
+            start: self.start + first * ENTRY_BYTES as u64,
+            len,
+            read: 0,
+            buf: Vec::new(),
+            at: 0,
+            bytes: Vec::new(),
+            chunk,
+        }
+    }
 }
 
 /// The runs written out, in one anonymous temporary file (removed by the
@@ -211,7 +264,7 @@ impl Spill {
         }
         let start = self.end;
         append(self.file.as_ref().expect("created"), &mut self.end, &bytes)?;
-        Ok(Run { start, len: run.len() as u64 })
+        Ok(Run { start, bounds: bounds_of(run) })
     }
 
     /// Why runs had to stay in memory, if they did.
@@ -228,30 +281,45 @@ fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Where the next entries of one run come from.
+/// Fill `buf` from `offset` of the file without using (or moving) the
+/// shared file position, so that parts can be read at the same time.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            match std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64)? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => done += n,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the next entries of one run (or part of one) come from.
 enum Source<'a> {
     Memory(std::slice::Iter<'a, Entry>),
-    Disk { run: Run, read: u64, buf: Vec<Entry>, at: usize, bytes: Vec<u8> },
+    Disk { start: u64, len: u64, read: u64, buf: Vec<Entry>, at: usize, bytes: Vec<u8>, chunk: usize },
 }
 
 impl Source<'_> {
-    fn disk(run: Run) -> Source<'static> {
-        Source::Disk { run, read: 0, buf: Vec::new(), at: 0, bytes: Vec::new() }
-    }
-
     fn next(&mut self, file: Option<&File>) -> io::Result<Option<Entry>> {
         match self {
             Source::Memory(it) => Ok(it.next().copied()),
-            Source::Disk { run, read, buf, at, bytes } => {
+            Source::Disk { start, len, read, buf, at, bytes, chunk } => {
                 if *at == buf.len() {
-                    let n = (run.len - *read).min(READ_ENTRIES as u64);
+                    let n = (*len - *read).min(*chunk as u64);
                     if n == 0 {
                         return Ok(None);
                     }
-                    let mut f = file.expect("runs on disk have a file");
-                    f.seek(SeekFrom::Start(run.start + *read * ENTRY_BYTES as u64))?;
+                    let file = file.expect("runs on disk have a file");
                     bytes.resize(n as usize * ENTRY_BYTES, 0);
-                    f.read_exact(bytes)?;
+                    read_at(file, bytes, *start + *read * ENTRY_BYTES as u64)?;
                     buf.clear();
                     for chunk in bytes.chunks_exact(ENTRY_BYTES) {
                         buf.push(decode(chunk)?);
@@ -278,45 +346,119 @@ fn merge(
             heads.push(Reverse((e, i)));
         }
     }
-    while let Some(Reverse((e, i))) = heads.pop() {
-        if let Some(next) = sources[i].next(file)? {
-            heads.push(Reverse((next, i)));
+    // The smallest head is replaced in place by its successor: one
+    // sift down instead of a pop and a push.
+    while let Some(mut top) = heads.peek_mut() {
+        let Reverse((e, i)) = *top;
+        match sources[i].next(file)? {
+            Some(next) => *top = Reverse((next, i)),
+            None => {
+                PeekMut::pop(top);
+            }
         }
         visit(e)?;
     }
     Ok(())
 }
 
-/// Visit every entry of `memory` (sorted runs) and of the runs in `spill`,
-/// in sorted order.
-pub fn merge_all(memory: &[Vec<Entry>], mut spill: Spill, visit: &mut dyn FnMut(Entry)) -> io::Result<()> {
+/// Entries each of `runs` runs on disk reads at a time, within the budget.
+fn read_chunk(runs: usize) -> usize {
+    (MERGE_BUFFER / BUFFERED_BYTES / runs.max(1)).clamp(MIN_READ_ENTRIES, MAX_READ_ENTRIES)
+}
+
+/// The sources of part `p`: that part of every run.
+fn part_sources<'a>(memory: &[(&'a [Entry], Bounds)], disk: &[Run], p: usize, chunk: usize) -> Vec<Source<'a>> {
+    let mut sources: Vec<Source<'a>> =
+        memory.iter().map(|(r, b)| Source::Memory(r[b[p] as usize..b[p + 1] as usize].iter())).collect();
+    sources.extend(disk.iter().map(|r| r.part(p, chunk)));
+    sources
+}
+
+/// Visit every entry of `memory` (sorted runs) and of the runs in `spill`
+/// in sorted order, one part of the key space at a time and parts at the
+/// same time (on the current rayon pool). Each part is folded into its own
+/// accumulator, made by `new`; the accumulators come back in key order,
+/// with the first error met while reading, if any (the entries after it in
+/// that part are not visited).
+pub fn merge_all<A: Send>(
+    memory: &[Vec<Entry>],
+    spill: Spill,
+    new: impl Fn() -> A + Sync,
+    visit: impl Fn(&mut A, Entry) + Sync,
+) -> (Vec<A>, Option<io::Error>) {
+    let threads = rayon::current_num_threads();
+    merge_runs(memory, spill, (FAN_IN / threads).max(2), threads, new, visit)
+}
+
+/// [`merge_all`], merging at most `fan_in` runs at once, with `threads`
+/// parts at a time sharing the read budget.
+fn merge_runs<A: Send>(
+    memory: &[Vec<Entry>],
+    mut spill: Spill,
+    fan_in: usize,
+    threads: usize,
+    new: impl Fn() -> A + Sync,
+    visit: impl Fn(&mut A, Entry) + Sync,
+) -> (Vec<A>, Option<io::Error>) {
+    let memory: Vec<(&[Entry], Bounds)> = memory.iter().map(|r| (r.as_slice(), bounds_of(r))).collect();
     // Merge runs on disk into longer ones until the rest can be merged at
     // once.
-    while spill.runs.len() + memory.len() > FAN_IN && spill.runs.len() > 1 {
-        let take = FAN_IN.min(spill.runs.len());
-        let group: Vec<Source<'_>> = spill.runs.drain(..take).map(Source::disk).collect();
-        let mut out = Vec::new();
-        let mut len = 0u64;
-        let start = spill.end;
-        let file = spill.file.as_ref().expect("runs on disk have a file");
-        merge(group, Some(file), &mut |e| {
+    while spill.runs.len() + memory.len() > fan_in && spill.runs.len() > 1 {
+        if let Err(e) = merge_some(&mut spill, fan_in) {
+            return ((0..PARTS).map(|_| new()).collect(), Some(e));
+        }
+    }
+    let chunk = read_chunk(spill.runs.len() * threads.min(PARTS));
+    let file = spill.file.as_ref();
+    let merged: Vec<(A, io::Result<()>)> = (0..PARTS)
+        .into_par_iter()
+        .map(|p| {
+            let mut acc = new();
+            let r = merge(part_sources(&memory, &spill.runs, p, chunk), file, &mut |e| {
+                visit(&mut acc, e);
+                Ok(())
+            });
+            (acc, r)
+        })
+        .collect();
+    let mut problem = None;
+    let accs = merged
+        .into_iter()
+        .map(|(acc, r)| {
+            if let Err(e) = r {
+                problem.get_or_insert(e);
+            }
+            acc
+        })
+        .collect();
+    (accs, problem)
+}
+
+/// Merge the first `fan_in` runs on disk into one, part by part.
+fn merge_some(spill: &mut Spill, fan_in: usize) -> io::Result<()> {
+    let take = fan_in.min(spill.runs.len());
+    let group: Vec<Run> = spill.runs.drain(..take).collect();
+    let chunk = read_chunk(take);
+    let file = spill.file.as_ref().expect("runs on disk have a file");
+    let start = spill.end;
+    let mut bounds = [0; PARTS + 1];
+    let mut out = Vec::new();
+    for p in 0..PARTS {
+        let mut len = bounds[p];
+        merge(part_sources(&[], &group, p, chunk), Some(file), &mut |e| {
             encode(&e, &mut out);
             len += 1;
-            if out.len() >= READ_ENTRIES * ENTRY_BYTES * 16 {
+            if out.len() >= MAX_READ_ENTRIES * ENTRY_BYTES * 16 {
                 append(file, &mut spill.end, &out)?;
                 out.clear();
             }
             Ok(())
         })?;
-        append(file, &mut spill.end, &out)?;
-        spill.runs.push(Run { start, len });
+        bounds[p + 1] = len;
     }
-    let mut sources: Vec<Source<'_>> = memory.iter().map(|r| Source::Memory(r.iter())).collect();
-    sources.extend(spill.runs.iter().map(|&r| Source::disk(r)));
-    merge(sources, spill.file.as_ref(), &mut |e| {
-        visit(e);
-        Ok(())
-    })
+    append(file, &mut spill.end, &out)?;
+    spill.runs.push(Run { start, bounds });
+    Ok(())
 }
 
 #[cfg(test)]
@@ -325,7 +467,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn entry(id: u64, file: u32, offset: u64) -> Entry {
-        let id = if id % 7 == 0 { EventId::Other([id, !id]) } else { EventId::Uuid([id >> 3, id]) };
+        // UUIDs spread over every part (the top four bits), and some others.
+        let id = if id % 7 == 0 { EventId::Other([id, !id]) } else { EventId::Uuid([id.rotate_right(4), id]) };
         (id, Location { file, member: file % 3, offset })
     }
 
@@ -377,6 +520,19 @@ mod tests {
         assert!(decode(&b).is_err());
     }
 
+    #[test]
+    fn merge_buffers_stay_within_the_budget() {
+        assert_eq!(FAN_IN, 3591);
+        for runs in 1..=FAN_IN {
+            let chunk = read_chunk(runs);
+            assert!((MIN_READ_ENTRIES..=MAX_READ_ENTRIES).contains(&chunk));
+            assert!(chunk * runs * BUFFERED_BYTES <= MERGE_BUFFER, "{runs} runs of {chunk}");
+        }
+        // A million publishing records in 4,096-entry runs, merged by two
+        // threads: all at once.
+        assert!(1_000_000usize.div_ceil(RUN_ENTRIES) <= FAN_IN / 2);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
@@ -395,6 +551,8 @@ mod tests {
             ids in proptest::collection::vec(0u64..500, 0..3000),
             run_len in 1usize..200,
             to_disk in proptest::collection::vec(any::<bool>(), 1..40),
+            fan_in in 2usize..10,
+            threads in 1usize..4,
         ) {
             let entries: Vec<Entry> = ids.iter().enumerate().map(|(i, &id)| entry(id, i as u32, i as u64 * 3)).collect();
             let mut spill = Spill::default();
@@ -408,11 +566,15 @@ mod tests {
                     memory.push(run);
                 }
             }
-            let mut got = Vec::new();
-            merge_all(&memory, spill, &mut |e| got.push(e)).unwrap();
+            let (parts, problem) = merge_runs(&memory, spill, fan_in, threads, Vec::new, |v: &mut Vec<Entry>, e| v.push(e));
+            prop_assert!(problem.is_none());
+            prop_assert_eq!(parts.len(), PARTS);
+            for (p, part) in parts.iter().enumerate() {
+                prop_assert!(part.iter().all(|e| part_of(&e.0) == p), "part {}", p);
+            }
             let mut want = entries;
             want.sort_unstable();
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(parts.concat(), want);
         }
     }
 }
