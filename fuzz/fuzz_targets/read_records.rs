@@ -2,7 +2,8 @@
 //! streamed (as a large file or an archive member is), raw and wrapped in
 //! gzip. Reading never panics or hangs; every record handed over is an
 //! in-bounds `{...}` span at a strictly increasing offset; the outcome's
-//! record count is what the sink saw; both paths find the same records.
+//! record count is what the sink saw; both paths find the same records;
+//! each span's ASCII and backslash flags match its bytes.
 //! Archives are read member by member, and each member as an input.
 #![no_main]
 
@@ -34,6 +35,11 @@ impl RecordSink for Seen {
             assert!(s.start < s.end && s.end <= batch.buf.len(), "span {s:?} outside {}", batch.buf.len());
             let rec = batch.record(i);
             assert!(rec[0] == b'{' && rec[rec.len() - 1] == b'}', "not an object: {rec:?}");
+            // The flags the splitter gathers are what the bytes say; the
+            // text skips the UTF-8 check on the strength of one of them.
+            assert_eq!(s.ascii, rec.is_ascii(), "ascii flag of {rec:?}");
+            assert_eq!(s.backslash, rec.contains(&b'\\'), "backslash flag of {rec:?}");
+            assert_eq!(batch.text(i).ok(), std::str::from_utf8(rec).ok());
             let offset = batch.offset(i);
             if let Some((last, ..)) = self.records.last() {
                 assert!(offset > *last, "offsets go back: {last} then {offset}");

@@ -11,8 +11,9 @@
 //! share a fixed budget of read buffers ([`MERGE_BUFFER`]): all of them are
 //! merged at once while each still gets [`MIN_READ_ENTRIES`] (3,591 runs
 //! for one thread, about 14.7 million entries); more are first merged into
-//! longer runs. The memory this takes does not grow with the number of
-//! records: one run per worker, and the read buffers while merging.
+//! longer runs. The memory this takes barely grows with the number of
+//! records: one run per worker, 160 bytes of bookkeeping per run written
+//! (0.04 bytes per entry), and the read buffers while merging.
 //!
 //! If the temporary file cannot be created or written, runs stay in memory
 //! (the result is the same; only memory grows) and [`Spill::problem`] says
