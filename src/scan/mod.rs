@@ -432,8 +432,10 @@ fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts:
         }
     }
     if let Some(e) = failed {
-        d.problem =
-            Some(format!("repeated events not fully counted: merging the runs in the temporary file failed: {e}"));
+        d.problem = Some(format!(
+            "repeated events not fully counted: reading back the temporary file in {} failed: {e}",
+            std::env::temp_dir().display()
+        ));
     }
     let mut deferred = std::mem::take(&mut partial.deferred);
     deferred.sort_unstable_by_key(|p| (p.id, p.at));

@@ -54,10 +54,13 @@ impl PathList {
             *self = other;
             return;
         }
+        // In order, each path is the one before cut to what they share,
+        // plus its own bytes.
         let mut path = Vec::new();
-        for k in 0..other.entries.len() {
-            other.decode_into(k, &mut path);
-            self.push(other.entries[k].index, std::str::from_utf8(&path).expect("stored from a str"));
+        for (k, e) in other.entries.iter().enumerate() {
+            path.truncate(e.shared as usize);
+            path.extend_from_slice(other.own_bytes(k));
+            self.push(e.index, std::str::from_utf8(&path).expect("stored from a str"));
         }
     }
 

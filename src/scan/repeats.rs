@@ -58,15 +58,11 @@ pub enum EventId {
 /// One publishing record: its event ID and where it is.
 pub type Entry = (EventId, Location);
 
-fn halves(v: u128) -> [u64; 2] {
-    [(v >> 64) as u64, v as u64]
-}
-
 impl EventId {
     /// The ID of an `eventID` text.
     pub fn of(id: &str) -> EventId {
         match parse_uuid(id) {
-            Some(u) => EventId::Uuid(halves(u)),
+            Some(halves) => EventId::Uuid(halves),
             None => {
                 use std::hash::{Hash, Hasher};
                 let half = |salt: u8| {
@@ -124,9 +120,9 @@ const DIGITS: [usize; 32] = {
 };
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hex (as CloudTrail
-/// writes them). Every record that publishes pays for this, so it is a
-/// table lookup per digit without a branch.
-fn parse_uuid(s: &str) -> Option<u128> {
+/// writes them), as its high and low 64 bits. Every record that publishes
+/// pays for this, so it is a table lookup per digit without a branch.
+fn parse_uuid(s: &str) -> Option<[u64; 2]> {
     let b = s.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
@@ -142,7 +138,7 @@ fn parse_uuid(s: &str) -> Option<u128> {
         v
     };
     let (hi, lo) = (half(&DIGITS[..16]), half(&DIGITS[16..]));
-    (bad & 0xF0 == 0).then_some(u128::from(hi) << 64 | u128::from(lo))
+    (bad & 0xF0 == 0).then_some([hi, lo])
 }
 
 fn encode(e: &Entry, out: &mut Vec<u8>) {
@@ -403,10 +399,11 @@ fn merge_runs<A: Send>(
 ) -> (Vec<A>, Option<io::Error>) {
     let memory: Vec<(&[Entry], Bounds)> = memory.iter().map(|r| (r.as_slice(), bounds_of(r))).collect();
     // Merge runs on disk into longer ones until the rest can be merged at
-    // once.
+    // once. Should that fail (a full disk, say), the runs are all still
+    // there: they are merged at once, over the read budget, but whole.
     while spill.runs.len() + memory.len() > fan_in && spill.runs.len() > 1 {
-        if let Err(e) = merge_some(&mut spill, fan_in) {
-            return ((0..PARTS).map(|_| new()).collect(), Some(e));
+        if merge_some(&mut spill, fan_in).is_err() {
+            break;
         }
     }
     let chunk = read_chunk(spill.runs.len() * threads.min(PARTS));
@@ -435,10 +432,11 @@ fn merge_runs<A: Send>(
     (accs, problem)
 }
 
-/// Merge the first `fan_in` runs on disk into one, part by part.
+/// Merge the first `fan_in` runs on disk into one, part by part. They are
+/// replaced only once the merged run is written.
 fn merge_some(spill: &mut Spill, fan_in: usize) -> io::Result<()> {
     let take = fan_in.min(spill.runs.len());
-    let group: Vec<Run> = spill.runs.drain(..take).collect();
+    let group: Vec<Run> = spill.runs[..take].to_vec();
     let chunk = read_chunk(take);
     let file = spill.file.as_ref().expect("runs on disk have a file");
     let start = spill.end;
@@ -458,6 +456,7 @@ fn merge_some(spill: &mut Spill, fan_in: usize) -> io::Result<()> {
         bounds[p + 1] = len;
     }
     append(file, &mut spill.end, &out)?;
+    spill.runs.drain(..take);
     spill.runs.push(Run { start, bounds });
     Ok(())
 }
@@ -493,9 +492,12 @@ mod tests {
 
     #[test]
     fn uuids_parse_exactly_and_nothing_else_does() {
-        assert_eq!(parse_uuid("00000000-0000-0000-0000-00000000000f"), Some(15));
-        assert_eq!(parse_uuid("f0000000-0000-0000-0000-000000000000"), Some(0xf << 124));
-        assert_eq!(parse_uuid("0123abcd-4567-89ef-0123-456789abcdef"), Some(0x0123abcd_4567_89ef_0123_456789abcdef));
+        assert_eq!(parse_uuid("00000000-0000-0000-0000-00000000000f"), Some([0, 15]));
+        assert_eq!(parse_uuid("f0000000-0000-0000-0000-000000000000"), Some([0xf << 60, 0]));
+        assert_eq!(
+            parse_uuid("0123abcd-4567-89ef-0123-456789abcdef"),
+            Some([0x0123_abcd_4567_89ef, 0x0123_4567_89ab_cdef])
+        );
         for bad in [
             "0123abcd-4567-89ef-0123-456789abcdeg",
             "0123ABCD-4567-89ef-0123-456789abcdef",
@@ -534,14 +536,39 @@ mod tests {
         assert!(1_000_000usize.div_ceil(RUN_ENTRIES) <= FAN_IN / 2);
     }
 
+    #[test]
+    fn runs_that_cannot_be_merged_into_longer_ones_are_merged_whole() {
+        let entries: Vec<Entry> = (0..600u64).map(|i| entry(i * 7919 % 600, i as u32, i)).collect();
+        let mut spill = Spill::default();
+        for chunk in entries.chunks(50) {
+            let mut run = chunk.to_vec();
+            run.sort_unstable();
+            spill.write(&run).unwrap();
+        }
+        // The same runs in a file that can be read but not written: the
+        // longer runs cannot be written out.
+        let mut bytes = vec![0; spill.end as usize];
+        read_at(spill.file.as_ref().unwrap(), &mut bytes, 0).unwrap();
+        let copy = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(copy.path(), &bytes).unwrap();
+        spill.file = Some(File::open(copy.path()).unwrap());
+        assert!(merge_some(&mut spill, 3).is_err());
+        assert_eq!(spill.runs.len(), 12, "a failed merge keeps its runs");
+        let (parts, problem) = merge_runs(&[], spill, 3, 1, Vec::new, |v: &mut Vec<Entry>, e| v.push(e));
+        assert!(problem.is_none(), "{problem:?}");
+        let mut want = entries;
+        want.sort_unstable();
+        assert_eq!(parts.concat(), want);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
         /// Every UUID text, in CloudTrail's form, parses to its number.
         #[test]
-        fn every_uuid_parses_to_its_number(v in any::<u128>()) {
-            let id = EventId::Uuid(halves(v));
-            prop_assert_eq!(parse_uuid(&id.to_string()), Some(v));
+        fn every_uuid_parses_to_its_number(hi in any::<u64>(), lo in any::<u64>()) {
+            let id = EventId::Uuid([hi, lo]);
+            prop_assert_eq!(parse_uuid(&id.to_string()), Some([hi, lo]));
         }
 
         /// However entries are cut into runs and whichever runs go to disk,

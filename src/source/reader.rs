@@ -320,6 +320,8 @@ fn archive_of(head: &[u8], gzip: bool) -> Option<Archive> {
 /// file).
 fn grow_scratch(buf: &mut Vec<u8>, len: usize) {
     if buf.len() < len {
+        // The old buffer is freed before the new one is allocated: never
+        // both at once.
         *buf = Vec::new();
         *buf = vec![0; len];
     }
