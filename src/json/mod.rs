@@ -148,8 +148,12 @@ fn err<T>(offset: usize, kind: JsonErrorKind) -> Result<T, JsonError> {
     Err(JsonError { offset, kind })
 }
 
-#[inline]
+#[inline(always)]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    // Compact JSON (every CloudTrail file) has no blanks: one compare.
+    if b.get(i).is_some_and(|&c| c > b' ') {
+        return i;
+    }
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }
@@ -208,8 +212,23 @@ fn next_special(b: &[u8], mut i: usize) -> usize {
 
 /// Scan a string body starting just after the opening quote. Returns the
 /// index of the closing quote and whether an escape was seen.
-#[inline]
-fn scan_string(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
+///
+/// Most strings end at the first special byte, their closing quote: that
+/// case is inlined into the parser (no call, no result in memory); escapes
+/// and errors go on in [`scan_string_rest`].
+#[inline(always)]
+fn scan_string(b: &[u8], i: usize) -> Result<(usize, bool), JsonError> {
+    let i = next_special(b, i);
+    if b.get(i) == Some(&b'"') {
+        return Ok((i, false));
+    }
+    scan_string_rest(b, i)
+}
+
+/// [`scan_string`] from its first special byte that is not the closing
+/// quote.
+#[inline(never)]
+fn scan_string_rest(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
     let mut escaped = false;
     loop {
         i = next_special(b, i);
@@ -234,6 +253,18 @@ fn scan_string(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
             }
             Some(_) => return err(i, JsonErrorKind::BadEscape),
         }
+    }
+}
+
+/// Check the literal `word` (`true`, `false`, `null`) at `i`; returns the
+/// index just past it. Compared as a fixed-size array, so in a register or
+/// two rather than by a library call.
+#[inline(always)]
+fn literal<const N: usize>(b: &[u8], i: usize, word: &[u8; N]) -> Result<usize, JsonError> {
+    match b.get(i..i + N) {
+        None => err(b.len(), JsonErrorKind::UnexpectedEnd),
+        Some(w) if <[u8; N]>::try_from(w).is_ok_and(|w| w == *word) => Ok(i + N),
+        Some(_) => err(i, JsonErrorKind::UnexpectedByte(word[0])),
     }
 }
 
@@ -334,19 +365,13 @@ impl Doc {
                     i = end + 1;
                 }
                 b't' | b'f' | b'n' => {
-                    let (word, tag): (&[u8], Tag) = match c {
-                        b't' => (b"true", Tag::True),
-                        b'f' => (b"false", Tag::False),
-                        _ => (b"null", Tag::Null),
+                    let (end, tag) = match c {
+                        b't' => (literal(b, i, b"true")?, Tag::True),
+                        b'f' => (literal(b, i, b"false")?, Tag::False),
+                        _ => (literal(b, i, b"null")?, Tag::Null),
                     };
-                    if b.len() < i + word.len() {
-                        return err(b.len(), JsonErrorKind::UnexpectedEnd);
-                    }
-                    if &b[i..i + word.len()] != word {
-                        return err(i, JsonErrorKind::UnexpectedByte(c));
-                    }
-                    self.push(tag, i, i + word.len(), false);
-                    i += word.len();
+                    self.push(tag, i, end, false);
+                    i = end;
                 }
                 b'-' | b'0'..=b'9' => {
                     let end = scan_number(b, i)?;
@@ -549,12 +574,30 @@ impl<'a> Value<'a> {
     }
 }
 
+#[inline(always)]
 fn key_eq(text: &str, k: &Node, key: &str) -> bool {
-    let raw = &text[k.start as usize..k.end as usize];
     if k.escaped {
-        unescape(raw) == key
-    } else {
-        raw == key
+        return unescape(&text[k.start as usize..k.end as usize]) == key;
+    }
+    // Without escapes the key's bytes are its text: compare lengths before
+    // touching them, and the bytes without a library call.
+    (k.end - k.start) as usize == key.len()
+        && short_eq(&text.as_bytes()[k.start as usize..k.end as usize], key.as_bytes())
+}
+
+/// Equality of two slices of the same length, in at most two overlapping
+/// word loads each up to 16 bytes (the length of most keys).
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len();
+    let word8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let word4 = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
 }
 
@@ -753,6 +796,41 @@ mod tests {
         assert_eq!(d.parse_object_with_depth(&deep, 10).unwrap_err().kind, JsonErrorKind::TooDeep);
         let hostile = format!("{{\"a\":{}", "[".repeat(1_000_000));
         assert_eq!(parse(&hostile).unwrap_err().kind, JsonErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn key_lookup_compares_every_byte_at_every_length() {
+        for n in 0..40 {
+            let key: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            for at in 0..n {
+                // The same key but for one byte, as a sibling before it.
+                let mut near = key.clone().into_bytes();
+                near[at] = b'Z';
+                let near = String::from_utf8(near).unwrap();
+                let text = format!(r#"{{"{near}":1,"{key}":2,"{key}x":3}}"#);
+                let doc = parse(&text).unwrap();
+                let root = doc.root(&text).unwrap();
+                assert_eq!(root.get(&key).unwrap().raw(), "2", "key {key:?}, differing at {at}");
+                assert_eq!(root.get(&near).unwrap().raw(), "1");
+            }
+        }
+        let text = r#"{"":1,"a":2}"#;
+        let doc = parse(text).unwrap();
+        assert_eq!(doc.root(text).unwrap().get("").unwrap().raw(), "1");
+    }
+
+    #[test]
+    fn literals_are_checked_whole() {
+        assert!(parse(r#"{"a":true,"b":false,"c":null}"#).is_ok());
+        for (text, at, kind) in [
+            (r#"{"a":trUe}"#, 5, JsonErrorKind::UnexpectedByte(b't')),
+            (r#"{"a":fals}"#, 5, JsonErrorKind::UnexpectedByte(b'f')),
+            (r#"{"a":nul"#, 8, JsonErrorKind::UnexpectedEnd),
+            (r#"{"a":nulL}"#, 5, JsonErrorKind::UnexpectedByte(b'n')),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.offset, e.kind), (at, kind), "{text}");
+        }
     }
 
     #[test]
