@@ -415,6 +415,9 @@ impl Doc {
     }
 
     /// Parse `"key" :` at `i`, returning the index of the value after it.
+    /// Inlined for the same reason as [`scan_string`]: a call that returns
+    /// its `Result` through memory costs more than the key.
+    #[inline(always)]
     fn key(&mut self, b: &[u8], i: usize) -> Result<usize, JsonError> {
         match b.get(i) {
             Some(b'"') => {}
