@@ -206,8 +206,9 @@ macro_rules! scan_blocks {
         let mut depth = state.depth;
         let mut carry_string: u64 = if state.in_string { u64::MAX } else { 0 };
         let mut carry_escaped = state.escaped;
-        let mut slashes = false;
-        let mut high = false;
+        // Bits ORed over the blocks: a test per block would cost more.
+        let mut slashes = 0u64;
+        let mut high = 0u64;
         let mut at: usize = $pos;
         let mut found = None;
         let full = buf.len().saturating_sub(at) / 64;
@@ -226,13 +227,13 @@ macro_rules! scan_blocks {
             if depth > closes {
                 depth = depth + open.count_ones() - closes;
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
-                slashes |= m.backslash & up_to(i) != 0;
-                high |= m.high & up_to(i) != 0;
+                slashes |= m.backslash & up_to(i);
+                high |= m.high & up_to(i);
                 found = Some(at + i + 1);
                 break;
             }
-            slashes |= m.backslash != 0;
-            high |= m.high != 0;
+            slashes |= m.backslash;
+            high |= m.high;
             carry_string = ((in_string as i64) >> 63) as u64;
             carry_escaped = carry;
             at += 64;
@@ -251,20 +252,20 @@ macro_rules! scan_blocks {
             let close = m.close & !in_string & !esc & valid;
             match closing_brace(open, close, &mut depth) {
                 Some(i) => {
-                    slashes |= m.backslash & valid & up_to(i) != 0;
-                    high |= m.high & valid & up_to(i) != 0;
+                    slashes |= m.backslash & valid & up_to(i);
+                    high |= m.high & valid & up_to(i);
                     found = Some(at + i + 1);
                 }
                 None => {
-                    slashes |= m.backslash & valid != 0;
-                    high |= m.high & valid != 0;
+                    slashes |= m.backslash & valid;
+                    high |= m.high & valid;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
                     carry_escaped = (esc >> n) & 1 == 1;
                 }
             }
         }
-        let backslash = state.backslash || slashes;
-        let non_ascii = state.non_ascii || high;
+        let backslash = state.backslash || slashes != 0;
+        let non_ascii = state.non_ascii || high != 0;
         match found {
             Some(end) => {
                 // Right after a brace outside any string.
