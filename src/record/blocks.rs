@@ -211,9 +211,8 @@ macro_rules! scan_blocks {
         let mut high = 0u64;
         let mut at: usize = $pos;
         let mut found = None;
-        let full = buf.len().saturating_sub(at) / 64;
-        for _ in 0..full {
-            let chunk: &[u8; 64] = buf[at..at + 64].try_into().expect("64 bytes");
+        for chunk in buf[at.min(buf.len())..].chunks_exact(64) {
+            let chunk: &[u8; 64] = chunk.try_into().expect("64 bytes");
             let m: Masks = $masks(chunk);
             let (esc, carry) = escaped(m.backslash, carry_escaped);
             let quotes = m.quote & !esc;
