@@ -66,6 +66,8 @@ fn bench(c: &mut Criterion) {
         ),
         ("no-mfa/eval", r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#),
         ("term/eval", "AccessDenied"),
+        // Every root member visited, nothing found.
+        ("not-exists/eval", "{ $.x NOT EXISTS }"),
     ] {
         let p = FilterPattern::parse(pat).unwrap();
         g.bench_function(name, |b| {

@@ -702,6 +702,68 @@ fn hex4(b: &[u8], i: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Whether serde_json takes `text` as one JSON object, or `None` where
+    /// the two readers differ on purpose: serde_json rejects numbers beyond
+    /// `f64` and lone UTF-16 surrogates in `\u` escapes, which are valid
+    /// JSON syntax and which this reader keeps as text.
+    fn serde_object(text: &str) -> Option<bool> {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => Some(v.is_object()),
+            Err(e) if e.to_string().contains("out of range") || e.to_string().contains("surrogate") => None,
+            Err(_) => Some(false),
+        }
+    }
+
+    /// JSON values up to a small depth, as text.
+    fn json_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?",
+            "\"([a-z é]|\\\\[\"\\\\/bfnrt]|\\\\u00[0-7][0-9a-f]){0,8}\"",
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(("[a-z]{0,3}", inner), 0..4).prop_map(|v| {
+                    let members: Vec<String> = v.into_iter().map(|(k, x)| format!("\"{k}\" : {x}")).collect();
+                    format!("{{ {} }}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Valid documents, and each with one byte replaced, inserted or
+        /// removed: accepted exactly when serde_json accepts an object.
+        #[test]
+        fn accepts_what_serde_json_accepts(
+            doc in json_text(),
+            at in any::<prop::sample::Index>(),
+            edit in 0..4u8,
+            byte in prop::sample::select(&b"{}[]\":,\\ 0-.eEtfnu\x01x"[..]),
+        ) {
+            let doc = format!("{{\"k\":{doc}}}");
+            let mut bytes = doc.into_bytes();
+            let i = at.index(bytes.len());
+            match edit {
+                0 => {}
+                1 => bytes[i] = byte,
+                2 => bytes.insert(i, byte),
+                _ => { bytes.remove(i); }
+            }
+            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+            if let Some(want) = serde_object(&text) {
+                let mut d = Doc::new();
+                prop_assert_eq!(d.parse_object(&text).is_ok(), want, "{:?}", text);
+            }
+        }
+    }
 
     fn parse(s: &str) -> Result<Doc, JsonError> {
         let mut d = Doc::new();

@@ -1,0 +1,33 @@
+//! Arbitrary text as a log event: the JSON reader accepts it exactly when
+//! serde_json reads it as one object (except where the two differ on
+//! purpose: numbers beyond f64 and lone surrogates, which are valid JSON
+//! syntax that serde_json refuses), never panics, and every member of an
+//! accepted object can be looked up and read back.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use trailwatch::json::Doc;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut doc = Doc::new();
+    let ours = doc.parse_object(text).is_ok();
+    let theirs = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => Some(v.is_object()),
+        Err(e) if e.to_string().contains("out of range") || e.to_string().contains("surrogate") => None,
+        // serde_json stops at 128 levels, this reader at 1000.
+        Err(e) if e.to_string().contains("recursion limit") => None,
+        Err(_) => Some(false),
+    };
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "{text:?}");
+    }
+    if ours {
+        let root = doc.root(text).expect("a root after a successful parse");
+        for (key, value) in root.members() {
+            let again = root.get(&key).expect("every member can be looked up");
+            // The last member of that name wins.
+            let _ = (value.raw(), again.raw(), again.as_str(), again.as_number());
+        }
+    }
+});
