@@ -24,10 +24,13 @@ fuzz_target!(|data: &[u8]| {
     }
     if ours {
         let root = doc.root(text).expect("a root after a successful parse");
-        for (key, value) in root.members() {
-            let again = root.get(&key).expect("every member can be looked up");
-            // The last member of that name wins.
-            let _ = (value.raw(), again.raw(), again.as_str(), again.as_number());
+        let members: Vec<_> = root.members().collect();
+        for (key, _) in &members {
+            let again = root.get(key).expect("every member can be looked up");
+            // The last member of that name wins: the same place in the text.
+            let last = members.iter().rev().find(|(k, _)| k == key).expect("listed").1;
+            assert_eq!(again.raw().as_ptr(), last.raw().as_ptr(), "{key:?} in {text:?}");
+            let _ = (again.as_str(), again.as_number());
         }
     }
 });
