@@ -131,6 +131,12 @@ impl FilterPattern {
         required::requirement(&self.ast)
     }
 
+    /// The requirements to choose from, most selective first (see
+    /// [`required::alternatives`]).
+    pub fn requirement_alternatives(&self) -> Vec<required::Requirement> {
+        required::alternatives(&self.ast)
+    }
+
     /// Match and return the extracted values (`$name`/`$N` for space-delimited
     /// patterns, empty for the others), as TestMetricFilter reports them.
     pub fn extract<'a>(&self, ev: &Event<'a>) -> Option<Extracted<'a>> {

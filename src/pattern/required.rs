@@ -126,6 +126,40 @@ pub fn requirement(ast: &Ast) -> Requirement {
     }
 }
 
+/// The requirements a pattern allows choosing from, most selective first:
+/// for a JSON pattern whose top level is an AND, each conjunct's (through
+/// nested ANDs and parentheses; any one of them is necessary); otherwise
+/// just [`requirement`]'s. A rule set can then prefer a conjunct whose
+/// search another rule already needs, and save a pass over the bytes.
+pub fn alternatives(ast: &Ast) -> Vec<Requirement> {
+    fn conjuncts<'a>(e: &'a JsonExpr, out: &mut Vec<&'a JsonExpr>) {
+        match e {
+            JsonExpr::And(xs) => xs.iter().for_each(|x| conjuncts(x, out)),
+            JsonExpr::Group(x, _) => conjuncts(x, out),
+            other => out.push(other),
+        }
+    }
+    let Ast::Json(e) = ast else {
+        return vec![requirement(ast)];
+    };
+    let mut parts = Vec::new();
+    conjuncts(e, &mut parts);
+    let mut choices: Vec<Requirement> = parts.into_iter().map(json).filter(|r| *r != Requirement::Always).collect();
+    if choices.is_empty() {
+        return vec![Requirement::Always];
+    }
+    // Among equally selective conjuncts `and` keeps the last: so here.
+    choices.reverse();
+    choices.sort_by_key(|r| std::cmp::Reverse(r.score()));
+    choices
+}
+
+/// How selective a requirement is (higher: fewer events pass); a key test
+/// on a key outside [`COMMON_KEYS`] scores 20 or more.
+pub fn selectivity(r: &Requirement) -> u32 {
+    r.score()
+}
+
 fn terms(ts: &[Term]) -> Requirement {
     let required: Vec<&Term> = ts.iter().filter(|t| t.kind == TermKind::Required).collect();
     if let Some(t) = required.iter().max_by_key(|t| t.text.len()) {
@@ -219,6 +253,25 @@ mod tests {
             r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
         );
         assert_eq!(keys(&r), [r#"type:Exact("Root")"#]);
+    }
+
+    #[test]
+    fn an_and_offers_each_side_most_selective_first() {
+        let alts = |p: &str| alternatives(&parse(p).unwrap()).iter().map(keys).collect::<Vec<_>>();
+        let p = r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+        assert_eq!(
+            alts(p),
+            [vec![r#"errorMessage:Exact("Failed authentication")"#], vec![r#"eventName:Exact("ConsoleLogin")"#]]
+        );
+        assert_eq!(alts(p)[0], keys(&req(p)), "the first is the one `requirement` picks");
+        // Nested ANDs and parentheses are looked through; sides that
+        // require nothing are not offered.
+        let p = r#"{ ($.eventSource = s3.amazonaws.com && ($.a = "xyz" && $.b NOT EXISTS)) && $.c != 1 }"#;
+        assert_eq!(alts(p), [vec![r#"a:Exact("xyz")"#], vec![r#"eventSource:Exact("s3.amazonaws.com")"#]]);
+        // Anything else offers its one requirement.
+        for p in [r#"{ $.a = "x" || $.b = "y" }"#, "{ $.x NOT EXISTS }", "ERROR timeout", "{ $.a != 1 && $.b != 2 }"] {
+            assert_eq!(alts(p), [keys(&req(p))], "{p}");
+        }
     }
 
     #[test]

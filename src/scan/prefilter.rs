@@ -22,10 +22,15 @@ use memchr::memmem::Finder;
 
 use crate::fasthash::FastMap;
 
-use crate::pattern::required::{Atom, Requirement, ValueTest};
+use crate::pattern::required::{selectivity, Atom, Requirement, ValueTest};
 use crate::pattern::TextMatch;
 use crate::record::RecordSpan;
 use crate::rules::Rule;
+
+/// How selective a shared side of an AND must be to be taken instead of the
+/// most selective one: a key outside the common ones (see
+/// `pattern::required`).
+const SELECTIVE: u32 = 20;
 
 /// Rule sets as bit masks, `words` u64 per record.
 #[derive(Clone, Debug, Default)]
@@ -78,9 +83,35 @@ impl Prefilter {
         let mut texts: HashMap<(String, bool), Mask> = HashMap::new();
         let mut json_rules = Mask::new(words);
         let mut slash_rules = Mask::new(words);
-        for (i, rule) in rules.iter().enumerate() {
-            let req =
-                if rule.transform.default_value().is_some() { Requirement::Always } else { rule.pattern.requirement() };
+        let choices: Vec<Vec<Requirement>> = rules
+            .iter()
+            .map(|rule| {
+                if rule.transform.default_value().is_some() {
+                    vec![Requirement::Always]
+                } else {
+                    rule.pattern.requirement_alternatives()
+                }
+            })
+            .collect();
+        // Rules with one requirement first; a rule that may choose (an AND)
+        // then takes a selective side whose searches are already there, if
+        // it has one, rather than adding a pass of its own: a pass over
+        // every byte costs more than the few extra records it would spare
+        // the parser.
+        let order = (0..rules.len())
+            .filter(|&i| choices[i].len() == 1)
+            .chain((0..rules.len()).filter(|&i| choices[i].len() > 1));
+        for i in order {
+            let searched = |r: &Requirement| match r {
+                Requirement::Always => false,
+                Requirement::AnyOf(atoms) => atoms.iter().all(|a| match a {
+                    Atom::KeyValue { key, .. } => key_index.contains_key(key),
+                    Atom::JsonText(t) => texts.contains_key(&(t.clone(), true)),
+                    Atom::Raw(t) => texts.contains_key(&(t.clone(), false)),
+                }),
+            };
+            let shared = choices[i].iter().find(|r| selectivity(r) >= SELECTIVE && searched(r));
+            let req = shared.unwrap_or(&choices[i][0]).clone();
             let Requirement::AnyOf(atoms) = req else {
                 always.set(i);
                 continue;
@@ -360,6 +391,45 @@ mod tests {
         (0..spans.len())
             .map(|r| (0..rules.len()).filter(|&i| out[r * pf.words() + i / 64] >> (i % 64) & 1 == 1).collect())
             .collect()
+    }
+
+    #[test]
+    fn an_and_takes_a_side_that_is_searched_anyway() {
+        let failed_login = r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+        let names = r#"{ ($.eventName = CreateTrail) || ($.eventName = DeleteTrail) }"#;
+        let rules = |ps: &[&str]| -> Vec<Rule> {
+            ps.iter().enumerate().map(|(i, p)| Rule::new(&format!("r{i}"), p).unwrap()).collect()
+        };
+        let needles = |pf: &Prefilter| -> Vec<String> {
+            let keys = pf.keys.iter().map(|(f, _)| f.needle());
+            keys.chain(pf.texts.iter().map(|(f, _)| f.needle()))
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect()
+        };
+        // Alone, the AND searches its most selective side...
+        assert_eq!(needles(&Prefilter::new(&rules(&[failed_login]))), [r#""Failed authentication""#]);
+        // ...but beside a rule that searches "eventName" anyway, it takes
+        // that side: one pass over the bytes instead of two, in either order.
+        assert_eq!(needles(&Prefilter::new(&rules(&[failed_login, names]))), [r#""eventName""#]);
+        assert_eq!(needles(&Prefilter::new(&rules(&[names, failed_login]))), [r#""eventName""#]);
+        // A common key is not selective enough to be taken that way.
+        let s3 = r#"{ ($.eventSource = s3.amazonaws.com) && ($.errorMessage = "Failed authentication") }"#;
+        let sources = r#"{ ($.eventSource = a) || ($.eventSource = b) }"#;
+        assert_eq!(
+            needles(&Prefilter::new(&rules(&[sources, s3]))),
+            [r#""eventSource""#, r#""Failed authentication""#]
+        );
+        // What it marks is still every record that could match.
+        let c = candidates(
+            &[failed_login, names],
+            &[
+                r#"{"eventName":"ConsoleLogin","errorMessage":"Failed authentication"}"#,
+                r#"{"eventName":"ConsoleLogin"}"#,
+                r#"{"eventName":"CreateTrail","errorMessage":"Failed authentication"}"#,
+                r#"{"eventName":"GetObject"}"#,
+            ],
+        );
+        assert_eq!(c, [vec![0], vec![0], vec![1], vec![]]);
     }
 
     #[test]
