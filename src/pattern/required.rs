@@ -75,11 +75,16 @@ fn could_be_number_text(s: &str) -> bool {
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'E' | 'I' | 'n' | 'f' | 'i' | 't' | 'y' | 'N' | 'a'))
 }
 
+/// The selectivity from which a requirement is worth a search of its own:
+/// a test on a key outside [`COMMON_KEYS`] scores at least this; common
+/// keys and bare texts score below it.
+pub const SELECTIVE: u32 = 20;
+
 /// How selective an atom is (higher: fewer events pass).
 fn score(a: &Atom) -> u32 {
     match a {
         Atom::KeyValue { key, test } => {
-            let base = if COMMON_KEYS.contains(&key.as_str()) { 3 } else { 20 };
+            let base = if COMMON_KEYS.contains(&key.as_str()) { 3 } else { SELECTIVE };
             let len = match &test.text {
                 TextMatch::Exact(t) | TextMatch::Prefix(t) | TextMatch::Suffix(t) | TextMatch::Contains(t) => t.len(),
                 TextMatch::Glob { parts, .. } => parts.iter().map(String::len).max().unwrap_or(0),
@@ -92,7 +97,9 @@ fn score(a: &Atom) -> u32 {
 }
 
 impl Requirement {
-    fn score(&self) -> u32 {
+    /// How selective the requirement is (higher: fewer events pass; see
+    /// [`SELECTIVE`]): that of its least selective atom.
+    pub fn selectivity(&self) -> u32 {
         match self {
             Requirement::Always => 0,
             Requirement::AnyOf(atoms) => atoms.iter().map(score).min().unwrap_or(0),
@@ -113,7 +120,7 @@ impl Requirement {
 
     /// An AND needs all its parts; the most selective one is enough.
     fn and(parts: Vec<Requirement>) -> Requirement {
-        parts.into_iter().max_by_key(Requirement::score).unwrap_or(Requirement::Always)
+        parts.into_iter().max_by_key(Requirement::selectivity).unwrap_or(Requirement::Always)
     }
 }
 
@@ -150,14 +157,8 @@ pub fn alternatives(ast: &Ast) -> Vec<Requirement> {
     }
     // Among equally selective conjuncts `and` keeps the last: so here.
     choices.reverse();
-    choices.sort_by_key(|r| std::cmp::Reverse(r.score()));
+    choices.sort_by_key(|r| std::cmp::Reverse(r.selectivity()));
     choices
-}
-
-/// How selective a requirement is (higher: fewer events pass); a key test
-/// on a key outside [`COMMON_KEYS`] scores 20 or more.
-pub fn selectivity(r: &Requirement) -> u32 {
-    r.score()
 }
 
 fn terms(ts: &[Term]) -> Requirement {

@@ -22,15 +22,10 @@ use memchr::memmem::Finder;
 
 use crate::fasthash::FastMap;
 
-use crate::pattern::required::{selectivity, Atom, Requirement, ValueTest};
+use crate::pattern::required::{Atom, Requirement, ValueTest, SELECTIVE};
 use crate::pattern::TextMatch;
 use crate::record::RecordSpan;
 use crate::rules::Rule;
-
-/// How selective a shared side of an AND must be to be taken instead of the
-/// most selective one: a key outside the common ones (see
-/// `pattern::required`).
-const SELECTIVE: u32 = 20;
 
 /// Rule sets as bit masks, `words` u64 per record.
 #[derive(Clone, Debug, Default)]
@@ -94,23 +89,21 @@ impl Prefilter {
             })
             .collect();
         // Rules with one requirement first; a rule that may choose (an AND)
-        // then takes a selective side whose searches are already there, if
-        // it has one, rather than adding a pass of its own: a pass over
-        // every byte costs more than the few extra records it would spare
-        // the parser.
+        // then takes a selective side (tests on keys outside the common
+        // ones: see `SELECTIVE`) whose keys are searched already, if it has
+        // one, rather than adding a pass of its own: a pass over every byte
+        // costs more than the few extra records it would spare the parser.
         let order = (0..rules.len())
             .filter(|&i| choices[i].len() == 1)
             .chain((0..rules.len()).filter(|&i| choices[i].len() > 1));
         for i in order {
             let searched = |r: &Requirement| match r {
+                Requirement::AnyOf(atoms) => {
+                    atoms.iter().all(|a| matches!(a, Atom::KeyValue { key, .. } if key_index.contains_key(key)))
+                }
                 Requirement::Always => false,
-                Requirement::AnyOf(atoms) => atoms.iter().all(|a| match a {
-                    Atom::KeyValue { key, .. } => key_index.contains_key(key),
-                    Atom::JsonText(t) => texts.contains_key(&(t.clone(), true)),
-                    Atom::Raw(t) => texts.contains_key(&(t.clone(), false)),
-                }),
             };
-            let shared = choices[i].iter().find(|r| selectivity(r) >= SELECTIVE && searched(r));
+            let shared = choices[i].iter().find(|r| r.selectivity() >= SELECTIVE && searched(r));
             let req = shared.unwrap_or(&choices[i][0]).clone();
             let Requirement::AnyOf(atoms) = req else {
                 always.set(i);
