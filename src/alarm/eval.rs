@@ -29,7 +29,7 @@ use chrono::DateTime;
 
 use super::spec::{AlarmSpec, AlarmState, EvaluationWindow, TreatMissing};
 use crate::json::java_double_to_string;
-use crate::metric::series::{Minute, Stats, MINUTE_MS};
+use crate::metric::series::{Minute, Minutes, Stats, MINUTE_MS};
 use crate::record::EpochMs;
 
 /// One period slot of the evaluation range.
@@ -262,7 +262,7 @@ fn reason(
 }
 
 /// Value of one period from per-minute statistics.
-fn period_value(minutes: &BTreeMap<Minute, Stats>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
+fn period_value(minutes: &Minutes<'_>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
     let mut acc: Option<Stats> = None;
     for (_, s) in minutes.range(lo..hi) {
         match &mut acc {
@@ -279,15 +279,15 @@ fn period_value(minutes: &BTreeMap<Minute, Stats>, lo: Minute, hi: Minute, spec:
 /// `to` (default: long enough after the last datapoint for every period
 /// slot to have emptied again).
 pub fn evaluate_series(
-    minutes: &BTreeMap<Minute, Stats>,
+    minutes: &Minutes<'_>,
     spec: &AlarmSpec,
     from: Option<EpochMs>,
     to: Option<EpochMs>,
 ) -> Evaluation {
     let p = spec.period_s / 60;
     let r = i64::from(spec.range());
-    let first = minutes.keys().next().copied();
-    let last = minutes.keys().next_back().copied();
+    let first = minutes.first();
+    let last = minutes.last();
     let align = |t: Minute| match spec.window {
         EvaluationWindow::Sliding => t,
         EvaluationWindow::WallClock => (t + p - 1).div_euclid(p) * p,
@@ -297,7 +297,7 @@ pub fn evaluate_series(
         to.map(|t| t.div_euclid(MINUTE_MS)).or(last.map(|l| align(l + 1 + (r + 1) * p))).unwrap_or(start).max(start);
     // Instants where some minute with data enters or leaves a slot.
     let mut instants = vec![start];
-    for &m in minutes.keys() {
+    for (m, _) in minutes.iter() {
         let base = match spec.window {
             EvaluationWindow::Sliding => m + 1,
             EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
@@ -525,7 +525,7 @@ mod tests {
     #[test]
     fn single_event_cis_alarm_sliding() {
         // One match in minute 100; period 5 min, N = M = 1, R = 3.
-        let ev = evaluate_series(&series(&[100]), &AlarmSpec::default(), None, None);
+        let ev = evaluate_series(&Minutes::from(&series(&[100])), &AlarmSpec::default(), None, None);
         let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
         // ALARM as soon as the minute is in the newest period (instant 101),
         // INSUFFICIENT_DATA once the datapoint left the 3-period range.
@@ -536,10 +536,10 @@ mod tests {
 
     #[test]
     fn events_six_minutes_apart_are_one_episode() {
-        let ev = evaluate_series(&series(&[100, 106]), &AlarmSpec::default(), None, None);
+        let ev = evaluate_series(&Minutes::from(&series(&[100, 106])), &AlarmSpec::default(), None, None);
         assert_eq!(ev.alarm_episodes(), 1);
         let nb = AlarmSpec { treat_missing: TreatMissing::NotBreaching, ..AlarmSpec::default() };
-        let ev = evaluate_series(&series(&[100, 106]), &nb, None, None);
+        let ev = evaluate_series(&Minutes::from(&series(&[100, 106])), &nb, None, None);
         let to: Vec<AlarmState> = ev.transitions.iter().map(|t| t.to).collect();
         // A new alarm with notBreaching goes OK at its first evaluation.
         assert_eq!(to, [Ok, Alarm, Ok]);
@@ -549,21 +549,21 @@ mod tests {
     #[test]
     fn ignore_latches_alarm() {
         let ig = AlarmSpec { treat_missing: TreatMissing::Ignore, ..AlarmSpec::default() };
-        let ev = evaluate_series(&series(&[100]), &ig, None, None);
+        let ev = evaluate_series(&Minutes::from(&series(&[100])), &ig, None, None);
         assert_eq!(ev.final_state(), Alarm);
     }
 
     #[test]
     fn wall_clock_windows() {
         let wc = AlarmSpec { window: EvaluationWindow::WallClock, ..AlarmSpec::default() };
-        let ev = evaluate_series(&series(&[101]), &wc, None, None);
+        let ev = evaluate_series(&Minutes::from(&series(&[101])), &wc, None, None);
         let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
         // Minute 101 is in [100, 105): evaluated at the boundary 105.
         assert_eq!(at, [(105, Alarm), (120, Insufficient)]);
     }
 
     fn minute_by_minute(
-        s: &BTreeMap<Minute, Stats>,
+        s: &Minutes<'_>,
         spec: &AlarmSpec,
         start: Minute,
         end: Minute,
@@ -603,7 +603,8 @@ mod tests {
             treat in proptest::sample::select(vec![TreatMissing::Missing, TreatMissing::NotBreaching, TreatMissing::Breaching, TreatMissing::Ignore]),
             period in proptest::sample::select(vec![60i64, 300, 600]),
         ) {
-            let s = series(&minutes.iter().copied().collect::<Vec<_>>());
+            let map = series(&minutes.iter().copied().collect::<Vec<_>>());
+            let s = Minutes::from(&map);
             let spec = AlarmSpec { treat_missing: treat, period_s: period, ..AlarmSpec::default() };
             let fast = evaluate_series(&s, &spec, None, None);
             let slow = minute_by_minute(&s, &spec, fast.start / MINUTE_MS, fast.end / MINUTE_MS);

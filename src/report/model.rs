@@ -361,8 +361,8 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
                     start: format_rfc3339(w.start),
                     end: format_rfc3339(w.end),
                     value: w.value,
-                    matches: w.stats.matches,
-                    datapoints: w.stats.count,
+                    matches: w.matches,
+                    datapoints: w.datapoints,
                     breaching: w.breaching,
                     events: res
                         .samples
