@@ -147,8 +147,24 @@ pub struct Walker {
 struct Level {
     /// The directory (`None`: the roots, whose names are whole paths).
     dir: Option<PathBuf>,
-    /// Names still to visit, last first.
-    names: Vec<std::ffi::OsString>,
+    /// Names still to visit, last first, each with what its directory
+    /// listing already told of it.
+    names: Vec<(std::ffi::OsString, Option<Stat>)>,
+}
+
+/// What the walk needs to know of a path.
+#[derive(Clone, Copy, Debug)]
+struct Stat {
+    dir: bool,
+    file: bool,
+    len: u64,
+    id: (u64, u64),
+}
+
+impl Stat {
+    fn of(m: &fs::Metadata) -> Stat {
+        Stat { dir: m.is_dir(), file: m.is_file(), len: m.len(), id: identity(m) }
+    }
 }
 
 impl Walker {
@@ -157,7 +173,7 @@ impl Walker {
         let mut roots = paths.to_vec();
         roots.sort();
         roots.reverse();
-        let roots = Level { dir: None, names: roots.into_iter().map(PathBuf::into_os_string).collect() };
+        let roots = Level { dir: None, names: roots.into_iter().map(|r| (r.into_os_string(), None)).collect() };
         Walker {
             pending: vec![roots],
             open: Vec::new(),
@@ -181,9 +197,10 @@ impl Walker {
     }
 
     /// Visit one path: a file to read, or `None` (a directory opened, or
-    /// something skipped or reported).
-    fn visit(&mut self, path: PathBuf) -> Option<InputFile> {
-        let meta = match fs::metadata(&path) {
+    /// something skipped or reported). `known`: its directory listing's
+    /// `stat`, for an entry that is not a symbolic link.
+    fn visit(&mut self, path: PathBuf, known: Option<Stat>) -> Option<InputFile> {
+        let meta = match known.map(Ok).unwrap_or_else(|| fs::metadata(&path).map(|m| Stat::of(&m))) {
             Ok(m) => m,
             Err(e) => {
                 let reason = if fs::symlink_metadata(&path).is_ok() {
@@ -195,8 +212,8 @@ impl Walker {
                 return None;
             }
         };
-        let id = identity(&meta);
-        if meta.is_dir() {
+        let id = meta.id;
+        if meta.dir {
             if cfg!(unix) && self.open.contains(&id) {
                 let reason = "symbolic link loop (directory contains itself)".into();
                 self.problems.push(PathProblem { path: shown(&path), reason });
@@ -217,7 +234,13 @@ impl Walker {
             let mut names = Vec::new();
             for entry in entries {
                 match entry {
-                    Ok(e) => names.push(e.file_name()),
+                    // An entry that is not a symbolic link is stat'ed here,
+                    // relative to the open directory: a lookup of one name
+                    // instead of the whole path's later.
+                    Ok(e) => {
+                        let known = e.file_type().is_ok_and(|t| !t.is_symlink()).then(|| e.metadata().ok());
+                        names.push((e.file_name(), known.flatten().map(|m| Stat::of(&m))));
+                    }
                     Err(e) => self
                         .problems
                         .push(PathProblem { path: shown(&path), reason: format!("cannot list directory: {e}") }),
@@ -225,13 +248,13 @@ impl Walker {
             }
             // Paths with one parent sort as their names do (one component
             // each), and names compare as plain bytes.
-            names.sort_unstable();
+            names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             names.reverse();
             self.pending.push(Level { dir: Some(path), names });
             self.open.push(id);
             return None;
         }
-        if !meta.is_file() {
+        if !meta.file {
             self.skip(SkipKind::Special, &path);
             return None;
         }
@@ -243,8 +266,8 @@ impl Walker {
         match name {
             NameKind::Digest => self.skip(SkipKind::Digest, &path),
             NameKind::Insight => self.skip(SkipKind::Insight, &path),
-            _ if meta.len() == 0 => self.skip(SkipKind::Empty, &path),
-            _ => return Some(InputFile { path, size: meta.len(), name }),
+            _ if meta.len == 0 => self.skip(SkipKind::Empty, &path),
+            _ => return Some(InputFile { path, size: meta.len, name }),
         }
         None
     }
@@ -257,12 +280,12 @@ impl Iterator for Walker {
         loop {
             let level = self.pending.last_mut()?;
             match level.names.pop() {
-                Some(name) => {
+                Some((name, known)) => {
                     let path = match &level.dir {
                         Some(dir) => dir.join(name),
                         None => PathBuf::from(name),
                     };
-                    if let Some(file) = self.visit(path) {
+                    if let Some(file) = self.visit(path, known) {
                         return Some(file);
                     }
                 }
