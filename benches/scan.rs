@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
         let mut masks = Vec::new();
         g.bench_function(name, |b| {
             b.iter(|| {
-                pf.mark(black_box(&doc), &spans, &mut masks);
+                pf.mark(black_box(&doc), &spans, None, &mut masks);
                 black_box(masks.iter().filter(|m| **m != 0).count())
             })
         });

@@ -36,6 +36,105 @@ impl ScanState {
     }
 }
 
+/// Most probes a scan looks for at once.
+pub const MAX_PROBES: usize = 4;
+
+/// Needles looked for while records are scanned, so that a prefilter need
+/// not search the bytes again. A needle that opens with a quote (a key
+/// token `"eventName"`, a quoted value `"Root"`) is probed by that quote and
+/// the needle's rarest byte: every occurrence of the needle is a [`Hit`];
+/// a hit is only a candidate, to be compared with the whole needle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Probes {
+    len: u8,
+    /// The byte each probe looks for, `offsets[p]` bytes after a quote.
+    bytes: [u8; MAX_PROBES],
+    offsets: [u8; MAX_PROBES],
+}
+
+/// Bytes of CloudTrail JSON, most frequent first (measured on the public
+/// corpus); bytes not listed are rarer than all of them.
+const COMMON_BYTES: &[u8] = b"\"eatrs:no-i,c12dum03.7lApI84v9wf5b6 /SgyCTDE{}hNRHPMVzFQZqkxKUOjLBG_X(";
+
+impl Probes {
+    /// No probes: the scan only finds records.
+    pub fn none() -> Probes {
+        Probes::default()
+    }
+
+    /// Add a probe for `needle`; its index, or `None` when the needle does
+    /// not open with a quote, is a lone quote, or there is no room.
+    pub fn add(&mut self, needle: &[u8]) -> Option<usize> {
+        if needle.first() != Some(&b'"') || needle.len() < 2 || self.len as usize == MAX_PROBES {
+            return None;
+        }
+        let commonness =
+            |b: u8| COMMON_BYTES.len() - COMMON_BYTES.iter().position(|&c| c == b).unwrap_or(COMMON_BYTES.len());
+        // Offsets 1..=63: the probed byte is at most one block away.
+        let k = (1..needle.len().min(64)).min_by_key(|&k| commonness(needle[k])).expect("two bytes or more");
+        let p = self.len as usize;
+        self.bytes[p] = needle[k];
+        self.offsets[p] = k as u8;
+        self.len += 1;
+        Some(p)
+    }
+
+    /// Number of probes.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Where probe `probe` matched: `buf[pos]` is a quote and the probe's byte
+/// follows at its offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// Position in the scanned buffer.
+    pub pos: usize,
+    /// Index of the probe ([`Probes::add`]).
+    pub probe: usize,
+}
+
+/// Record the hits of the block starting at `at`: probe bytes (`bytes`)
+/// `k` bytes after a quote, the quotes being this block's (`quote`) and the
+/// previous block's (`prev_quote`, for the probe bytes near the start);
+/// only probe bytes within `limit`.
+#[inline(always)]
+fn push_hits<const N: usize>(
+    offsets: &[u32; N],
+    at: usize,
+    quote: u64,
+    prev_quote: u64,
+    bytes: &[u64; N],
+    limit: u64,
+    hits: &mut Vec<Hit>,
+) {
+    for p in 0..N {
+        let k = offsets[p];
+        let c = bytes[p] & limit & ((quote << k) | (prev_quote >> (64 - k)));
+        if c != 0 {
+            push_bits(hits, at.wrapping_sub(k as usize), c, p);
+        }
+    }
+}
+
+/// Out of the block loop: most blocks have no hit, and a call that may
+/// grow the vector would make the loop keep its registers on the stack.
+/// Bit `j` of `bits` is a hit at `at + j`.
+#[cold]
+#[inline(never)]
+fn push_bits(hits: &mut Vec<Hit>, at: usize, mut bits: u64, probe: usize) {
+    while bits != 0 {
+        hits.push(Hit { pos: at.wrapping_add(bits.trailing_zeros() as usize), probe });
+        bits &= bits - 1;
+    }
+}
+
 /// Bit masks of one 64-byte block (bit i = byte i).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Masks {
@@ -81,8 +180,9 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-fn masks_portable(block: &[u8; 64]) -> Masks {
+fn masks_portable<const N: usize>(block: &[u8; 64], probes: &Probes) -> (Masks, [u64; N]) {
     let mut m = Masks::default();
+    let mut found = [0u64; N];
     for (i, &b) in block.iter().enumerate() {
         let bit = 1u64 << i;
         match b {
@@ -93,19 +193,24 @@ fn masks_portable(block: &[u8; 64]) -> Masks {
             0x80..=0xff => m.high |= bit,
             _ => {}
         }
+        for (f, &want) in found.iter_mut().zip(&probes.bytes) {
+            if b == want {
+                *f |= bit;
+            }
+        }
     }
-    m
+    (m, found)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::Masks;
+    use super::{Masks, Probes};
     use std::arch::x86_64::*;
 
     /// # Safety
     /// The CPU must support AVX2 (checked by the caller).
     #[target_feature(enable = "avx2")]
-    pub unsafe fn masks_avx2(block: &[u8; 64]) -> Masks {
+    pub unsafe fn masks_avx2<const N: usize>(block: &[u8; 64], probes: &Probes) -> (Masks, [u64; N]) {
         // SAFETY: `block` is 64 readable bytes; unaligned loads are allowed.
         let (lo, hi) = unsafe {
             (
@@ -121,7 +226,11 @@ mod x86 {
         };
         // The sign bits are the bytes of 0x80 and above.
         let high = _mm256_movemask_epi8(lo) as u32 as u64 | (_mm256_movemask_epi8(hi) as u32 as u64) << 32;
-        Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }
+        let mut found = [0u64; N];
+        for (f, &b) in found.iter_mut().zip(&probes.bytes) {
+            *f = eq(b);
+        }
+        (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }, found)
     }
 
     /// Prefix XOR of a bit mask with one carry-less multiplication by all
@@ -137,7 +246,7 @@ mod x86 {
     }
 
     /// SSE2 is part of x86-64, so this needs no detection.
-    pub fn masks_sse2(block: &[u8; 64]) -> Masks {
+    pub fn masks_sse2<const N: usize>(block: &[u8; 64], probes: &Probes) -> (Masks, [u64; N]) {
         // SAFETY: SSE2 is always available on x86-64; each load reads 16
         // of the block's 64 bytes, unaligned loads are allowed.
         unsafe {
@@ -159,7 +268,11 @@ mod x86 {
             for (k, p) in parts.iter().enumerate() {
                 high |= (_mm_movemask_epi8(*p) as u32 as u64) << (16 * k);
             }
-            Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }
+            let mut found = [0u64; N];
+            for (f, &b) in found.iter_mut().zip(&probes.bytes) {
+                *f = eq(b);
+            }
+            (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }, found)
         }
     }
 }
@@ -167,7 +280,8 @@ mod x86 {
 /// Which block classifier to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
-    /// AVX2 with POPCNT, BMI1 and PCLMULQDQ (x86-64 CPUs that have them).
+    /// AVX2 with POPCNT, BMI1, BMI2 and PCLMULQDQ (x86-64 CPUs that have
+    /// them).
     Avx2,
     /// SSE2 (every x86-64 CPU).
     Sse2,
@@ -183,6 +297,7 @@ impl Engine {
             if std::is_x86_feature_detected!("avx2")
                 && std::is_x86_feature_detected!("popcnt")
                 && std::is_x86_feature_detected!("bmi1")
+                && std::is_x86_feature_detected!("bmi2")
                 && std::is_x86_feature_detected!("pclmulqdq")
             {
                 return Engine::Avx2;
@@ -198,9 +313,15 @@ impl Engine {
 /// inlined (an AVX2 function can only be inlined into another AVX2
 /// function).
 macro_rules! scan_blocks {
-    ($buf:expr, $pos:expr, $state:expr, $masks:expr, $prefix_xor:expr) => {{
+    ($buf:expr, $pos:expr, $state:expr, $probes:expr, $hits:expr, $masks:expr, $prefix_xor:expr) => {{
+        // `N`, the number of probes, is the calling function's parameter.
         let buf: &[u8] = $buf;
         let state: &mut ScanState = $state;
+        let probes: &Probes = $probes;
+        let hits: &mut Vec<Hit> = $hits;
+        let offsets: [u32; N] = std::array::from_fn(|p| u32::from(probes.offsets[p]));
+        // A needle's quote may lie in the block before its probe byte.
+        let mut prev_quote = 0u64;
         // Work on locals: through `&mut` the compiler would store the state
         // back to memory after every block.
         let mut depth = state.depth;
@@ -213,7 +334,7 @@ macro_rules! scan_blocks {
         let mut found = None;
         for chunk in buf[at.min(buf.len())..].chunks_exact(64) {
             let chunk: &[u8; 64] = chunk.try_into().expect("64 bytes");
-            let m: Masks = $masks(chunk);
+            let (m, bytes): (Masks, [u64; N]) = $masks(chunk, probes);
             let (esc, carry) = escaped(m.backslash, carry_escaped);
             let quotes = m.quote & !esc;
             let in_string = $prefix_xor(quotes) ^ carry_string;
@@ -228,9 +349,13 @@ macro_rules! scan_blocks {
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
                 slashes |= m.backslash & up_to(i);
                 high |= m.high & up_to(i);
+                // A needle inside the object ends by its closing brace.
+                push_hits(&offsets, at, m.quote, prev_quote, &bytes, up_to(i), hits);
                 found = Some(at + i + 1);
                 break;
             }
+            push_hits(&offsets, at, m.quote, prev_quote, &bytes, u64::MAX, hits);
+            prev_quote = m.quote;
             slashes |= m.backslash;
             high |= m.high;
             carry_string = ((in_string as i64) >> 63) as u64;
@@ -242,7 +367,7 @@ macro_rules! scan_blocks {
             let n = buf.len() - at;
             let mut tail = [0u8; 64];
             tail[..n].copy_from_slice(&buf[at..]);
-            let m: Masks = $masks(&tail);
+            let (m, bytes): (Masks, [u64; N]) = $masks(&tail, probes);
             let valid = (1u64 << n) - 1;
             let (esc, _) = escaped(m.backslash & valid, carry_escaped);
             let quotes = m.quote & !esc & valid;
@@ -253,9 +378,11 @@ macro_rules! scan_blocks {
                 Some(i) => {
                     slashes |= m.backslash & valid & up_to(i);
                     high |= m.high & valid & up_to(i);
+                    push_hits(&offsets, at, m.quote, prev_quote, &bytes, valid & up_to(i), hits);
                     found = Some(at + i + 1);
                 }
                 None => {
+                    push_hits(&offsets, at, m.quote, prev_quote, &bytes, valid, hits);
                     slashes |= m.backslash & valid;
                     high |= m.high & valid;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
@@ -308,25 +435,81 @@ fn closing_brace(open: u64, close: u64, depth: &mut u32) -> Option<usize> {
 
 #[cfg(target_arch = "x86_64")]
 /// # Safety
-/// The CPU must support AVX2, POPCNT, BMI1 and PCLMULQDQ.
-#[target_feature(enable = "avx2,popcnt,bmi1,pclmulqdq")]
-unsafe fn find_avx2(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+/// The CPU must support AVX2, POPCNT, BMI1, BMI2 and PCLMULQDQ.
+#[target_feature(enable = "avx2,popcnt,bmi1,bmi2,pclmulqdq")]
+unsafe fn find_avx2<const N: usize>(
+    buf: &[u8],
+    pos: usize,
+    state: &mut ScanState,
+    probes: &Probes,
+    hits: &mut Vec<Hit>,
+) -> Option<usize> {
     // SAFETY: this function only runs on CPUs with these features (see
     // `Engine::detect`).
-    scan_blocks!(buf, pos, state, |b| unsafe { x86::masks_avx2(b) }, |q| unsafe { x86::prefix_xor_clmul(q) })
+    scan_blocks!(buf, pos, state, probes, hits, |b, p| unsafe { x86::masks_avx2::<N>(b, p) }, |q| unsafe {
+        x86::prefix_xor_clmul(q)
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn find_sse2<const N: usize>(
+    buf: &[u8],
+    pos: usize,
+    state: &mut ScanState,
+    probes: &Probes,
+    hits: &mut Vec<Hit>,
+) -> Option<usize> {
+    scan_blocks!(buf, pos, state, probes, hits, x86::masks_sse2::<N>, prefix_xor)
+}
+
+fn find_portable<const N: usize>(
+    buf: &[u8],
+    pos: usize,
+    state: &mut ScanState,
+    probes: &Probes,
+    hits: &mut Vec<Hit>,
+) -> Option<usize> {
+    scan_blocks!(buf, pos, state, probes, hits, masks_portable::<N>, prefix_xor)
 }
 
 /// Scan `buf[pos..]` for the brace that closes the current object.
 /// Returns the index just past it, or `None` when the buffer ends first
 /// (`state` then holds what the next call needs).
 pub fn find_object_end(engine: Engine, buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+    find_object_end_probed(engine, buf, pos, state, &Probes::none(), &mut Vec::new())
+}
+
+/// [`find_object_end`], also pushing to `hits`, in order for each probe,
+/// where `probes` match in the bytes scanned up to the closing brace. The
+/// hits of a needle that an object holds are complete when the object was
+/// scanned in one call (not resumed in another buffer).
+pub fn find_object_end_probed(
+    engine: Engine,
+    buf: &[u8],
+    pos: usize,
+    state: &mut ScanState,
+    probes: &Probes,
+    hits: &mut Vec<Hit>,
+) -> Option<usize> {
+    // One loop per number of probes, so that their masks stay in registers.
+    macro_rules! by_count {
+        ($find:ident) => {
+            match probes.len() {
+                0 => $find::<0>(buf, pos, state, probes, hits),
+                1 => $find::<1>(buf, pos, state, probes, hits),
+                2 => $find::<2>(buf, pos, state, probes, hits),
+                3 => $find::<3>(buf, pos, state, probes, hits),
+                _ => $find::<MAX_PROBES>(buf, pos, state, probes, hits),
+            }
+        };
+    }
     match engine {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2` is only chosen by `Engine::detect` when the CPU has it.
-        Engine::Avx2 => unsafe { find_avx2(buf, pos, state) },
+        Engine::Avx2 => unsafe { by_count!(find_avx2) },
         #[cfg(target_arch = "x86_64")]
-        Engine::Sse2 => scan_blocks!(buf, pos, state, x86::masks_sse2, prefix_xor),
-        _ => scan_blocks!(buf, pos, state, masks_portable, prefix_xor),
+        Engine::Sse2 => by_count!(find_sse2),
+        _ => by_count!(find_portable),
     }
 }
 
@@ -410,8 +593,91 @@ mod tests {
         assert_eq!(m, 1);
     }
 
+    #[test]
+    fn a_probe_takes_the_needles_rarest_byte() {
+        let mut p = Probes::none();
+        assert_eq!(p.add(b"\"errorCode\""), Some(0));
+        assert_eq!((p.bytes[0], p.offsets[0]), (b'C', 6));
+        assert_eq!(p.add(b"\"Root\""), Some(1));
+        assert_eq!((p.bytes[1], p.offsets[1]), (b'R', 1));
+        assert_eq!(p.add(b"Root"), None, "no opening quote");
+        assert_eq!(p.add(b"\""), None, "a lone quote");
+        let long = [b"\"".as_slice(), &[b'a'; 100], b"Z\""].concat();
+        assert_eq!(p.add(&long), Some(2));
+        assert!(p.offsets[2] < 64, "at most a block away");
+        assert_eq!(p.add(b"\"x\""), Some(3));
+        assert_eq!(p.add(b"\"y\""), None, "full");
+        assert_eq!(p.len(), MAX_PROBES);
+    }
+
+    #[test]
+    fn hits_are_found_across_blocks_and_stop_at_the_closing_brace() {
+        let mut probes = Probes::none();
+        probes.add(b"\"errorCode\"").unwrap();
+        // Needles at the start, across the first block boundary (byte 64)
+        // and just before the closing brace; one more after it.
+        let mut rec = br#"{"errorCode":"x","#.to_vec();
+        rec.resize(60, b' ');
+        rec.extend_from_slice(br#""errorCode":1,"#);
+        rec.resize(150, b' ');
+        rec.extend_from_slice(br#""errorCode":2}"errorCode""#);
+        let close = rec.iter().rposition(|&b| b == b'}').unwrap();
+        for e in engines() {
+            let mut hits = Vec::new();
+            let mut s = start();
+            assert_eq!(find_object_end_probed(e, &rec, 1, &mut s, &probes, &mut hits), Some(close + 1));
+            let at: Vec<usize> = hits.iter().map(|h| h.pos).collect();
+            assert_eq!(at, [1, 60, 150], "{e:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// Hits are exactly the probe matches up to the object's end: each
+        /// hit is a quote followed by its probe's byte, and every needle
+        /// inside the object has its hit, in order.
+        #[test]
+        fn probes_find_every_needle_inside_the_object(
+            body in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b'{'), Just(b'}'), Just(b'a'), Just(b'Q'), Just(b' ')], 0..400),
+            needles in proptest::collection::vec(proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'Q'), Just(b'"'), Just(b'}')], 1..70), 1..5),
+            copies in proptest::collection::vec((0usize..400, 0usize..4), 0..8),
+        ) {
+            let needles: Vec<Vec<u8>> = needles.into_iter().map(|n| [b"\"".as_slice(), &n].concat()).collect();
+            // The needles copied into the body at random places.
+            let mut body = body;
+            for (at, which) in copies {
+                let n = &needles[which % needles.len()];
+                let at = at.min(body.len());
+                body.splice(at..at, n.iter().copied());
+            }
+            let mut doc = vec![b'{'];
+            doc.extend_from_slice(&body);
+            let mut probes = Probes::none();
+            for n in &needles {
+                probes.add(n);
+            }
+            let mut r = start();
+            let end = find_object_end_scalar(&doc, 1, &mut r).unwrap_or(doc.len());
+            for e in engines() {
+                let mut hits = Vec::new();
+                let mut s = start();
+                find_object_end_probed(e, &doc, 1, &mut s, &probes, &mut hits);
+                for (p, needle) in needles.iter().enumerate() {
+                    let (b, k) = (probes.bytes[p], probes.offsets[p] as usize);
+                    let got: Vec<usize> = hits.iter().filter(|h| h.probe == p).map(|h| h.pos).collect();
+                    prop_assert!(got.windows(2).all(|w| w[0] < w[1]), "{:?}: in order", e);
+                    for &i in &got {
+                        prop_assert!(i >= 1 && i < end && doc[i] == b'"' && doc.get(i + k) == Some(&b), "{:?}: false hit {}", e, i);
+                    }
+                    for i in 1..end {
+                        if doc[i..end].starts_with(needle) {
+                            prop_assert!(got.contains(&i), "{:?}: needle {} at {} missed", e, p, i);
+                        }
+                    }
+                }
+            }
+        }
 
         /// Every engine agrees with the scalar reference, however the input
         /// is cut into buffers.

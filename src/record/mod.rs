@@ -7,6 +7,7 @@ pub mod lines;
 pub mod split;
 pub mod time;
 
+pub use blocks::{Hit, Probes};
 pub use event::{event_time, event_time_of, EventSummary, TimeProblem};
 pub use lines::LineSplitter;
 pub use split::{Layout, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};

@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use super::blocks::{find_object_end, Engine, ScanState};
+use super::blocks::{find_object_end_probed, Engine, Hit, Probes, ScanState};
 
 /// A record found in the buffer: `buf[start..end]` is one JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +135,9 @@ pub struct Splitter {
     /// Brace/string state inside the record being scanned.
     scan: ScanState,
     engine: Engine,
+    /// Needles looked for in the records, and where they hit.
+    probes: Probes,
+    hits: Vec<Hit>,
     /// Nesting and string state of a skipped top-level value.
     depth: u32,
     in_string: bool,
@@ -191,6 +194,8 @@ impl Splitter {
             value_start: 0,
             scan: ScanState::default(),
             engine: Engine::detect(),
+            probes: Probes::none(),
+            hits: Vec::new(),
             depth: 0,
             in_string: false,
             saw_records: false,
@@ -230,6 +235,10 @@ impl Splitter {
         self.pos -= n;
         self.value_start = self.value_start.saturating_sub(n);
         self.base += n as u64;
+        self.hits.retain(|h| h.pos >= n);
+        for h in &mut self.hits {
+            h.pos -= n;
+        }
     }
 
     /// Bytes of the record currently being scanned (0 when between records).
@@ -400,6 +409,21 @@ impl Splitter {
         }
     }
 
+    /// Look for `probes` in the records found from now on, pushing their
+    /// hits (positions in the buffer) to `hits`, which is cleared first. The
+    /// hits of a record are complete when the record is found within one
+    /// buffer, as when a whole input is split at once.
+    pub fn probe(&mut self, probes: Probes, mut hits: Vec<Hit>) {
+        hits.clear();
+        self.probes = probes;
+        self.hits = hits;
+    }
+
+    /// The hits found (see [`Splitter::probe`]), in order for each probe.
+    pub fn take_hits(&mut self) -> Vec<Hit> {
+        std::mem::take(&mut self.hits)
+    }
+
     fn begin_record(&mut self) {
         self.value_start = self.pos;
         self.record_offset = self.absolute(self.pos);
@@ -440,7 +464,7 @@ impl Splitter {
     /// buffer ran out first (state is kept for the next call).
     #[inline]
     fn scan_record(&mut self, buf: &[u8]) -> bool {
-        match find_object_end(self.engine, buf, self.pos, &mut self.scan) {
+        match find_object_end_probed(self.engine, buf, self.pos, &mut self.scan, &self.probes, &mut self.hits) {
             Some(end) => {
                 self.pos = end;
                 true

@@ -24,7 +24,7 @@ use crate::metric::series::{minute_of, Series};
 use crate::metric::window::window_index;
 use crate::metric::Datapoint;
 use crate::pattern::Event;
-use crate::record::{event_time_of, EpochMs, EventSummary, TimeProblem};
+use crate::record::{event_time_of, EpochMs, EventSummary, Probes, TimeProblem};
 use crate::rules::Rule;
 use crate::source::archive::{read_archive, Entry, MemberData};
 use crate::source::discover::classify_name;
@@ -851,7 +851,7 @@ impl RecordSink for FileSink<'_> {
             }
             Some(pf) => {
                 let mut masks = std::mem::take(&mut self.acc.masks);
-                pf.mark(batch.buf, batch.spans, &mut masks);
+                pf.mark(batch.buf, batch.spans, batch.hits, &mut masks);
                 let w = pf.words();
                 for i in 0..batch.spans.len() {
                     let m = &masks[i * w..(i + 1) * w];
@@ -870,5 +870,9 @@ impl RecordSink for FileSink<'_> {
 
     fn invalid(&mut self, offset: u64, why: &str) {
         self.note_invalid(offset, why);
+    }
+
+    fn probes(&self) -> Probes {
+        self.ctx.prefilter.map_or_else(Probes::none, Prefilter::probes)
     }
 }

@@ -8,7 +8,10 @@
 //! checks the raw value after it. (One Aho-Corasick pass over all tokens
 //! was measured slower: every token starts with `"`, the most common byte
 //! in JSON, while `memmem` anchors on the token's rarest bytes.) Text atoms
-//! are found with `memmem` too. A record that contains a `\u` escape
+//! are found with `memmem` too. Where the record scan has already looked
+//! for these needles ([`Prefilter::probes`]: a quote, then the needle's
+//! rarest byte, tested on the blocks the scan classifies anyway), their
+//! hits are only compared with the whole needle, and no pass is made. A record that contains a `\u` escape
 //! (or `\/`, for tests holding a `/`) is a candidate for every JSON atom,
 //! since escapes could hide the value. Rules without a requirement, or with
 //! a default value (every record publishes), are candidates everywhere.
@@ -24,7 +27,7 @@ use crate::fasthash::FastMap;
 
 use crate::pattern::required::{Atom, Requirement, ValueTest, SELECTIVE};
 use crate::pattern::TextMatch;
-use crate::record::RecordSpan;
+use crate::record::{Hit, Probes, RecordSpan};
 use crate::rules::Rule;
 
 /// Rule sets as bit masks, `words` u64 per record.
@@ -62,6 +65,10 @@ pub struct Prefilter {
     /// One finder per key token, with the tests on that key's values.
     keys: Vec<(Finder<'static>, KeyTests)>,
     texts: Vec<(Finder<'static>, Mask)>,
+    /// Probes for the record scan, and which probe each key token and then
+    /// each text has, if any (see `Prefilter::probes`).
+    probes: Probes,
+    probe_of: Vec<Option<usize>>,
     /// Rules with JSON atoms: candidates wherever `\u` occurs.
     json_rules: Mask,
     /// Rules with a `/` in a JSON atom: candidates wherever `\/` occurs.
@@ -163,15 +170,20 @@ impl Prefilter {
         let keys = by_key;
         let mut texts: Vec<((String, bool), Mask)> = texts.into_iter().collect();
         texts.sort_by(|a, b| a.0.cmp(&b.0));
-        Prefilter {
-            rules: rules.len(),
-            words,
-            always,
-            keys,
-            texts: texts.into_iter().map(|((t, _), m)| (Finder::new(t.as_bytes()).into_owned(), m)).collect(),
-            json_rules,
-            slash_rules,
-        }
+        let texts: Vec<(Finder<'static>, Mask)> =
+            texts.into_iter().map(|((t, _), m)| (Finder::new(t.as_bytes()).into_owned(), m)).collect();
+        let mut probes = Probes::none();
+        let probe_of =
+            keys.iter().map(|(f, _)| f).chain(texts.iter().map(|(f, _)| f)).map(|f| probes.add(f.needle())).collect();
+        Prefilter { rules: rules.len(), words, always, keys, texts, probes, probe_of, json_rules, slash_rules }
+    }
+
+    /// Needles for the record scan to look for while it finds the records:
+    /// the key tokens and quoted texts searched (as many as fit). Where the
+    /// scan's hits are handed to [`Prefilter::mark`], those needles are
+    /// not searched again.
+    pub fn probes(&self) -> Probes {
+        self.probes
     }
 
     /// Whether every rule is a candidate everywhere (the prefilter cannot
@@ -186,8 +198,9 @@ impl Prefilter {
     }
 
     /// Write, for each span, the mask of rules that could match it into
-    /// `out` (`spans.len() * words()` words).
-    pub fn mark(&self, buf: &[u8], spans: &[RecordSpan], out: &mut Vec<u64>) {
+    /// `out` (`spans.len() * words()` words). `hits`: where the scan that
+    /// found the spans saw [`Prefilter::probes`] hit, if it looked.
+    pub fn mark(&self, buf: &[u8], spans: &[RecordSpan], hits: Option<&[Hit]>, out: &mut Vec<u64>) {
         let w = self.words;
         out.clear();
         for _ in spans {
@@ -199,10 +212,13 @@ impl Prefilter {
             }
         };
         // Key tokens and their values.
-        for (finder, kt) in &self.keys {
+        for (k, (finder, kt)) in self.keys.iter().enumerate() {
             let mut cursor = Cursor::new(spans);
             let len = finder.needle().len();
-            for start in finder.find_iter(buf) {
+            let mut found = Occurrences::new(finder, self.probe_of[k], hits, buf);
+            let mut from = 0;
+            while let Some(start) = found.next_from(from) {
+                from = start + 1;
                 let Some(r) = cursor.record_of(start) else { continue };
                 match value_after(buf, start + len, spans[r].end) {
                     Value::String(raw) => {
@@ -236,8 +252,9 @@ impl Prefilter {
             }
         }
         // Text atoms.
-        for (finder, mask) in &self.texts {
-            each_record_containing(finder, buf, spans, |r| or_into(r, mask, out));
+        for (t, (finder, mask)) in self.texts.iter().enumerate() {
+            let found = Occurrences::new(finder, self.probe_of[self.keys.len() + t], hits, buf);
+            each_record_containing(found, spans, |r| or_into(r, mask, out));
         }
         // Escape hazards, looked for only in records with a backslash
         // (found for free while the records were split).
@@ -297,23 +314,51 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Call `f` once for each record containing `finder`'s needle.
-fn each_record_containing(finder: &Finder<'_>, buf: &[u8], spans: &[RecordSpan], mut f: impl FnMut(usize)) {
+/// Where one needle occurs in a buffer, in order: taken from the record
+/// scan's hits for the needle's probe when the scan looked (each hit
+/// compared with the whole needle), else searched for.
+struct Occurrences<'a> {
+    finder: &'a Finder<'a>,
+    buf: &'a [u8],
+    /// The hits of this needle's probe, still to look at, and the probe.
+    hits: Option<(&'a [Hit], usize)>,
+}
+
+impl<'a> Occurrences<'a> {
+    fn new(finder: &'a Finder<'a>, probe: Option<usize>, hits: Option<&'a [Hit]>, buf: &'a [u8]) -> Occurrences<'a> {
+        Occurrences { finder, buf, hits: hits.zip(probe) }
+    }
+
+    /// The first occurrence at or after `from`.
+    fn next_from(&mut self, from: usize) -> Option<usize> {
+        let needle = self.finder.needle();
+        match &mut self.hits {
+            Some((hits, probe)) => loop {
+                let (h, rest) = hits.split_first()?;
+                *hits = rest;
+                if h.probe == *probe && h.pos >= from && self.buf[h.pos..].starts_with(needle) {
+                    return Some(h.pos);
+                }
+            },
+            None => self.finder.find(self.buf.get(from..)?).map(|k| from + k),
+        }
+    }
+}
+
+/// Call `f` once for each record holding an occurrence.
+fn each_record_containing(mut found: Occurrences<'_>, spans: &[RecordSpan], mut f: impl FnMut(usize)) {
+    let len = found.finder.needle().len();
     let mut cursor = Cursor::new(spans);
     let mut pos = 0;
-    while let Some(k) = finder.find(&buf[pos..]) {
-        let at = pos + k;
+    while let Some(at) = found.next_from(pos) {
         match cursor.record_of(at) {
             Some(r) => {
-                if at + finder.needle().len() <= spans[r].end {
+                if at + len <= spans[r].end {
                     f(r);
                 }
                 pos = spans[r].end;
             }
             None => pos = at + 1,
-        }
-        if pos >= buf.len() {
-            break;
         }
     }
 }
@@ -364,23 +409,30 @@ fn value_after(buf: &[u8], mut i: usize, end: usize) -> Value<'_> {
 mod tests {
     use super::*;
 
-    fn spans_of(buf: &[u8]) -> Vec<RecordSpan> {
+    /// The records of `buf`, and where `probes` hit in them.
+    fn spans_of(buf: &[u8], probes: Probes) -> (Vec<RecordSpan>, Vec<Hit>) {
         let mut sp = crate::record::Splitter::new();
+        sp.probe(probes, Vec::new());
         let mut out = Vec::new();
         while let crate::record::Step::Record(r) = sp.next(buf, true).unwrap() {
             out.push(r);
         }
-        out
+        (out, sp.take_hits())
     }
 
+    /// The rules marked for each record; the same whether the needles are
+    /// searched or taken from the record scan's hits.
     fn candidates(patterns: &[&str], records: &[&str]) -> Vec<Vec<usize>> {
         let rules: Vec<Rule> =
             patterns.iter().enumerate().map(|(i, p)| Rule::new(&format!("r{i}"), p).unwrap()).collect();
         let pf = Prefilter::new(&rules);
         let doc = format!("{{\"Records\":[{}]}}", records.join(","));
-        let spans = spans_of(doc.as_bytes());
+        let (spans, hits) = spans_of(doc.as_bytes(), pf.probes());
         let mut out = Vec::new();
-        pf.mark(doc.as_bytes(), &spans, &mut out);
+        pf.mark(doc.as_bytes(), &spans, None, &mut out);
+        let mut probed = Vec::new();
+        pf.mark(doc.as_bytes(), &spans, Some(&hits), &mut probed);
+        assert_eq!(out, probed, "searched and probed marks differ");
         (0..spans.len())
             .map(|r| (0..rules.len()).filter(|&i| out[r * pf.words() + i / 64] >> (i % 64) & 1 == 1).collect())
             .collect()
@@ -473,8 +525,11 @@ mod tests {
         // not make the prefilter read past a record, or panic).
         let spans = [RecordSpan::of(buf, 0, 13), RecordSpan::of(buf, 13, buf.len())];
         let mut out = Vec::new();
-        pf.mark(buf, &spans, &mut out);
+        pf.mark(buf, &spans, None, &mut out);
         assert_eq!(out, [1, 0]);
+        let hits = [Hit { pos: 1, probe: 0 }];
+        pf.mark(buf, &spans, Some(&hits), &mut out);
+        assert_eq!(out, [1, 0], "from a hit too");
     }
 
     #[test]

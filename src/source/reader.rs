@@ -31,7 +31,9 @@ use super::decode::{read_full, DecodeError, Decoded, Limits};
 use super::format::{detect, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
 use crate::json::Doc;
 use crate::record::time::parse_event_time;
-use crate::record::{EpochMs, Layout, LineSplitter, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
+use crate::record::{
+    EpochMs, Hit, Layout, LineSplitter, Probes, RecordSpan, SplitError, SplitErrorKind, Splitter, Step,
+};
 
 /// How much decoded data to ask for at a time when streaming.
 const CHUNK: usize = 1 << 20;
@@ -64,6 +66,11 @@ pub struct Batch<'a> {
     /// CloudWatch timestamps, one per span, when the input carries them
     /// (CloudWatch Logs exports); otherwise the time comes from `eventTime`.
     pub stamps: Option<&'a [EpochMs]>,
+    /// Where the sink's probes hit in `buf`, when they were looked for:
+    /// every occurrence of a probed needle inside a record is among them.
+    /// `None`: not looked for (the input was streamed, or its records
+    /// rewritten), so the sink must search.
+    pub hits: Option<&'a [Hit]>,
 }
 
 impl Batch<'_> {
@@ -106,6 +113,11 @@ pub trait RecordSink {
     fn oversized(&mut self, offset: u64, len: u64);
     /// A record (a line, a lookup-events entry) that is not a usable event.
     fn invalid(&mut self, offset: u64, why: &str);
+    /// Needles to look for while records are found, so that the sink need
+    /// not search every byte again (see [`Batch::hits`]); none by default.
+    fn probes(&self) -> Probes {
+        Probes::none()
+    }
 }
 
 /// Why reading stopped early.
@@ -179,6 +191,7 @@ pub struct ReadBuffers {
     file: Vec<u8>,
     decoded: Vec<u8>,
     spans: Vec<RecordSpan>,
+    hits: Vec<Hit>,
     inflater: Option<libdeflater::Decompressor>,
     convert: Convert,
 }
@@ -448,9 +461,22 @@ fn split_buffer(
     out: &mut ReadOutcome,
 ) {
     let Some((form, mut finder)) = start(data, trusted, out) else { return };
-    let ReadBuffers { spans, convert, .. } = bufs;
+    let ReadBuffers { spans, convert, hits, .. } = bufs;
+    // The whole input is in one buffer, so the hits of every record are
+    // complete. Records that are rewritten before delivery are not probed.
+    let probes = sink.probes();
+    let probed = match &mut finder {
+        Finder::Json(s) if !probes.is_empty() && form != Form::LookupEvents => {
+            s.probe(probes, std::mem::take(hits));
+            true
+        }
+        _ => false,
+    };
     collect(&mut finder, data, true, limits, spans, trusted, sink, out);
-    deliver(form, data, spans, 0, convert, sink);
+    if let (true, Finder::Json(s)) = (probed, &mut finder) {
+        *hits = s.take_hits();
+    }
+    deliver(form, data, spans, 0, probed.then_some(&hits[..]), convert, sink);
 }
 
 /// Find the complete records in `buf` into `spans` (dropping oversized
@@ -506,7 +532,15 @@ fn structure_error(e: SplitError, trusted: bool, out: &mut ReadOutcome) {
 
 /// Hand the records found to the sink, converting them first where the
 /// form requires it.
-fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Convert, sink: &mut dyn RecordSink) {
+fn deliver(
+    form: Form,
+    buf: &[u8],
+    spans: &[RecordSpan],
+    base: u64,
+    hits: Option<&[Hit]>,
+    cv: &mut Convert,
+    sink: &mut dyn RecordSink,
+) {
     if spans.is_empty() {
         return;
     }
@@ -521,7 +555,7 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
                 }
             }
             if !cv.spans.is_empty() {
-                sink.batch(&Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: None });
+                sink.batch(&Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: None, hits: None });
             }
         }
         Form::CloudWatchExport => {
@@ -545,7 +579,8 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
                 }
             }
             if !cv.spans.is_empty() {
-                let batch = Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: Some(&cv.stamps) };
+                let batch =
+                    Batch { buf, spans: &cv.spans, offsets: Offsets::Base(base), stamps: Some(&cv.stamps), hits: None };
                 sink.batch(&batch);
             }
         }
@@ -565,11 +600,17 @@ fn deliver(form: Form, buf: &[u8], spans: &[RecordSpan], base: u64, cv: &mut Con
                 }
             }
             if !cv.spans.is_empty() {
-                let batch = Batch { buf: &cv.buf, spans: &cv.spans, offsets: Offsets::Each(&cv.offsets), stamps: None };
+                let batch = Batch {
+                    buf: &cv.buf,
+                    spans: &cv.spans,
+                    offsets: Offsets::Each(&cv.offsets),
+                    stamps: None,
+                    hits: None,
+                };
                 sink.batch(&batch);
             }
         }
-        _ => sink.batch(&Batch { buf, spans, offsets: Offsets::Base(base), stamps: None }),
+        _ => sink.batch(&Batch { buf, spans, offsets: Offsets::Base(base), stamps: None, hits }),
     }
 }
 
@@ -647,7 +688,7 @@ fn stream(
     };
     loop {
         let intact = collect(&mut finder, buf, eof, limits, spans, trusted, sink, out);
-        deliver(form, buf, spans, finder.absolute(0), convert, sink);
+        deliver(form, buf, spans, finder.absolute(0), None, convert, sink);
         if !intact || eof {
             break;
         }
