@@ -6,7 +6,7 @@
 //! and gives the pattern evaluator a read-only tree to walk.
 //!
 //! Design notes:
-//! * The tree is a flat tape of [`Node`]s stored in a reusable [`Doc`], so
+//! * The tree is a flat tape of nodes stored in a reusable [`Doc`], so
 //!   parsing an event allocates nothing once the buffers have grown to the
 //!   largest event seen.
 //! * Strings and numbers are kept as byte ranges into the message; escapes are

@@ -29,7 +29,7 @@ pub fn minute_of(ms: EpochMs) -> Minute {
 /// An exactly rounded floating-point sum, independent of addition order.
 ///
 /// The non-overlapping partials (Shewchuk) are kept inline while there are
-/// at most [`INLINE`] of them, which covers every sum of integers below
+/// at most two of them, which covers every sum of integers below
 /// 2^53 (one partial): no allocation per minute in the common case.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactSum {

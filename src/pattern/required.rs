@@ -76,8 +76,9 @@ fn could_be_number_text(s: &str) -> bool {
 }
 
 /// The selectivity from which a requirement is worth a search of its own:
-/// a test on a key outside [`COMMON_KEYS`] scores at least this; common
-/// keys and bare texts score below it.
+/// a test on a key whose values do not repeat across most events (not
+/// `eventSource`, `awsRegion`, ...) scores at least this; tests on those
+/// common keys and bare texts score below it.
 pub const SELECTIVE: u32 = 20;
 
 /// How selective an atom is (higher: fewer events pass).

@@ -1,6 +1,6 @@
 //! The terminal report: a header per alarm, one line per breaching window
 //! with its first events, the alarm's state timeline, and the inputs
-//! summary. Every log-derived string goes through [`escape::terminal`].
+//! summary. Every log-derived string goes through [`super::escape::terminal`].
 
 use std::io::{self, Write};
 

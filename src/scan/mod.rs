@@ -2,7 +2,7 @@
 //! offered to every rule, datapoints aggregated per minute.
 //!
 //! Parallelism is at file granularity (rayon work stealing). Each worker
-//! accumulates a [`Partial`]; partials merge associatively and
+//! accumulates a partial result; partials merge associatively and
 //! commutatively, and everything order-dependent (file lists, samples) is
 //! sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs.
@@ -78,7 +78,7 @@ impl Default for ScanOptions {
 
 /// Where a record is: input file (in discovery order), archive member (0
 /// for the file itself, 1.. for the members of an archive, in archive
-/// order) and byte offset in the decoded input. See [`ScanReport::file`].
+/// order) and byte offset in the decoded input. See [`ScanReport::path`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// Index of the input file.
