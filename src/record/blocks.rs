@@ -23,10 +23,6 @@ pub struct ScanState {
     /// (up to the closing brace, when one was found). Without one, the
     /// object holds no escapes at all.
     pub backslash: bool,
-    /// A byte of 0x80 or above was among the bytes scanned since this was
-    /// last cleared (same span as `backslash`). Without one, the object is
-    /// ASCII and so valid UTF-8.
-    pub non_ascii: bool,
 }
 
 impl ScanState {
@@ -142,8 +138,6 @@ struct Masks {
     backslash: u64,
     open: u64,
     close: u64,
-    /// Bytes of 0x80 and above.
-    high: u64,
 }
 
 const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
@@ -190,7 +184,6 @@ fn masks_portable<const N: usize>(block: &[u8; 64], probes: &Probes) -> (Masks, 
             b'\\' => m.backslash |= bit,
             b'{' => m.open |= bit,
             b'}' => m.close |= bit,
-            0x80..=0xff => m.high |= bit,
             _ => {}
         }
         for (f, &want) in found.iter_mut().zip(&probes.bytes) {
@@ -224,13 +217,11 @@ mod x86 {
             let b = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)) as u32 as u64;
             a | (b << 32)
         };
-        // The sign bits are the bytes of 0x80 and above.
-        let high = _mm256_movemask_epi8(lo) as u32 as u64 | (_mm256_movemask_epi8(hi) as u32 as u64) << 32;
         let mut found = [0u64; N];
         for (f, &b) in found.iter_mut().zip(&probes.bytes) {
             *f = eq(b);
         }
-        (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }, found)
+        (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }, found)
     }
 
     /// Prefix XOR of a bit mask with one carry-less multiplication by all
@@ -264,15 +255,11 @@ mod x86 {
                 }
                 m
             };
-            let mut high = 0u64;
-            for (k, p) in parts.iter().enumerate() {
-                high |= (_mm_movemask_epi8(*p) as u32 as u64) << (16 * k);
-            }
             let mut found = [0u64; N];
             for (f, &b) in found.iter_mut().zip(&probes.bytes) {
                 *f = eq(b);
             }
-            (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}'), high }, found)
+            (Masks { quote: eq(b'"'), backslash: eq(b'\\'), open: eq(b'{'), close: eq(b'}') }, found)
         }
     }
 }
@@ -329,7 +316,6 @@ macro_rules! scan_blocks {
         let mut carry_escaped = state.escaped;
         // Bits ORed over the blocks: a test per block would cost more.
         let mut slashes = 0u64;
-        let mut high = 0u64;
         let mut at: usize = $pos;
         let mut found = None;
         for chunk in buf[at.min(buf.len())..].chunks_exact(64) {
@@ -348,7 +334,6 @@ macro_rules! scan_blocks {
                 depth = depth + open.count_ones() - closes;
             } else if let Some(i) = closing_brace(open, close, &mut depth) {
                 slashes |= m.backslash & up_to(i);
-                high |= m.high & up_to(i);
                 // A needle inside the object ends by its closing brace.
                 push_hits(&offsets, at, m.quote, prev_quote, &bytes, up_to(i), hits);
                 found = Some(at + i + 1);
@@ -357,7 +342,6 @@ macro_rules! scan_blocks {
             push_hits(&offsets, at, m.quote, prev_quote, &bytes, u64::MAX, hits);
             prev_quote = m.quote;
             slashes |= m.backslash;
-            high |= m.high;
             carry_string = ((in_string as i64) >> 63) as u64;
             carry_escaped = carry;
             at += 64;
@@ -377,30 +361,26 @@ macro_rules! scan_blocks {
             match closing_brace(open, close, &mut depth) {
                 Some(i) => {
                     slashes |= m.backslash & valid & up_to(i);
-                    high |= m.high & valid & up_to(i);
                     push_hits(&offsets, at, m.quote, prev_quote, &bytes, valid & up_to(i), hits);
                     found = Some(at + i + 1);
                 }
                 None => {
                     push_hits(&offsets, at, m.quote, prev_quote, &bytes, valid, hits);
                     slashes |= m.backslash & valid;
-                    high |= m.high & valid;
                     carry_string = if (in_string >> (n - 1)) & 1 == 1 { u64::MAX } else { 0 };
                     carry_escaped = (esc >> n) & 1 == 1;
                 }
             }
         }
         let backslash = state.backslash || slashes != 0;
-        let non_ascii = state.non_ascii || high != 0;
         match found {
             Some(end) => {
                 // Right after a brace outside any string.
-                *state = ScanState { depth: 0, in_string: false, escaped: false, backslash, non_ascii };
+                *state = ScanState { depth: 0, in_string: false, escaped: false, backslash };
                 Some(end)
             }
             None => {
-                *state =
-                    ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped, backslash, non_ascii };
+                *state = ScanState { depth, in_string: carry_string != 0, escaped: carry_escaped, backslash };
                 None
             }
         }
@@ -519,7 +499,6 @@ pub fn find_object_end_probed(
 /// agrees on such input).
 pub fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
     for (i, &b) in buf.iter().enumerate().skip(pos) {
-        state.non_ascii |= b >= 0x80;
         if state.escaped {
             state.escaped = false;
             continue;
@@ -695,7 +674,6 @@ mod tests {
                 let mut s = start();
                 prop_assert_eq!(find_object_end(e, &doc, 1, &mut s), want_whole, "{:?}", e);
                 prop_assert_eq!(s.backslash, r.backslash, "{:?}: a backslash before the end (or the buffer's end)", e);
-                prop_assert_eq!(s.non_ascii, r.non_ascii, "{:?}: a high byte before the end (or the buffer's end)", e);
                 if want_whole.is_none() {
                     prop_assert_eq!(s, r, "{:?} end state", e);
                 }

@@ -24,17 +24,13 @@ pub struct RecordSpan {
     pub end: usize,
     /// The record contains a backslash: without one it holds no escapes.
     pub backslash: bool,
-    /// The record is known to be ASCII (so it is valid UTF-8 without
-    /// another look); `false` when it is not, or not known.
-    pub ascii: bool,
 }
 
 impl RecordSpan {
-    /// The span `buf[start..end]`, looking for a backslash and a non-ASCII
-    /// byte in it.
+    /// The span `buf[start..end]`, looking for a backslash in it.
     pub fn of(buf: &[u8], start: usize, end: usize) -> RecordSpan {
         let bytes = &buf[start..end];
-        RecordSpan { start, end, backslash: memchr::memchr(b'\\', bytes).is_some(), ascii: bytes.is_ascii() }
+        RecordSpan { start, end, backslash: memchr::memchr(b'\\', bytes).is_some() }
     }
 }
 
@@ -384,8 +380,8 @@ impl Splitter {
                         return Ok(Step::Discarded { offset, len: self.absolute(self.pos) - offset });
                     }
                     let (start, end) = (self.value_start, self.pos);
-                    let (backslash, ascii) = (self.scan.backslash, !self.scan.non_ascii);
-                    return Ok(Step::Record(RecordSpan { start, end, backslash, ascii }));
+                    let backslash = self.scan.backslash;
+                    return Ok(Step::Record(RecordSpan { start, end, backslash }));
                 }
                 State::RecordsAfter => match self.next_non_ws(buf) {
                     None => return self.more(eof),
@@ -621,24 +617,24 @@ mod tests {
     }
 
     #[test]
-    fn flags_escapes_and_non_ascii_bytes() {
+    fn flags_records_with_a_backslash() {
         let flags = |doc: &[u8]| {
             let mut sp = Splitter::with_layout(Layout::Document("Records"));
             let mut flags = Vec::new();
             while let Step::Record(r) = sp.next(doc, true).unwrap() {
-                flags.push((r.backslash, r.ascii));
+                flags.push(r.backslash);
             }
             flags
         };
         let doc = b"{\"Records\":[{\"a\":\"caf\xc3\xa9\"},{\"b\":\"\\\"\"},{\"c\":\"\xff\"},{\"d\":1}]}";
-        assert_eq!(flags(doc), [(false, false), (true, true), (false, false), (false, true)]);
-        // Longer records cross 64-byte blocks; the flags cover every one.
+        assert_eq!(flags(doc), [false, true, false, false]);
+        // Longer records cross 64-byte blocks; the flag covers every one.
         let mut long = br#"{"Records":[{"a":""#.to_vec();
         long.extend(std::iter::repeat_n(b'x', 200));
         long.extend_from_slice("é\"},{\"b\":\"".as_bytes());
         long.extend(std::iter::repeat_n(b'y', 200));
         long.extend_from_slice(br#"\n"}]}"#);
-        assert_eq!(flags(&long), [(false, false), (true, true)]);
+        assert_eq!(flags(&long), [false, true]);
         assert_eq!(split_chunked(&long, 7).unwrap().len(), 2);
     }
 
