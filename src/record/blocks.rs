@@ -431,25 +431,17 @@ unsafe fn find_avx2<const N: usize>(
     })
 }
 
-#[cfg(target_arch = "x86_64")]
-fn find_sse2<const N: usize>(
+/// The block loop with a classifier that needs no CPU feature beyond the
+/// target's own (SSE2 on x86-64, or portable Rust).
+fn find_baseline<const N: usize>(
     buf: &[u8],
     pos: usize,
     state: &mut ScanState,
     probes: &Probes,
     hits: &mut Vec<Hit>,
+    masks: impl Fn(&[u8; 64], &Probes) -> (Masks, [u64; N]),
 ) -> Option<usize> {
-    scan_blocks!(buf, pos, state, probes, hits, x86::masks_sse2::<N>, prefix_xor)
-}
-
-fn find_portable<const N: usize>(
-    buf: &[u8],
-    pos: usize,
-    state: &mut ScanState,
-    probes: &Probes,
-    hits: &mut Vec<Hit>,
-) -> Option<usize> {
-    scan_blocks!(buf, pos, state, probes, hits, masks_portable::<N>, prefix_xor)
+    scan_blocks!(buf, pos, state, probes, hits, masks, prefix_xor)
 }
 
 /// Scan `buf[pos..]` for the brace that closes the current object.
@@ -473,23 +465,25 @@ pub fn find_object_end_probed(
 ) -> Option<usize> {
     // One loop per number of probes, so that their masks stay in registers.
     macro_rules! by_count {
-        ($find:ident) => {
+        ($find:ident $(, $masks:ident)?) => {
             match probes.len() {
-                0 => $find::<0>(buf, pos, state, probes, hits),
-                1 => $find::<1>(buf, pos, state, probes, hits),
-                2 => $find::<2>(buf, pos, state, probes, hits),
-                3 => $find::<3>(buf, pos, state, probes, hits),
-                _ => $find::<MAX_PROBES>(buf, pos, state, probes, hits),
+                0 => $find::<0>(buf, pos, state, probes, hits $(, $masks::<0>)?),
+                1 => $find::<1>(buf, pos, state, probes, hits $(, $masks::<1>)?),
+                2 => $find::<2>(buf, pos, state, probes, hits $(, $masks::<2>)?),
+                3 => $find::<3>(buf, pos, state, probes, hits $(, $masks::<3>)?),
+                _ => $find::<MAX_PROBES>(buf, pos, state, probes, hits $(, $masks::<MAX_PROBES>)?),
             }
         };
     }
+    #[cfg(target_arch = "x86_64")]
+    use x86::masks_sse2;
     match engine {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2` is only chosen by `Engine::detect` when the CPU has it.
         Engine::Avx2 => unsafe { by_count!(find_avx2) },
         #[cfg(target_arch = "x86_64")]
-        Engine::Sse2 => by_count!(find_sse2),
-        _ => by_count!(find_portable),
+        Engine::Sse2 => by_count!(find_baseline, masks_sse2),
+        _ => by_count!(find_baseline, masks_portable),
     }
 }
 
