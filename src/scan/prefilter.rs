@@ -11,9 +11,10 @@
 //! are found with `memmem` too. Where the record scan has already looked
 //! for these needles ([`Prefilter::probes`]: a quote, then the needle's
 //! rarest byte, tested on the blocks the scan classifies anyway), their
-//! hits are only compared with the whole needle, and no pass is made. A record that contains a `\u` escape
-//! (or `\/`, for tests holding a `/`) is a candidate for every JSON atom,
-//! since escapes could hide the value. Rules without a requirement, or with
+//! hits are only compared with the whole needle, and no pass is made.
+//!
+//! A record that contains a `\u` escape (or `\/`, for tests holding a `/`)
+//! is a candidate for every JSON atom, since escapes could hide the value. Rules without a requirement, or with
 //! a default value (every record publishes), are candidates everywhere.
 //!
 //! The prefilter only removes records that cannot match; the full evaluator
@@ -454,7 +455,7 @@ mod tests {
         // Alone, the AND searches its most selective side...
         assert_eq!(needles(&Prefilter::new(&rules(&[failed_login]))), [r#""Failed authentication""#]);
         // ...but beside a rule that searches "eventName" anyway, it takes
-        // that side: one pass over the bytes instead of two, in either order.
+        // that side: one needle to look for instead of two, in either order.
         assert_eq!(needles(&Prefilter::new(&rules(&[failed_login, names]))), [r#""eventName""#]);
         assert_eq!(needles(&Prefilter::new(&rules(&[names, failed_login]))), [r#""eventName""#]);
         // A common key is not selective enough to be taken that way.
