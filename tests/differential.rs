@@ -104,7 +104,11 @@ fn all_rules() -> Vec<Rule> {
 }
 
 fn report(paths: &[PathBuf], rules: &[Rule], threads: usize, prefilter: bool) -> Value {
-    let opts = ScanOptions { threads, samples: 3, prefilter, ..ScanOptions::default() };
+    report_with(paths, rules, &ScanOptions { threads, samples: 3, prefilter, ..ScanOptions::default() })
+}
+
+fn report_with(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> Value {
+    let opts = opts.clone();
     let doc = model::build(&scan(paths, rules, &opts), rules, &opts);
     let mut v = serde_json::to_value(doc).unwrap();
     v.as_object_mut().unwrap().remove("timing");
@@ -191,6 +195,30 @@ fn prefilter_agrees_on_a_generated_corpus() {
     let cfg = Config { seed: 5150, records: 8000, accounts: 2, regions: 2, ..Config::default() };
     synth::generate(&cfg, dir.path()).unwrap();
     assert_same("generated", &[dir.path().to_path_buf()], false);
+}
+
+/// Per-minute statistics written to a temporary file a few at a time (and
+/// merged back from many runs) give the report of statistics held whole,
+/// with and without `--dedup`, at every thread count.
+#[test]
+fn minutes_written_out_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config { seed: 77, records: 6000, accounts: 2, regions: 2, ..Config::default() };
+    synth::generate(&cfg, dir.path()).unwrap();
+    let paths = [dir.path().to_path_buf()];
+    let rules = all_rules();
+    for dedup in [false, true] {
+        let whole = ScanOptions { threads: 1, dedup, minutes_held: usize::MAX, ..ScanOptions::default() };
+        let reference = report_with(&paths, &rules, &whole);
+        let windows: usize =
+            reference["alarms"].as_array().unwrap().iter().map(|a| a["windows"].as_array().unwrap().len()).sum();
+        assert!(windows > 100, "the corpus spans many windows ({windows})");
+        for (threads, held) in [(1, 1), (2, 3), (3, 40)] {
+            let opts = ScanOptions { threads, minutes_held: held, ..whole.clone() };
+            let got = report_with(&paths, &rules, &opts);
+            assert_eq!(got, reference, "{held} minutes held, {threads} threads, dedup {dedup}");
+        }
+    }
 }
 
 #[test]

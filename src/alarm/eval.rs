@@ -23,13 +23,13 @@
 //! those instants are computed; the transitions are exactly those of a
 //! minute-by-minute replay.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::DateTime;
 
 use super::spec::{AlarmSpec, AlarmState, EvaluationWindow, TreatMissing};
 use crate::json::java_double_to_string;
-use crate::metric::series::{Minute, Minutes, Stats, MINUTE_MS};
+use crate::metric::series::{Minute, Stats, MINUTE_MS};
 use crate::record::EpochMs;
 
 /// One period slot of the evaluation range.
@@ -261,10 +261,11 @@ fn reason(
     text
 }
 
-/// Value of one period from per-minute statistics.
-fn period_value(minutes: &Minutes<'_>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
+/// Value of the period `[lo, hi)` from the minutes held (ascending).
+fn period_value(held: &VecDeque<(Minute, Stats)>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
+    let from = held.partition_point(|(m, _)| *m < lo);
     let mut acc: Option<Stats> = None;
-    for (_, s) in minutes.range(lo..hi) {
+    for (_, s) in held.range(from..).take_while(|(m, _)| *m < hi) {
         match &mut acc {
             Some(a) => a.merge(s),
             None => acc = Some(s.clone()),
@@ -273,61 +274,82 @@ fn period_value(minutes: &Minutes<'_>, lo: Minute, hi: Minute, spec: &AlarmSpec)
     spec.statistic.of(&acc?)
 }
 
-/// Replay an alarm over a per-minute metric (the output of a scan).
+/// Replay an alarm over a per-minute metric (the output of a scan), read
+/// once in ascending order: only the minutes of one evaluation range are
+/// held, however long the metric.
 ///
 /// Evaluations run from `from` (default: the first datapoint's minute) to
 /// `to` (default: long enough after the last datapoint for every period
 /// slot to have emptied again).
-pub fn evaluate_series(
-    minutes: &Minutes<'_>,
+pub fn evaluate_series<I: IntoIterator<Item = (Minute, Stats)>>(
+    minutes: I,
     spec: &AlarmSpec,
     from: Option<EpochMs>,
     to: Option<EpochMs>,
 ) -> Evaluation {
     let p = spec.period_s / 60;
     let r = i64::from(spec.range());
-    let first = minutes.first();
-    let last = minutes.last();
+    let mut minutes = minutes.into_iter().peekable();
     let align = |t: Minute| match spec.window {
         EvaluationWindow::Sliding => t,
         EvaluationWindow::WallClock => (t + p - 1).div_euclid(p) * p,
     };
+    let first = minutes.peek().map(|(m, _)| *m);
     let start = align(from.map(|f| (f + MINUTE_MS - 1).div_euclid(MINUTE_MS)).or(first).unwrap_or(0));
-    let end =
-        to.map(|t| t.div_euclid(MINUTE_MS)).or(last.map(|l| align(l + 1 + (r + 1) * p))).unwrap_or(start).max(start);
-    // Instants where some minute with data enters or leaves a slot.
-    let mut instants = vec![start];
-    for (m, _) in minutes.iter() {
-        let base = match spec.window {
-            EvaluationWindow::Sliding => m + 1,
-            EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
-        };
-        for j in 0..=r {
-            let t = base + j * p;
-            if t > start && t <= end {
-                instants.push(t);
-            }
-        }
+    let to = to.map(|t| t.div_euclid(MINUTE_MS).max(start));
+    // Instants where some minute with data enters or leaves a slot, found
+    // as the minutes are read: a minute's instants all come after it, so
+    // an instant is final once the next minute is not before it.
+    let mut instants = BTreeSet::from([start]);
+    if let Some(end) = to.filter(|&e| e > start) {
+        instants.insert(end);
     }
-    if end > start {
-        instants.push(end);
-    }
-    instants.sort_unstable();
-    instants.dedup();
+    let mut held: VecDeque<(Minute, Stats)> = VecDeque::new();
+    let mut last = None;
     let mut state = spec.initial_state;
     let mut transitions = Vec::new();
-    for t in instants {
+    let mut evaluate = |t: Minute, held: &VecDeque<(Minute, Stats)>, state: &mut AlarmState| {
         let slots: Vec<Slot> = (0..r)
             .map(|i| {
                 let hi = t - i * p;
-                Slot { start: (hi - p) * MINUTE_MS, value: period_value(minutes, hi - p, hi, spec) }
+                Slot { start: (hi - p) * MINUTE_MS, value: period_value(held, hi - p, hi, spec) }
             })
             .collect();
-        let d = decide(&slots, spec, state);
-        if d.state != state {
-            transitions.push(Transition { at: t * MINUTE_MS, from: state, to: d.state, reason: d.reason });
-            state = d.state;
+        let d = decide(&slots, spec, *state);
+        if d.state != *state {
+            transitions.push(Transition { at: t * MINUTE_MS, from: *state, to: d.state, reason: d.reason });
+            *state = d.state;
         }
+    };
+    loop {
+        let next = instants.first().copied();
+        if let Some((m, s)) = minutes.next_if(|(m, _)| next.is_none_or(|t| *m < t)) {
+            let base = match spec.window {
+                EvaluationWindow::Sliding => m + 1,
+                EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
+            };
+            for j in 0..=r {
+                let i = base + j * p;
+                if i > start && to.is_none_or(|e| i <= e) {
+                    instants.insert(i);
+                }
+            }
+            // Minutes older than every evaluation range still to come.
+            let oldest = next.unwrap_or(m + 1).min(m + 1) - r * p;
+            while held.front().is_some_and(|(h, _)| *h < oldest) {
+                held.pop_front();
+            }
+            held.push_back((m, s));
+            last = Some(m);
+            continue;
+        }
+        let Some(t) = instants.pop_first() else { break };
+        evaluate(t, &held, &mut state);
+    }
+    // Without `to`, the end comes after every instant of the last minute.
+    let end = to.or(last.map(|l| align(l + 1 + (r + 1) * p))).unwrap_or(start).max(start);
+    if to.is_none() && end > start {
+        evaluate(end, &held, &mut state);
     }
     Evaluation {
         initial: spec.initial_state,
@@ -525,7 +547,7 @@ mod tests {
     #[test]
     fn single_event_cis_alarm_sliding() {
         // One match in minute 100; period 5 min, N = M = 1, R = 3.
-        let ev = evaluate_series(&Minutes::from(&series(&[100])), &AlarmSpec::default(), None, None);
+        let ev = evaluate_series(stream(&series(&[100])), &AlarmSpec::default(), None, None);
         let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
         // ALARM as soon as the minute is in the newest period (instant 101),
         // INSUFFICIENT_DATA once the datapoint left the 3-period range.
@@ -536,10 +558,10 @@ mod tests {
 
     #[test]
     fn events_six_minutes_apart_are_one_episode() {
-        let ev = evaluate_series(&Minutes::from(&series(&[100, 106])), &AlarmSpec::default(), None, None);
+        let ev = evaluate_series(stream(&series(&[100, 106])), &AlarmSpec::default(), None, None);
         assert_eq!(ev.alarm_episodes(), 1);
         let nb = AlarmSpec { treat_missing: TreatMissing::NotBreaching, ..AlarmSpec::default() };
-        let ev = evaluate_series(&Minutes::from(&series(&[100, 106])), &nb, None, None);
+        let ev = evaluate_series(stream(&series(&[100, 106])), &nb, None, None);
         let to: Vec<AlarmState> = ev.transitions.iter().map(|t| t.to).collect();
         // A new alarm with notBreaching goes OK at its first evaluation.
         assert_eq!(to, [Ok, Alarm, Ok]);
@@ -549,44 +571,80 @@ mod tests {
     #[test]
     fn ignore_latches_alarm() {
         let ig = AlarmSpec { treat_missing: TreatMissing::Ignore, ..AlarmSpec::default() };
-        let ev = evaluate_series(&Minutes::from(&series(&[100])), &ig, None, None);
+        let ev = evaluate_series(stream(&series(&[100])), &ig, None, None);
         assert_eq!(ev.final_state(), Alarm);
     }
 
     #[test]
     fn wall_clock_windows() {
         let wc = AlarmSpec { window: EvaluationWindow::WallClock, ..AlarmSpec::default() };
-        let ev = evaluate_series(&Minutes::from(&series(&[101])), &wc, None, None);
+        let ev = evaluate_series(stream(&series(&[101])), &wc, None, None);
         let at: Vec<(i64, AlarmState)> = ev.transitions.iter().map(|t| (t.at / MINUTE_MS, t.to)).collect();
         // Minute 101 is in [100, 105): evaluated at the boundary 105.
         assert_eq!(at, [(105, Alarm), (120, Insufficient)]);
     }
 
+    fn stream(m: &BTreeMap<Minute, Stats>) -> impl Iterator<Item = (Minute, Stats)> + '_ {
+        m.iter().map(|(k, v)| (*k, v.clone()))
+    }
+
+    /// The period `[lo, hi)` from the whole metric (the reference for the
+    /// streamed replay, which holds only one evaluation range).
+    fn whole_period_value(s: &BTreeMap<Minute, Stats>, lo: Minute, hi: Minute, spec: &AlarmSpec) -> Option<f64> {
+        let mut acc: Option<Stats> = None;
+        for s in s.range(lo..hi).map(|(_, s)| s) {
+            match &mut acc {
+                Some(a) => a.merge(s),
+                None => acc = Some(s.clone()),
+            }
+        }
+        spec.statistic.of(&acc?)
+    }
+
+    /// Evaluate at every instant the alarm would (every minute when
+    /// sliding, every period boundary on the wall clock) from `start` to
+    /// `end`, reading periods from the whole metric: the state after each
+    /// instant, and whether the newest real datapoint breaches.
     fn minute_by_minute(
-        s: &Minutes<'_>,
+        s: &BTreeMap<Minute, Stats>,
         spec: &AlarmSpec,
         start: Minute,
         end: Minute,
     ) -> Vec<(EpochMs, AlarmState, bool)> {
         let p = spec.period_s / 60;
         let r = i64::from(spec.range());
+        let step = match spec.window {
+            EvaluationWindow::Sliding => 1,
+            EvaluationWindow::WallClock => p,
+        };
         let mut state = spec.initial_state;
         let mut out = Vec::new();
-        for t in start..=end {
+        let mut t = start;
+        while t <= end {
             let slots: Vec<Slot> = (0..r)
                 .map(|i| {
                     let hi = t - i * p;
-                    Slot { start: (hi - p) * MINUTE_MS, value: period_value(s, hi - p, hi, spec) }
+                    Slot { start: (hi - p) * MINUTE_MS, value: whole_period_value(s, hi - p, hi, spec) }
                 })
                 .collect();
             let d = decide(&slots, spec, state);
             let newest_real_breaches =
                 slots.iter().find_map(|s| s.value).is_some_and(|v| spec.comparison.breaches(v, spec.threshold));
-            if d.state != state {
-                state = d.state;
-                out.push((t * MINUTE_MS, state, newest_real_breaches));
-            }
+            state = d.state;
             out.push((t * MINUTE_MS, state, newest_real_breaches));
+            t += step;
+        }
+        out
+    }
+
+    fn transitions_of(steps: &[(EpochMs, AlarmState, bool)], initial: AlarmState) -> Vec<(EpochMs, AlarmState)> {
+        let mut state = initial;
+        let mut out = Vec::new();
+        for &(at, st, _) in steps {
+            if st != state {
+                out.push((at, st));
+                state = st;
+            }
         }
         out
     }
@@ -604,23 +662,81 @@ mod tests {
             period in proptest::sample::select(vec![60i64, 300, 600]),
         ) {
             let map = series(&minutes.iter().copied().collect::<Vec<_>>());
-            let s = Minutes::from(&map);
             let spec = AlarmSpec { treat_missing: treat, period_s: period, ..AlarmSpec::default() };
-            let fast = evaluate_series(&s, &spec, None, None);
-            let slow = minute_by_minute(&s, &spec, fast.start / MINUTE_MS, fast.end / MINUTE_MS);
-            let mut state = spec.initial_state;
-            let mut transitions = Vec::new();
+            let fast = evaluate_series(stream(&map), &spec, None, None);
+            let slow = minute_by_minute(&map, &spec, fast.start / MINUTE_MS, fast.end / MINUTE_MS);
             for &(at, st, newest_breaches) in &slow {
-                if st != state {
-                    transitions.push((at, st));
-                    state = st;
-                }
                 if treat == TreatMissing::Missing || treat == TreatMissing::NotBreaching {
                     proptest::prop_assert_eq!(st == Alarm, newest_breaches, "minute {}", at / MINUTE_MS);
                 }
             }
             let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
-            proptest::prop_assert_eq!(fast, transitions);
+            proptest::prop_assert_eq!(fast, transitions_of(&slow, spec.initial_state));
+        }
+
+        /// For any M out of N, range, window kind, threshold and
+        /// `--from`/`--to`, the replay that reads the metric once and holds
+        /// one evaluation range changes state exactly where the replay
+        /// that evaluates every instant over the whole metric does, and
+        /// evaluates from and to the documented instants.
+        #[test]
+        fn streamed_replay_equals_the_whole_metric_replay(
+            points in proptest::collection::btree_map(900i64..1300, 1u8..4, 0..40),
+            treat in proptest::sample::select(vec![TreatMissing::Missing, TreatMissing::NotBreaching, TreatMissing::Breaching, TreatMissing::Ignore]),
+            period in proptest::sample::select(vec![60i64, 300, 600, 3600]),
+            n in 1u32..5,
+            m in 1u32..5,
+            extra in 0u32..3,
+            wall in proptest::bool::ANY,
+            threshold in 1u8..5,
+            from in proptest::option::of(800i64..1400),
+            span in proptest::option::of(0i64..400),
+        ) {
+            let m = m.min(n);
+            let mut map = BTreeMap::new();
+            for (&minute, &v) in &points {
+                let mut s = Stats::new(false);
+                s.add(f64::from(v), true);
+                map.insert(minute, s);
+            }
+            let spec = AlarmSpec {
+                treat_missing: treat,
+                period_s: period,
+                evaluation_periods: n,
+                datapoints_to_alarm: m,
+                evaluation_range: Some(n + extra),
+                threshold: f64::from(threshold),
+                window: if wall { EvaluationWindow::WallClock } else { EvaluationWindow::Sliding },
+                ..AlarmSpec::default()
+            };
+            let from_ms = from.map(|f| f * MINUTE_MS + 17);
+            let to_ms = from.zip(span).map(|(f, s)| (f + s) * MINUTE_MS);
+            let fast = evaluate_series(stream(&map), &spec, from_ms, to_ms);
+            // The documented range, computed here from the whole metric.
+            let p = period / 60;
+            let r = i64::from(spec.range());
+            let align = |t: Minute| if wall { (t + p - 1).div_euclid(p) * p } else { t };
+            let start = align(from.map(|f| f + 1).or(map.keys().next().copied()).unwrap_or(0));
+            let end = to_ms
+                .map(|t| t / MINUTE_MS)
+                .or(map.keys().next_back().map(|l| align(l + 1 + (r + 1) * p)))
+                .unwrap_or(start)
+                .max(start);
+            proptest::prop_assert_eq!((fast.start, fast.end), (start * MINUTE_MS, end * MINUTE_MS));
+            let mut slow = minute_by_minute(&map, &spec, start, end);
+            // An explicit end off the wall clock's boundaries is evaluated too.
+            if wall && end > start && (end - start) % p != 0 {
+                let before = slow.last().map_or(spec.initial_state, |s| s.1);
+                let slots: Vec<Slot> = (0..r)
+                    .map(|i| {
+                        let hi = end - i * p;
+                        Slot { start: (hi - p) * MINUTE_MS, value: whole_period_value(&map, hi - p, hi, &spec) }
+                    })
+                    .collect();
+                slow.push((end * MINUTE_MS, decide(&slots, &spec, before).state, false));
+            }
+            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
+            proptest::prop_assert_eq!(fast, transitions_of(&slow, spec.initial_state));
         }
     }
 

@@ -329,6 +329,7 @@ pub fn run(a: ScanArgs) -> Outcome {
         },
         prefilter: !a.no_prefilter,
         dedup: a.dedup,
+        ..ScanOptions::default()
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if f >= t {

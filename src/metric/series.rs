@@ -8,8 +8,8 @@
 //! Sums are exact (Shewchuk partials) so the result does not depend on the
 //! order in which files were read.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use crate::fasthash::FastMap;
 
@@ -115,6 +115,25 @@ impl ExactSum {
         }
     }
 
+    /// The non-overlapping partials whose exact sum this is, smallest
+    /// magnitude first (see [`ExactSum::from_partials`]).
+    pub fn partials(&self) -> &[f64] {
+        self.partials.as_slice()
+    }
+
+    /// The sum whose partials are `p`, as [`ExactSum::partials`] returned
+    /// them (no addition is redone, so the partials are kept exactly).
+    pub fn from_partials(p: &[f64]) -> ExactSum {
+        let partials = if p.len() <= INLINE {
+            let mut items = [0.0; INLINE];
+            items[..p.len()].copy_from_slice(p);
+            Partials::Inline { len: p.len() as u8, items }
+        } else {
+            Partials::Heap(p.to_vec())
+        };
+        ExactSum { partials }
+    }
+
     /// The correctly rounded total.
     pub fn value(&self) -> f64 {
         let p = self.partials.as_slice();
@@ -199,6 +218,68 @@ impl Stats {
             a.extend_from_slice(b);
         }
     }
+
+    /// Append the binary form of `minute` and its set (see
+    /// [`Stats::decode`]): a little-endian `u32` length of the rest, then
+    /// the minute, count, matches, minimum, maximum, the sum's partials and
+    /// the kept values, each list after its `u32` length (`u32::MAX`: no
+    /// values kept).
+    pub fn encode(&self, minute: Minute, out: &mut Vec<u8>) {
+        let partials = self.sum.partials();
+        let values = self.values.as_deref().map(Vec::as_slice);
+        let floats = partials.len() + values.map_or(0, <[f64]>::len);
+        let len = 8 * 5 + 4 + 4 + 8 * floats;
+        out.reserve(4 + len);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&minute.to_le_bytes());
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&self.matches.to_le_bytes());
+        out.extend_from_slice(&self.min.to_le_bytes());
+        out.extend_from_slice(&self.max.to_le_bytes());
+        out.extend_from_slice(&(partials.len() as u32).to_le_bytes());
+        partials.iter().for_each(|p| out.extend_from_slice(&p.to_le_bytes()));
+        out.extend_from_slice(&values.map_or(u32::MAX, |v| v.len() as u32).to_le_bytes());
+        values.unwrap_or_default().iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    }
+
+    /// Read one set written by [`Stats::encode`] from the front of
+    /// `bytes`: the minute, the set and the bytes it took, `Ok(None)` when
+    /// `bytes` holds only part of it, an error when it is not a set.
+    pub fn decode(bytes: &[u8]) -> Result<Option<(Minute, Stats, usize)>, &'static str> {
+        let Some(head) = bytes.get(..4) else { return Ok(None) };
+        let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
+        let Some(mut rest) = bytes.get(4..4 + len) else { return Ok(None) };
+        let mut word = || -> Result<[u8; 8], &'static str> {
+            let (w, tail) = rest.split_first_chunk::<8>().ok_or("a minute's statistics are cut short")?;
+            rest = tail;
+            Ok(*w)
+        };
+        let minute = i64::from_le_bytes(word()?);
+        let count = u64::from_le_bytes(word()?);
+        let matches = u64::from_le_bytes(word()?);
+        let min = f64::from_le_bytes(word()?);
+        let max = f64::from_le_bytes(word()?);
+        let floats = |rest: &mut &[u8], n: usize| -> Result<Vec<f64>, &'static str> {
+            let b = rest.get(..n.checked_mul(8).ok_or("bad length")?).ok_or("a minute's statistics are cut short")?;
+            *rest = &rest[b.len()..];
+            Ok(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        };
+        let count_of = |rest: &mut &[u8]| -> Result<u32, &'static str> {
+            let (n, tail) = rest.split_first_chunk::<4>().ok_or("a minute's statistics are cut short")?;
+            *rest = tail;
+            Ok(u32::from_le_bytes(*n))
+        };
+        let np = count_of(&mut rest)?;
+        let sum = ExactSum::from_partials(&floats(&mut rest, np as usize)?);
+        let values = match count_of(&mut rest)? {
+            u32::MAX => None,
+            n => Some(Box::new(floats(&mut rest, n as usize)?)),
+        };
+        if !rest.is_empty() {
+            return Err("a minute's statistics are longer than their fields");
+        }
+        Ok(Some((minute, Stats { count, sum, min, max, matches, values }, 4 + len)))
+    }
 }
 
 /// Dimension name/value pairs identifying one metric (empty: no dimensions).
@@ -209,18 +290,29 @@ pub type Dimensions = Vec<(String, String)>;
 pub struct Series {
     keep_values: bool,
     metrics: HashMap<Dimensions, FastMap<Minute, Stats>>,
+    /// Statistic sets held, over all dimension combinations.
+    held: usize,
 }
 
 impl Series {
     /// An empty series (`keep_values` for percentile statistics).
     pub fn new(keep_values: bool) -> Series {
-        Series { keep_values, metrics: HashMap::new() }
+        Series { keep_values, metrics: HashMap::new(), held: 0 }
     }
 
     /// Add a datapoint.
     pub fn add(&mut self, dims: Dimensions, minute: Minute, value: f64, matched: bool) {
         let keep = self.keep_values;
-        self.metrics.entry(dims).or_default().entry(minute).or_insert_with(|| Stats::new(keep)).add(value, matched);
+        let held = &mut self.held;
+        self.metrics
+            .entry(dims)
+            .or_default()
+            .entry(minute)
+            .or_insert_with(|| {
+                *held += 1;
+                Stats::new(keep)
+            })
+            .add(value, matched);
     }
 
     /// Fold another series (of the same metric) into this one.
@@ -228,88 +320,125 @@ impl Series {
         for (dims, minutes) in other.metrics {
             let mine = self.metrics.entry(dims).or_default();
             for (m, s) in minutes {
-                match mine.get_mut(&m) {
-                    Some(x) => x.merge(&s),
-                    None => {
-                        mine.insert(m, s);
-                    }
-                }
+                self.held += put(mine, m, s);
             }
         }
+    }
+
+    /// Add a whole set for `minute` (merged with the one held, if any).
+    pub fn insert(&mut self, dims: Dimensions, minute: Minute, stats: Stats) {
+        self.held += put(self.metrics.entry(dims).or_default(), minute, stats);
+    }
+
+    /// Number of statistic sets held (minutes, over all dimension
+    /// combinations).
+    pub fn len(&self) -> usize {
+        self.held
+    }
+
+    /// Whether no datapoint was added (or all were taken out).
+    pub fn is_empty(&self) -> bool {
+        self.held == 0
+    }
+
+    /// Take every set out, by dimension combination, each ascending by
+    /// minute (to be written out as sorted runs). The series is left empty.
+    pub fn drain_sorted(&mut self) -> Vec<(Dimensions, Vec<(Minute, Stats)>)> {
+        self.held = 0;
+        let mut out: Vec<_> = self
+            .metrics
+            .drain()
+            .map(|(dims, minutes)| {
+                let mut sets: Vec<(Minute, Stats)> = minutes.into_iter().collect();
+                sets.sort_unstable_by_key(|(m, _)| *m);
+                (dims, sets)
+            })
+            .filter(|(_, sets)| !sets.is_empty())
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// The dimension combinations seen, sorted (the dimensionless metric,
     /// if present, first).
     pub fn dimensions(&self) -> Vec<&Dimensions> {
-        let mut d: Vec<_> = self.metrics.keys().collect();
+        let mut d: Vec<_> = self.metrics.iter().filter(|(_, m)| !m.is_empty()).map(|(d, _)| d).collect();
         d.sort();
         d
     }
 
-    /// The minutes of one metric, ascending, borrowed (16 bytes a minute:
-    /// a long span is not copied to be sorted).
-    pub fn minutes(&self, dims: &Dimensions) -> Minutes<'_> {
+    /// The sets of one metric, ascending by minute, borrowed (16 bytes a
+    /// minute: nothing is cloned to be sorted).
+    pub fn sorted(&self, dims: &Dimensions) -> Vec<(Minute, &Stats)> {
         let mut items: Vec<(Minute, &Stats)> =
             self.metrics.get(dims).map(|m| m.iter().map(|(k, v)| (*k, v)).collect()).unwrap_or_default();
         items.sort_unstable_by_key(|(k, _)| *k);
-        Minutes { items }
-    }
-
-    /// Whether no datapoint was added.
-    pub fn is_empty(&self) -> bool {
-        self.metrics.values().all(|m| m.is_empty())
+        items
     }
 }
 
-/// The statistic sets of one metric's minutes, ascending by minute (see
-/// [`Series::minutes`]).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Minutes<'a> {
-    items: Vec<(Minute, &'a Stats)>,
-}
-
-impl<'a> Minutes<'a> {
-    /// Every minute with its set, ascending.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (Minute, &'a Stats)> + '_ {
-        self.items.iter().copied()
-    }
-
-    /// The minutes in `range`, ascending.
-    pub fn range(&self, range: Range<Minute>) -> impl Iterator<Item = (Minute, &'a Stats)> + '_ {
-        let lo = self.items.partition_point(|(m, _)| *m < range.start);
-        let hi = lo + self.items[lo..].partition_point(|(m, _)| *m < range.end);
-        self.items[lo..hi].iter().copied()
-    }
-
-    /// The first minute, if any.
-    pub fn first(&self) -> Option<Minute> {
-        self.items.first().map(|(m, _)| *m)
-    }
-
-    /// The last minute, if any.
-    pub fn last(&self) -> Option<Minute> {
-        self.items.last().map(|(m, _)| *m)
-    }
-
-    /// The set of `minute`, if it has one.
-    pub fn get(&self, minute: Minute) -> Option<&'a Stats> {
-        self.range(minute..minute + 1).next().map(|(_, s)| s)
-    }
-
-    /// Number of minutes.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+/// Merge `stats` into `minute`'s set: 1 if the minute was new, else 0.
+fn put(minutes: &mut FastMap<Minute, Stats>, minute: Minute, stats: Stats) -> usize {
+    match minutes.get_mut(&minute) {
+        Some(x) => {
+            x.merge(&stats);
+            0
+        }
+        None => {
+            minutes.insert(minute, stats);
+            1
+        }
     }
 }
 
-impl<'a> From<&'a BTreeMap<Minute, Stats>> for Minutes<'a> {
-    fn from(m: &'a BTreeMap<Minute, Stats>) -> Minutes<'a> {
-        Minutes { items: m.iter().map(|(k, v)| (*k, v)).collect() }
+/// Several sequences of minute sets, each ascending by minute with no
+/// minute twice, merged into one ascending sequence: the sets of a minute
+/// that several hold are folded together. This is how the runs a scan wrote
+/// out (and what it still holds) become one metric again, read in time
+/// order without being held whole.
+pub struct MergeMinutes<I> {
+    sources: Vec<I>,
+    /// The next set of each source that has one.
+    heads: Vec<Option<Stats>>,
+    /// (minute, source) of every head, smallest first.
+    order: BinaryHeap<Reverse<(Minute, usize)>>,
+}
+
+impl<I: Iterator<Item = (Minute, Stats)>> MergeMinutes<I> {
+    /// Merge `sources`.
+    pub fn new(sources: Vec<I>) -> MergeMinutes<I> {
+        let mut merge =
+            MergeMinutes { heads: (0..sources.len()).map(|_| None).collect(), sources, order: BinaryHeap::new() };
+        for i in 0..merge.sources.len() {
+            merge.advance(i);
+        }
+        merge
+    }
+
+    fn advance(&mut self, i: usize) {
+        if let Some((m, s)) = self.sources[i].next() {
+            self.heads[i] = Some(s);
+            self.order.push(Reverse((m, i)));
+        }
+    }
+}
+
+impl<I: Iterator<Item = (Minute, Stats)>> Iterator for MergeMinutes<I> {
+    type Item = (Minute, Stats);
+
+    fn next(&mut self) -> Option<(Minute, Stats)> {
+        let Reverse((m, i)) = self.order.pop()?;
+        let mut acc = self.heads[i].take().expect("a head for every entry");
+        self.advance(i);
+        while let Some(&Reverse((n, j))) = self.order.peek() {
+            if n != m {
+                break;
+            }
+            self.order.pop();
+            acc.merge(&self.heads[j].take().expect("a head for every entry"));
+            self.advance(j);
+        }
+        Some((m, acc))
     }
 }
 
@@ -370,19 +499,15 @@ mod tests {
     }
 
     #[test]
-    fn minutes_are_sorted_and_ranges_are_half_open() {
+    fn minutes_are_sorted() {
         let mut a = Series::new(false);
         for m in [13, 10, 11, -2] {
             a.add(vec![], m, 1.0, true);
         }
-        let m = a.minutes(&vec![]);
-        assert_eq!(m.iter().map(|(k, _)| k).collect::<Vec<_>>(), [-2, 10, 11, 13]);
-        assert_eq!(m.range(10..13).map(|(k, _)| k).collect::<Vec<_>>(), [10, 11]);
-        assert_eq!(m.range(12..13).count(), 0);
-        assert_eq!(m.range(14..20).count(), 0);
-        assert_eq!((m.first(), m.last(), m.len()), (Some(-2), Some(13), 4));
-        assert!(m.get(12).is_none());
-        assert!(a.minutes(&vec![("A".into(), "x".into())]).is_empty());
+        let m = a.sorted(&vec![]);
+        assert_eq!(m.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [-2, 10, 11, 13]);
+        assert_eq!(a.len(), 4);
+        assert!(a.sorted(&vec![("A".into(), "x".into())]).is_empty());
     }
 
     #[test]
@@ -394,9 +519,115 @@ mod tests {
         b.add(vec![], 10, 3.0, true);
         b.add(vec![("A".into(), "x".into())], 11, 1.0, true);
         a.merge(b);
-        let m = a.minutes(&vec![]);
-        let s = m.get(10).expect("minute 10");
+        assert_eq!(a.len(), 2);
+        let m = a.sorted(&vec![]);
+        let s = m.iter().find(|(k, _)| *k == 10).expect("minute 10").1;
         assert_eq!((s.count, s.sum.value(), s.min, s.max, s.matches), (3, 13.0, 3.0, 7.0, 2));
         assert_eq!(a.dimensions().len(), 2);
+    }
+
+    fn roundtrip(minute: Minute, s: &Stats) {
+        let mut bytes = Vec::new();
+        s.encode(minute, &mut bytes);
+        for cut in 0..bytes.len() {
+            assert_eq!(Stats::decode(&bytes[..cut]), Ok(None), "a set cut at byte {cut} is incomplete");
+        }
+        bytes.extend_from_slice(b"next");
+        let (m, back, used) = Stats::decode(&bytes).expect("valid").expect("whole");
+        assert_eq!((m, used), (minute, bytes.len() - 4));
+        assert_eq!((back.count, back.matches, back.min, back.max), (s.count, s.matches, s.min, s.max));
+        assert_eq!(back.sum.partials(), s.sum.partials());
+        assert_eq!(back.values, s.values);
+    }
+
+    #[test]
+    fn sets_survive_their_binary_form() {
+        let mut plain = Stats::new(false);
+        plain.add(1.0, true);
+        plain.add(3.5, false);
+        roundtrip(-7, &plain);
+        roundtrip(i64::MAX, &Stats::new(false));
+        let mut kept = Stats::new(true);
+        for v in [1e300, 1e200, 1e100, 1.0, 1e-100, -0.0, f64::MIN_POSITIVE] {
+            kept.add(v, true);
+        }
+        assert!(kept.sum.partials().len() > INLINE, "partials spilled to the heap");
+        roundtrip(28_000_000, &kept);
+    }
+
+    #[test]
+    fn a_damaged_set_is_an_error_not_a_panic() {
+        let mut bytes = Vec::new();
+        let mut s = Stats::new(true);
+        s.add(2.0, true);
+        s.encode(5, &mut bytes);
+        // Claim more partials than the record holds.
+        let np = 4 + 8 * 5;
+        bytes[np..np + 4].copy_from_slice(&9u32.to_le_bytes());
+        assert!(Stats::decode(&bytes).is_err());
+        // A record longer than its fields.
+        let mut long = Vec::new();
+        Stats::new(false).encode(5, &mut long);
+        let len = u32::from_le_bytes(long[..4].try_into().unwrap()) + 8;
+        long[..4].copy_from_slice(&len.to_le_bytes());
+        long.extend_from_slice(&[0; 8]);
+        assert!(Stats::decode(&long).is_err());
+    }
+
+    #[test]
+    fn draining_empties_the_series_in_order() {
+        let mut a = Series::new(false);
+        a.add(vec![("B".into(), "y".into())], 3, 1.0, true);
+        a.add(vec![], 9, 1.0, true);
+        a.add(vec![], 2, 1.0, true);
+        let runs = a.drain_sorted();
+        assert!(a.is_empty() && a.dimensions().is_empty());
+        let shape: Vec<(usize, Vec<Minute>)> =
+            runs.iter().map(|(d, sets)| (d.len(), sets.iter().map(|(m, _)| *m).collect())).collect();
+        assert_eq!(shape, [(0, vec![2, 9]), (1, vec![3])]);
+    }
+
+    proptest::proptest! {
+        /// However the datapoints are split between partial series, and
+        /// whenever those are drained into runs, merging the runs with what
+        /// is left gives the series built in one piece.
+        #[test]
+        fn merged_runs_equal_one_series(
+            points in proptest::collection::vec((0i64..40, 0u8..4, proptest::bool::ANY, 0usize..3), 0..200),
+            drain_every in 1usize..50,
+        ) {
+            let mut whole = Series::new(true);
+            let mut parts = vec![Series::new(true), Series::new(true), Series::new(true)];
+            let mut runs: Vec<Vec<(Minute, Stats)>> = Vec::new();
+            for (n, &(minute, v, matched, part)) in points.iter().enumerate() {
+                let value = f64::from(v) * 0.1;
+                whole.add(vec![], minute, value, matched);
+                parts[part].add(vec![], minute, value, matched);
+                if n % drain_every == 0 {
+                    for (_, sets) in parts[part].drain_sorted() {
+                        runs.push(sets);
+                    }
+                }
+            }
+            let mut sources: Vec<std::vec::IntoIter<(Minute, Stats)>> = runs.into_iter().map(Vec::into_iter).collect();
+            for p in &parts {
+                let rest: Vec<(Minute, Stats)> = p.sorted(&vec![]).into_iter().map(|(m, s)| (m, s.clone())).collect();
+                sources.push(rest.into_iter());
+            }
+            let merged: Vec<(Minute, Stats)> = MergeMinutes::new(sources).collect();
+            let want = whole.sorted(&vec![]);
+            proptest::prop_assert_eq!(merged.len(), want.len());
+            for ((m, s), (wm, ws)) in merged.iter().zip(&want) {
+                proptest::prop_assert_eq!(m, wm);
+                proptest::prop_assert_eq!((s.count, s.matches, s.min, s.max), (ws.count, ws.matches, ws.min, ws.max));
+                proptest::prop_assert_eq!(s.sum.value(), ws.sum.value());
+                let sorted = |v: &Option<Box<Vec<f64>>>| {
+                    let mut v = v.as_deref().cloned().unwrap_or_default();
+                    v.sort_by(f64::total_cmp);
+                    v
+                };
+                proptest::prop_assert_eq!(sorted(&s.values), sorted(&ws.values));
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Clock-aligned period windows `[k·P, (k+1)·P)` UTC, rolled up from the
 //! per-minute statistic sets.
 
-use super::series::{Minutes, Stats, MINUTE_MS};
+use std::iter::Peekable;
+
+use super::series::{Minute, Stats, MINUTE_MS};
 use crate::alarm::{Comparison, Statistic};
 use crate::record::EpochMs;
 
@@ -27,51 +29,56 @@ pub fn window_index(ms: EpochMs, period_ms: i64) -> i64 {
     ms.div_euclid(period_ms)
 }
 
-/// Roll minutes up into aligned windows, ascending, keeping only windows
-/// with at least one datapoint.
-pub fn windows(
-    minutes: &Minutes<'_>,
+/// Roll minutes (ascending) up into aligned windows, ascending, keeping
+/// only windows with at least one datapoint. Lazy: one window's minutes
+/// are held at a time.
+pub fn windows<I: IntoIterator<Item = (Minute, Stats)>>(
+    minutes: I,
     period_ms: i64,
     statistic: Statistic,
     threshold: f64,
     comparison: Comparison,
-) -> Vec<Window> {
-    let mut out: Vec<Window> = Vec::new();
-    let mut current: Option<(i64, Stats)> = None;
-    let finish = |k: i64, stats: Stats, out: &mut Vec<Window>| {
-        if let Some(value) = statistic.of(&stats) {
-            out.push(Window {
-                start: k * period_ms,
-                end: (k + 1) * period_ms,
-                breaching: comparison.breaches(value, threshold),
-                value,
-                datapoints: stats.count,
-                matches: stats.matches,
-            });
-        }
-    };
-    for (m, s) in minutes.iter() {
-        let k = window_index(m * MINUTE_MS, period_ms);
-        match &mut current {
-            Some((ck, acc)) if *ck == k => acc.merge(s),
-            _ => {
-                if let Some((ck, acc)) = current.take() {
-                    finish(ck, acc, &mut out);
-                }
-                current = Some((k, s.clone()));
+) -> Windows<I::IntoIter> {
+    Windows { minutes: minutes.into_iter().peekable(), period_ms, statistic, threshold, comparison }
+}
+
+/// The windows of [`windows`].
+pub struct Windows<I: Iterator<Item = (Minute, Stats)>> {
+    minutes: Peekable<I>,
+    period_ms: i64,
+    statistic: Statistic,
+    threshold: f64,
+    comparison: Comparison,
+}
+
+impl<I: Iterator<Item = (Minute, Stats)>> Iterator for Windows<I> {
+    type Item = Window;
+
+    fn next(&mut self) -> Option<Window> {
+        let index = |m: Minute| window_index(m * MINUTE_MS, self.period_ms);
+        loop {
+            let (m, mut acc) = self.minutes.next()?;
+            let k = index(m);
+            while let Some((_, s)) = self.minutes.next_if(|(n, _)| index(*n) == k) {
+                acc.merge(&s);
+            }
+            if let Some(value) = self.statistic.of(&acc) {
+                return Some(Window {
+                    start: k * self.period_ms,
+                    end: (k + 1) * self.period_ms,
+                    breaching: self.comparison.breaches(value, self.threshold),
+                    value,
+                    datapoints: acc.count,
+                    matches: acc.matches,
+                });
             }
         }
     }
-    if let Some((ck, acc)) = current {
-        finish(ck, acc, &mut out);
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::series::Minute;
     use crate::record::time::parse_event_time;
     use std::collections::BTreeMap;
 
@@ -84,6 +91,10 @@ mod tests {
         m
     }
 
+    fn run(m: &BTreeMap<Minute, Stats>, period: i64, st: Statistic, threshold: f64, c: Comparison) -> Vec<Window> {
+        windows(m.iter().map(|(k, v)| (*k, v.clone())), period, st, threshold, c).collect()
+    }
+
     fn starts(w: &[Window]) -> Vec<(String, f64)> {
         w.iter().map(|w| (crate::record::time::format_rfc3339(w.start), w.value)).collect()
     }
@@ -92,7 +103,7 @@ mod tests {
     fn windows_are_clock_aligned_and_half_open() {
         let m =
             minutes(&["2023-07-10T11:49:59Z", "2023-07-10T11:50:00Z", "2023-07-10T11:54:59Z", "2023-07-10T11:55:00Z"]);
-        let w = windows(&(&m).into(), 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
         assert_eq!(
             starts(&w),
             [
@@ -109,11 +120,10 @@ mod tests {
     #[test]
     fn out_of_order_input_and_thresholds() {
         let m = minutes(&["2023-07-10T12:07:00Z", "2023-07-10T12:01:00Z", "2023-07-10T12:03:30Z"]);
-        let w = windows(&(&m).into(), 300_000, Statistic::Sum, 2.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum, 2.0, Comparison::GreaterThanOrEqualToThreshold);
         assert_eq!(starts(&w), [("2023-07-10T12:00:00Z".into(), 2.0), ("2023-07-10T12:05:00Z".into(), 1.0)]);
         assert_eq!(w.iter().map(|w| w.breaching).collect::<Vec<_>>(), [true, false]);
-        let hourly =
-            windows(&(&m).into(), 3_600_000, Statistic::SampleCount, 3.0, Comparison::GreaterThanOrEqualToThreshold);
+        let hourly = run(&m, 3_600_000, Statistic::SampleCount, 3.0, Comparison::GreaterThanOrEqualToThreshold);
         assert_eq!(starts(&hourly), [("2023-07-10T12:00:00Z".into(), 3.0)]);
     }
 
@@ -123,7 +133,7 @@ mod tests {
         let mut s = Stats::new(false);
         s.add(1.0, true);
         m.insert(-1, s);
-        let w = windows(&(&m).into(), 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
         assert_eq!(w[0].start, -300_000);
     }
 }

@@ -79,8 +79,12 @@ pub struct Inputs {
     pub duplicates: DuplicatesReport,
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
-    /// Paths that could not be walked.
+    /// Paths that could not be walked (and the temporary directory, if
+    /// what the scan wrote there could not be read back).
     pub path_problems: Vec<PathProblem>,
+    /// What did not change the result but is worth knowing (e.g. data kept
+    /// in memory because no temporary file could be written).
+    pub notes: Vec<String>,
 }
 
 /// Repeated events.
@@ -326,61 +330,41 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             .collect(),
         problem: d.problem.clone(),
     };
-    let inputs = Inputs {
-        files: t.files_read + t.files_failed,
-        files_read: t.files_read,
-        files_failed: t.files_failed,
-        forms: Form::EVENTS.iter().map(|f| (f.key(), t.forms.get(f).copied().unwrap_or(0))).collect(),
-        archives: t.archives,
-        skipped,
-        records: t.records,
-        records_invalid: t.records_invalid,
-        records_parsed: t.records_parsed,
-        records_oversized: t.records_oversized,
-        bytes_compressed: t.bytes_compressed,
-        bytes_decompressed: t.bytes_decompressed,
-        duplicates,
-        failures,
-        path_problems: report
-            .problems
-            .iter()
-            .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
-            .collect(),
-    };
     let alarms = rules
         .iter()
         .zip(&report.rules)
-        .map(|(rule, res)| {
+        .enumerate()
+        .map(|(i, (rule, res))| {
             let spec = &rule.alarm;
-            let minutes = res.series.minutes(&rule.alarm_dimensions);
+            // The metric is read twice, once for each pass, never held.
+            let minutes = || report.minutes(i, &rule.alarm_dimensions);
             let period = spec.period_ms();
-            let ws = windows(&minutes, period, spec.statistic, spec.threshold, spec.comparison);
-            let windows: Vec<WindowReport> = ws
-                .iter()
-                .map(|w| WindowReport {
-                    start: format_rfc3339(w.start),
-                    end: format_rfc3339(w.end),
-                    value: w.value,
-                    matches: w.matches,
-                    datapoints: w.datapoints,
-                    breaching: w.breaching,
-                    events: res
-                        .samples
-                        .get(&w.start.div_euclid(period))
-                        .map(|v| {
-                            v.iter()
-                                .map(|s| EventReport {
-                                    time: format_rfc3339(s.time),
-                                    path: report.path(s.at),
-                                    offset: s.at.offset,
-                                    summary: s.summary.clone(),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect();
-            let eval: Evaluation = evaluate_series(&minutes, spec, opts.from, opts.to);
+            let windows: Vec<WindowReport> =
+                windows(minutes(), period, spec.statistic, spec.threshold, spec.comparison)
+                    .map(|w| WindowReport {
+                        start: format_rfc3339(w.start),
+                        end: format_rfc3339(w.end),
+                        value: w.value,
+                        matches: w.matches,
+                        datapoints: w.datapoints,
+                        breaching: w.breaching,
+                        events: res
+                            .samples
+                            .get(&w.start.div_euclid(period))
+                            .map(|v| {
+                                v.iter()
+                                    .map(|s| EventReport {
+                                        time: format_rfc3339(s.time),
+                                        path: report.path(s.at),
+                                        offset: s.at.offset,
+                                        summary: s.summary.clone(),
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+            let eval: Evaluation = evaluate_series(minutes(), spec, opts.from, opts.to);
             AlarmReport {
                 name: rule.name.clone(),
                 title: rule.title.clone(),
@@ -416,6 +400,29 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             }
         })
         .collect();
+    let inputs = Inputs {
+        files: t.files_read + t.files_failed,
+        files_read: t.files_read,
+        files_failed: t.files_failed,
+        forms: Form::EVENTS.iter().map(|f| (f.key(), t.forms.get(f).copied().unwrap_or(0))).collect(),
+        archives: t.archives,
+        skipped,
+        records: t.records,
+        records_invalid: t.records_invalid,
+        records_parsed: t.records_parsed,
+        records_oversized: t.records_oversized,
+        bytes_compressed: t.bytes_compressed,
+        bytes_decompressed: t.bytes_decompressed,
+        duplicates,
+        failures,
+        path_problems: report
+            .problems
+            .iter()
+            .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
+            .chain(report.minutes_lost().map(|error| PathProblem { path: temp_dir(), error }))
+            .collect(),
+        notes: report.minutes_kept().map(str::to_string).into_iter().collect(),
+    };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     Document {
         trailwatch: env!("CARGO_PKG_VERSION"),
@@ -436,6 +443,10 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             records_per_s: (t.records as f64 / secs).round(),
         },
     }
+}
+
+fn temp_dir() -> String {
+    std::env::temp_dir().display().to_string()
 }
 
 fn round3(x: f64) -> f64 {

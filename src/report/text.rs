@@ -284,6 +284,9 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
     if let Some(p) = &d.problem {
         writeln!(out, "{}  {}", st.bold("repeats"), terminal(p))?;
     }
+    for n in &i.notes {
+        writeln!(out, "{}  {}", st.bold("note   "), terminal(n))?;
+    }
     for f in &i.failures {
         writeln!(out, "{} {}: {}", st.red("failed:"), terminal(&f.path), terminal(&f.error))?;
     }

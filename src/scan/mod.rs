@@ -7,6 +7,7 @@
 //! sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs.
 
+mod minutes;
 mod paths;
 pub mod prefilter;
 mod repeats;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::json::Doc;
-use crate::metric::series::{minute_of, Series};
+use crate::metric::series::{minute_of, Dimensions, Minute, Series, Stats};
 use crate::metric::window::window_index;
 use crate::metric::Datapoint;
 use crate::pattern::Event;
@@ -33,6 +34,8 @@ use crate::source::{
     read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
     Source,
 };
+use minutes::MinuteSpill;
+pub use minutes::RUN_MINUTES;
 pub use paths::PathList;
 use prefilter::Prefilter;
 use repeats::{EventId, Spill, RUN_ENTRIES};
@@ -59,6 +62,10 @@ pub struct ScanOptions {
     /// Drop repeated copies of an event (same `eventID`), keeping the
     /// first in input order.
     pub dedup: bool,
+    /// Per-minute statistic sets a worker holds, over all rules, before it
+    /// writes them to a temporary file (default [`RUN_MINUTES`]; the result
+    /// does not depend on it).
+    pub minutes_held: usize,
 }
 
 impl Default for ScanOptions {
@@ -72,6 +79,7 @@ impl Default for ScanOptions {
             limits: Limits::default(),
             prefilter: true,
             dedup: false,
+            minutes_held: RUN_MINUTES,
         }
     }
 }
@@ -114,7 +122,8 @@ pub struct Unplaced {
 /// What one rule produced.
 #[derive(Debug, Default)]
 pub struct RuleResult {
-    /// Datapoints per minute.
+    /// Datapoints per minute not written out to the temporary file (read
+    /// the whole metric with [`ScanReport::minutes`]).
     pub series: Series,
     /// Records that matched the pattern.
     pub matches: u64,
@@ -262,6 +271,10 @@ pub struct ScanReport {
     pub threads: usize,
     /// Events seen more than once.
     pub duplicates: Duplicates,
+    /// The per-minute statistic sets written out during the scan.
+    minutes: MinuteSpill,
+    /// Why per-minute statistics could not be read back, if they could not.
+    minutes_lost: Mutex<Option<String>>,
 }
 
 /// Events seen more than once (the same `eventID`), among the records that
@@ -302,9 +315,30 @@ impl ScanReport {
         self.skipped.get(&kind).copied().unwrap_or(0)
     }
 
-    /// Whether any input could not be read completely.
+    /// Whether any input could not be read completely (or what was read
+    /// could not be read back from the temporary file).
     pub fn has_failures(&self) -> bool {
-        self.totals.files_failed > 0 || !self.problems.is_empty()
+        self.totals.files_failed > 0 || !self.problems.is_empty() || self.minutes_lost().is_some()
+    }
+
+    /// Rule `rule`'s metric with dimensions `dims`, ascending by minute: the
+    /// sets written out during the scan merged with those still held, read
+    /// once and never held whole. A failure to read the temporary file back
+    /// ends it early, and [`ScanReport::minutes_lost`] says why.
+    pub fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
+        self.minutes.read(rule, dims, self.rules[rule].series.sorted(dims), &self.minutes_lost)
+    }
+
+    /// Why some per-minute statistics could not be read back from the
+    /// temporary file, if they could not (the results are then incomplete).
+    pub fn minutes_lost(&self) -> Option<String> {
+        self.minutes_lost.lock().expect("minutes lock").clone()
+    }
+
+    /// Why per-minute statistics were kept in memory instead of written to
+    /// a temporary file, if they were (the results are the same).
+    pub fn minutes_kept(&self) -> Option<&str> {
+        self.minutes.problem()
     }
 }
 
@@ -321,6 +355,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         prefilter: prefilter.as_ref(),
         scratch: Mutex::new(Vec::new()),
         spill: Mutex::new(Spill::default()),
+        minutes: Mutex::new(MinuteSpill::default()),
     };
     // Files are read while the walk goes on; each keeps the index the walk
     // gave it, so the result does not depend on which thread read what.
@@ -337,11 +372,12 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
                     acc
                 },
             )
-            .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples, &ctx.spill))
+            .reduce(|| Partial::new(rules), |a, b| a.merge(b, opts.samples, &ctx))
     });
     let spill = ctx.spill.into_inner().expect("spill lock");
+    let minutes = ctx.minutes.into_inner().expect("minutes lock");
     // In the pool: the repeated-event merge runs its parts on its threads.
-    pool.install(|| finish(rules, walker.skipped, walker.problems, partial, spill, opts, start, threads))
+    pool.install(|| finish(rules, walker.skipped, walker.problems, partial, (spill, minutes), opts, start, threads))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -350,7 +386,7 @@ fn finish(
     mut skipped: BTreeMap<SkipKind, u64>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
-    spill: Spill,
+    (spill, minutes): (Spill, MinuteSpill),
     opts: &ScanOptions,
     start: Instant,
     threads: usize,
@@ -376,7 +412,12 @@ fn finish(
         }
         totals.add(f);
     }
-    let duplicates = resolve_duplicates(&mut partial, spill, rule_set, opts);
+    let minutes = Mutex::new(minutes);
+    let duplicates = resolve_duplicates(&mut partial, spill, &minutes, rule_set, opts);
+    let mut minutes = minutes.into_inner().expect("minutes lock");
+    // Fewer, longer runs to read back. If merging fails, the runs stay as
+    // they are: reading them takes more buffers, and the result is the same.
+    let _ = minutes.compact();
     let mut rules = partial.rules;
     for r in &mut rules {
         for v in r.samples.values_mut() {
@@ -387,13 +428,31 @@ fn finish(
     }
     let mut paths = std::mem::take(&mut partial.paths);
     paths.seal();
-    ScanReport { paths, files, skipped, problems, totals, rules, elapsed: start.elapsed(), threads, duplicates }
+    ScanReport {
+        paths,
+        files,
+        skipped,
+        problems,
+        totals,
+        rules,
+        elapsed: start.elapsed(),
+        threads,
+        duplicates,
+        minutes,
+        minutes_lost: Mutex::new(None),
+    }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
 /// held-back event and drop the others. Copies are ordered by location, so
 /// the result does not depend on which thread saw which copy first.
-fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
+fn resolve_duplicates(
+    partial: &mut Partial,
+    spill: Spill,
+    minutes: &Mutex<MinuteSpill>,
+    rules: &[Rule],
+    opts: &ScanOptions,
+) -> Duplicates {
     const EXAMPLES: usize = 5;
     let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
     let example = |d: &mut Duplicates, id: EventId, first: Location, again: Location| {
@@ -447,6 +506,7 @@ fn resolve_duplicates(partial: &mut Partial, spill: Spill, rules: &[Rule], opts:
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
         apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);
+        partial.spill_minutes_if_full(minutes, opts.minutes_held);
     }
     d.examples.sort();
     d
@@ -463,6 +523,8 @@ struct Ctx<'a> {
     scratch: Mutex<Vec<(Doc, ReadBuffers)>>,
     /// Runs of event IDs written out (repeated-event detection).
     spill: Mutex<Spill>,
+    /// Runs of per-minute statistic sets written out.
+    minutes: Mutex<MinuteSpill>,
 }
 
 /// What one worker accumulated.
@@ -476,6 +538,8 @@ struct Partial {
     published: Vec<Vec<(EventId, Location)>>,
     /// Publications held back until duplicates are resolved (`--dedup`).
     deferred: Vec<Publication>,
+    /// Whether writing per-minute sets out failed (they are then kept).
+    minutes_kept: bool,
     /// Scratch: one record's datapoints.
     points: Vec<(u32, Datapoint)>,
     /// Inputs reported one by one (see [`ScanReport::files`]).
@@ -502,6 +566,7 @@ impl Partial {
             publishing: Vec::new(),
             published: Vec::new(),
             deferred: Vec::new(),
+            minutes_kept: false,
             points: Vec::new(),
             files: Vec::new(),
             totals: Totals::default(),
@@ -531,6 +596,27 @@ impl Partial {
             self.publishing.clear();
         } else {
             self.published.push(std::mem::take(&mut self.publishing));
+        }
+    }
+
+    /// Write the per-minute sets out, each metric's as a sorted run, once
+    /// there are `held` ([`ScanOptions::minutes_held`]) over all rules.
+    fn spill_minutes_if_full(&mut self, spill: &Mutex<MinuteSpill>, held: usize) {
+        if self.minutes_kept || self.rules.iter().map(|r| r.series.len()).sum::<usize>() < held {
+            return;
+        }
+        let mut spill = spill.lock().expect("minutes lock");
+        for (i, r) in self.rules.iter_mut().enumerate() {
+            for (dims, sets) in r.series.drain_sorted() {
+                if spill.write(i, &dims, &sets).is_err() {
+                    self.minutes_kept = true;
+                }
+                if self.minutes_kept {
+                    for (m, s) in sets {
+                        r.series.insert(dims.clone(), m, s);
+                    }
+                }
+            }
         }
     }
 
@@ -641,7 +727,8 @@ impl Partial {
         }
     }
 
-    fn merge(mut self, other: Partial, samples: usize, spill: &Mutex<Spill>) -> Partial {
+    fn merge(mut self, other: Partial, samples: usize, ctx: &Ctx<'_>) -> Partial {
+        let spill = &ctx.spill;
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
         self.paths.append(other.paths);
@@ -656,6 +743,7 @@ impl Partial {
             self.spill_if_full(spill);
         }
         self.deferred.extend(other.deferred);
+        self.minutes_kept |= other.minutes_kept;
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
             a.matches += b.matches;
@@ -674,6 +762,7 @@ impl Partial {
                 }
             }
         }
+        self.spill_minutes_if_full(&ctx.minutes, ctx.opts.minutes_held);
         self
     }
 }
@@ -775,6 +864,7 @@ impl FileSink<'_> {
                 // Checked per record, not per file: the list must not grow
                 // (and double its capacity) past a run.
                 acc.spill_if_full(&self.ctx.spill);
+                acc.spill_minutes_if_full(&self.ctx.minutes, opts.minutes_held);
             }
         }
         acc.points = points;

@@ -259,7 +259,7 @@ impl Spill {
 }
 
 /// Write `bytes` at `*end` of the spill file and move the end past them.
-fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
+pub(super) fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
     file.seek(SeekFrom::Start(*end))?;
     file.write_all(bytes)?;
     *end += bytes.len() as u64;
@@ -268,7 +268,7 @@ fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
 
 /// Fill `buf` from `offset` of the file without using (or moving) the
 /// shared file position, so that parts can be read at the same time.
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
