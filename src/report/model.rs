@@ -419,9 +419,9 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
             .problems
             .iter()
             .map(|p| PathProblem { path: p.path.clone(), error: p.reason.clone() })
-            .chain(report.minutes_lost().map(|error| PathProblem { path: temp_dir(), error }))
+            .chain(report.lost().map(|error| PathProblem { path: temp_dir(), error }))
             .collect(),
-        notes: report.minutes_kept().map(str::to_string).into_iter().collect(),
+        notes: report.notes().to_vec(),
     };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     Document {

@@ -18,11 +18,10 @@
 //! says why. If it cannot be read back, the metric ends early and the
 //! reader records why: the scan then counts as failed.
 
-use std::fs::File;
 use std::io;
 use std::sync::Mutex;
 
-use super::repeats::{append, read_at};
+use super::runfile::RunFile;
 use crate::metric::series::{Dimensions, MergeMinutes, Minute, Stats};
 
 /// Statistic sets a worker holds (over all rules) before it writes them out,
@@ -44,14 +43,11 @@ struct Run {
     len: u64,
 }
 
-/// The runs written out, in one anonymous temporary file (removed by the
-/// system when it is closed, even if the process is killed).
+/// The runs written out.
 #[derive(Debug, Default)]
 pub struct MinuteSpill {
-    file: Option<File>,
-    end: u64,
+    file: RunFile,
     runs: Vec<Run>,
-    problem: Option<String>,
 }
 
 impl MinuteSpill {
@@ -60,36 +56,18 @@ impl MinuteSpill {
     /// writes are tried.
     pub fn write(&mut self, rule: usize, dims: &Dimensions, sets: &[(Minute, Stats)]) -> Result<(), ()> {
         debug_assert!(sets.windows(2).all(|w| w[0].0 < w[1].0));
-        if self.problem.is_some() {
-            return Err(());
-        }
         let mut bytes = Vec::new();
         for (m, s) in sets {
             s.encode(*m, &mut bytes);
         }
-        let start = self.end;
-        let written = match &self.file {
-            Some(f) => append(f, &mut self.end, &bytes),
-            None => tempfile::tempfile().and_then(|f| append(self.file.insert(f), &mut self.end, &bytes)),
-        };
-        match written {
-            Ok(()) => {
-                self.runs.push(Run { rule, dims: dims.clone(), start, len: bytes.len() as u64 });
-                Ok(())
-            }
-            Err(e) => {
-                self.problem = Some(format!(
-                    "cannot write per-minute statistics to a temporary file in {} (kept in memory instead): {e}",
-                    std::env::temp_dir().display()
-                ));
-                Err(())
-            }
-        }
+        let start = self.file.write(&bytes, "per-minute statistics")?;
+        self.runs.push(Run { rule, dims: dims.clone(), start, len: bytes.len() as u64 });
+        Ok(())
     }
 
     /// Why sets had to stay in memory, if they did.
     pub fn problem(&self) -> Option<&str> {
-        self.problem.as_deref()
+        self.file.problem()
     }
 
     /// Merge runs until no metric has more than [`FAN_IN`]. On failure the
@@ -105,26 +83,25 @@ impl MinuteSpill {
             let (rule, dims) = (crowded.0, crowded.1.clone());
             let group: Vec<Run> =
                 self.runs.iter().filter(|r| r.rule == rule && r.dims == dims).take(FAN_IN).cloned().collect();
-            let file = self.file.as_ref().expect("runs on disk have a file");
             let problem = Mutex::new(None);
+            let start = self.file.end();
             let sources: Vec<Source<'_>> =
-                group.iter().map(|r| Source::Disk(RunReader::new(file, r, &problem))).collect();
-            let start = self.end;
+                group.iter().map(|r| Source::Disk(RunReader::new(&self.file, r, &problem))).collect();
             let mut out = Vec::new();
             for (m, s) in MergeMinutes::new(sources) {
                 s.encode(m, &mut out);
                 if out.len() >= WRITE_BYTES {
-                    append(file, &mut self.end, &out)?;
+                    self.file.append_to_existing(&out)?;
                     out.clear();
                 }
             }
             if let Some(e) = problem.into_inner().expect("problem lock") {
                 return Err(io::Error::other(e));
             }
-            append(file, &mut self.end, &out)?;
-            let merged: Vec<u64> = group.iter().map(|r| r.start).collect();
-            self.runs.retain(|r| !(r.rule == rule && r.dims == dims && merged.contains(&r.start)));
-            self.runs.push(Run { rule, dims, start, len: self.end - start });
+            self.file.append_to_existing(&out)?;
+            let starts: Vec<u64> = group.iter().map(|r| r.start).collect();
+            self.runs.retain(|r| !(r.rule == rule && r.dims == dims && starts.contains(&r.start)));
+            self.runs.push(Run { rule, dims, start, len: self.file.end() - start });
         }
     }
 
@@ -142,7 +119,7 @@ impl MinuteSpill {
             .runs
             .iter()
             .filter(|r| r.rule == rule && r.dims == *dims)
-            .map(|r| Source::Disk(RunReader::new(self.file.as_ref().expect("runs on disk have a file"), r, problem)))
+            .map(|r| Source::Disk(RunReader::new(&self.file, r, problem)))
             .collect();
         sources.push(Source::Memory(held.into_iter()));
         MergeMinutes::new(sources)
@@ -170,7 +147,7 @@ impl Iterator for Source<'_> {
 
 /// Reads one run back, [`READ_BYTES`] at a time.
 pub struct RunReader<'a> {
-    file: &'a File,
+    file: &'a RunFile,
     /// Next byte of the file to read, and the run's end.
     at: u64,
     end: u64,
@@ -181,7 +158,7 @@ pub struct RunReader<'a> {
 }
 
 impl<'a> RunReader<'a> {
-    fn new(file: &'a File, run: &Run, problem: &'a Mutex<Option<String>>) -> RunReader<'a> {
+    fn new(file: &'a RunFile, run: &Run, problem: &'a Mutex<Option<String>>) -> RunReader<'a> {
         RunReader { file, at: run.start, end: run.start + run.len, buf: Vec::new(), pos: 0, problem }
     }
 
@@ -219,7 +196,7 @@ impl Iterator for RunReader<'_> {
                     let n = (self.end - self.at).min(READ_BYTES as u64) as usize;
                     let have = self.buf.len();
                     self.buf.resize(have + n, 0);
-                    if let Err(e) = read_at(self.file, &mut self.buf[have..], self.at) {
+                    if let Err(e) = self.file.read_at(&mut self.buf[have..], self.at) {
                         return self.fail(e.to_string());
                     }
                     self.at += n as u64;

@@ -11,8 +11,9 @@ mod minutes;
 mod paths;
 pub mod prefilter;
 mod repeats;
+mod runfile;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::Utf8Error;
 use std::sync::Mutex;
@@ -37,6 +38,8 @@ use crate::source::{
 use minutes::MinuteSpill;
 pub use minutes::RUN_MINUTES;
 pub use paths::PathList;
+use paths::PathRuns;
+pub use paths::LIST_BYTES;
 use prefilter::Prefilter;
 use repeats::{EventId, Spill, RUN_ENTRIES};
 
@@ -66,6 +69,9 @@ pub struct ScanOptions {
     /// writes them to a temporary file (default [`RUN_MINUTES`]; the result
     /// does not depend on it).
     pub minutes_held: usize,
+    /// Bytes of paths a worker holds before it writes them to a temporary
+    /// file (default [`LIST_BYTES`]; the result does not depend on it).
+    pub paths_held: usize,
 }
 
 impl Default for ScanOptions {
@@ -80,6 +86,7 @@ impl Default for ScanOptions {
             prefilter: true,
             dedup: false,
             minutes_held: RUN_MINUTES,
+            paths_held: LIST_BYTES,
         }
     }
 }
@@ -254,8 +261,8 @@ pub struct ScanReport {
     /// hold no events, archives and their members. Clean files are only
     /// counted in [`Totals`], so memory does not grow with their number.
     pub files: Vec<FileReport>,
-    /// The paths of the other files a [`Location`] can point to (those with
-    /// a record that published a datapoint), by discovery index.
+    /// The paths of the other files the report's [`Location`]s (samples,
+    /// examples) point to, by discovery index.
     pub paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
@@ -273,8 +280,12 @@ pub struct ScanReport {
     pub duplicates: Duplicates,
     /// The per-minute statistic sets written out during the scan.
     minutes: MinuteSpill,
-    /// Why per-minute statistics could not be read back, if they could not.
-    minutes_lost: Mutex<Option<String>>,
+    /// Why per-minute statistics (or paths) could not be read back, if
+    /// they could not.
+    lost: Mutex<Option<String>>,
+    /// Why data was kept in memory instead of written to a temporary file,
+    /// if it was (the results are the same).
+    notes: Vec<String>,
 }
 
 /// Events seen more than once (the same `eventID`), among the records that
@@ -296,18 +307,21 @@ pub struct Duplicates {
 }
 
 impl ScanReport {
-    /// The path of the file (or `<archive>!/<member>`) a record is in.
+    /// The path of the file (or `<archive>!/<member>`) a record is in, for
+    /// the locations the report holds (samples and examples; the paths of
+    /// other clean files are not kept).
     pub fn path(&self, at: Location) -> String {
         if at.member == 0 {
             if let Some(p) = self.paths.get(at.file) {
                 return p;
             }
         }
-        let i = self
-            .files
-            .binary_search_by_key(&(at.file, at.member), |f| (f.input, f.member))
-            .expect("every location is in a file that was read");
-        self.files[i].path.clone()
+        match self.files.binary_search_by_key(&(at.file, at.member), |f| (f.input, f.member)) {
+            Ok(i) => self.files[i].path.clone(),
+            // Only if the paths written to the temporary file could not be
+            // read back (see `lost`).
+            Err(_) => format!("(input file #{}: path lost)", at.file + 1),
+        }
     }
 
     /// Count of skipped inputs of one kind.
@@ -318,27 +332,28 @@ impl ScanReport {
     /// Whether any input could not be read completely (or what was read
     /// could not be read back from the temporary file).
     pub fn has_failures(&self) -> bool {
-        self.totals.files_failed > 0 || !self.problems.is_empty() || self.minutes_lost().is_some()
+        self.totals.files_failed > 0 || !self.problems.is_empty() || self.lost().is_some()
     }
 
     /// Rule `rule`'s metric with dimensions `dims`, ascending by minute: the
     /// sets written out during the scan merged with those still held, read
     /// once and never held whole. A failure to read the temporary file back
-    /// ends it early, and [`ScanReport::minutes_lost`] says why.
+    /// ends it early, and [`ScanReport::lost`] says why.
     pub fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
-        self.minutes.read(rule, dims, self.rules[rule].series.sorted(dims), &self.minutes_lost)
+        self.minutes.read(rule, dims, self.rules[rule].series.sorted(dims), &self.lost)
     }
 
-    /// Why some per-minute statistics could not be read back from the
-    /// temporary file, if they could not (the results are then incomplete).
-    pub fn minutes_lost(&self) -> Option<String> {
-        self.minutes_lost.lock().expect("minutes lock").clone()
+    /// Why some per-minute statistics or paths could not be read back
+    /// from the temporary file, if they could not (the results are then
+    /// incomplete).
+    pub fn lost(&self) -> Option<String> {
+        self.lost.lock().expect("lost lock").clone()
     }
 
-    /// Why per-minute statistics were kept in memory instead of written to
-    /// a temporary file, if they were (the results are the same).
-    pub fn minutes_kept(&self) -> Option<&str> {
-        self.minutes.problem()
+    /// Why data was kept in memory instead of written to a temporary file,
+    /// if it was (the results are the same).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 }
 
@@ -356,6 +371,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         scratch: Mutex::new(Vec::new()),
         spill: Mutex::new(Spill::default()),
         minutes: Mutex::new(MinuteSpill::default()),
+        paths: Mutex::new(PathRuns::default()),
     };
     // Files are read while the walk goes on; each keeps the index the walk
     // gave it, so the result does not depend on which thread read what.
@@ -376,8 +392,10 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
     });
     let spill = ctx.spill.into_inner().expect("spill lock");
     let minutes = ctx.minutes.into_inner().expect("minutes lock");
+    let path_runs = ctx.paths.into_inner().expect("paths lock");
     // In the pool: the repeated-event merge runs its parts on its threads.
-    pool.install(|| finish(rules, walker.skipped, walker.problems, partial, (spill, minutes), opts, start, threads))
+    let written = (spill, minutes, path_runs);
+    pool.install(|| finish(rules, walker.skipped, walker.problems, partial, written, opts, start, threads))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -386,7 +404,7 @@ fn finish(
     mut skipped: BTreeMap<SkipKind, u64>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
-    (spill, minutes): (Spill, MinuteSpill),
+    (spill, minutes, path_runs): (Spill, MinuteSpill, PathRuns),
     opts: &ScanOptions,
     start: Instant,
     threads: usize,
@@ -426,8 +444,23 @@ fn finish(
         r.unplaced.examples.sort();
         r.unplaced.examples.truncate(opts.samples.max(1));
     }
-    let mut paths = std::mem::take(&mut partial.paths);
-    paths.seal();
+    // Only the paths the report names are read back and kept.
+    let mut wanted: BTreeSet<u32> = BTreeSet::new();
+    for r in &rules {
+        wanted.extend(r.samples.values().flatten().map(|s| s.at.file));
+        wanted.extend(r.unplaced.examples.iter().map(|at| at.file));
+    }
+    wanted.extend(duplicates.examples.iter().flat_map(|(_, a, b)| [a.file, b.file]));
+    let held = std::mem::take(&mut partial.paths);
+    let lost = Mutex::new(None);
+    let paths = path_runs.keep(held, &wanted).unwrap_or_else(|e| {
+        *lost.lock().expect("lost lock") = Some(format!(
+            "paths lost: reading back the temporary file in {} failed: {e}",
+            std::env::temp_dir().display()
+        ));
+        PathList::default()
+    });
+    let notes = [minutes.problem(), path_runs.problem()].into_iter().flatten().map(str::to_string).collect();
     ScanReport {
         paths,
         files,
@@ -439,7 +472,8 @@ fn finish(
         threads,
         duplicates,
         minutes,
-        minutes_lost: Mutex::new(None),
+        lost,
+        notes,
     }
 }
 
@@ -525,6 +559,8 @@ struct Ctx<'a> {
     spill: Mutex<Spill>,
     /// Runs of per-minute statistic sets written out.
     minutes: Mutex<MinuteSpill>,
+    /// Lists of paths written out.
+    paths: Mutex<PathRuns>,
 }
 
 /// What one worker accumulated.
@@ -540,6 +576,8 @@ struct Partial {
     deferred: Vec<Publication>,
     /// Whether writing per-minute sets out failed (they are then kept).
     minutes_kept: bool,
+    /// Whether writing paths out failed (they are then kept).
+    paths_kept: bool,
     /// Scratch: one record's datapoints.
     points: Vec<(u32, Datapoint)>,
     /// Inputs reported one by one (see [`ScanReport::files`]).
@@ -567,6 +605,7 @@ impl Partial {
             published: Vec::new(),
             deferred: Vec::new(),
             minutes_kept: false,
+            paths_kept: false,
             points: Vec::new(),
             files: Vec::new(),
             totals: Totals::default(),
@@ -582,6 +621,7 @@ impl Partial {
         let (doc, bufs) = ctx.scratch.lock().expect("scratch pool").pop().unwrap_or_default();
         (self.doc, self.bufs) = (doc, bufs);
         self.read_file(index, file, ctx);
+        self.spill_paths_if_full(&ctx.paths, ctx.opts.paths_held);
         let lent = (std::mem::take(&mut self.doc), std::mem::take(&mut self.bufs));
         ctx.scratch.lock().expect("scratch pool").push(lent);
     }
@@ -617,6 +657,19 @@ impl Partial {
                     }
                 }
             }
+        }
+    }
+
+    /// Write the paths out once they take `held` bytes
+    /// ([`ScanOptions::paths_held`]).
+    fn spill_paths_if_full(&mut self, runs: &Mutex<PathRuns>, held: usize) {
+        if self.paths_kept || self.paths.is_empty() || self.paths.footprint() < held {
+            return;
+        }
+        if runs.lock().expect("paths lock").write(&self.paths).is_ok() {
+            self.paths = PathList::default();
+        } else {
+            self.paths_kept = true;
         }
     }
 
@@ -744,6 +797,7 @@ impl Partial {
         }
         self.deferred.extend(other.deferred);
         self.minutes_kept |= other.minutes_kept;
+        self.paths_kept |= other.paths_kept;
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
             a.matches += b.matches;
@@ -763,6 +817,7 @@ impl Partial {
             }
         }
         self.spill_minutes_if_full(&ctx.minutes, ctx.opts.minutes_held);
+        self.spill_paths_if_full(&ctx.paths, ctx.opts.paths_held);
         self
     }
 }

@@ -8,6 +8,18 @@
 //! path is stored as the length it shares with the previous one plus the
 //! rest (front coding), with a full path every [`RESTART`] entries so that
 //! any one decodes from at most that many.
+//!
+//! Over many files even that grows, so a worker writes its list out once it
+//! takes [`LIST_BYTES`] ([`PathList::encode`], to the scan's temporary
+//! file) and starts a new one. At the end only the paths the report names
+//! (samples, examples) are read back and kept ([`PathList::keep`]).
+
+use std::collections::BTreeSet;
+
+use super::runfile::RunFile;
+
+/// Bytes a worker's list takes before it is written out.
+pub const LIST_BYTES: usize = 64 << 10;
 
 /// Entries between full paths.
 const RESTART: usize = 16;
@@ -88,6 +100,65 @@ impl PathList {
         }
     }
 
+    /// Bytes the list takes (its entries and their bytes).
+    pub fn footprint(&self) -> usize {
+        self.entries.len() * std::mem::size_of::<Entry>() + self.bytes.len()
+    }
+
+    /// Append the list's binary form: the number of entries, each entry's
+    /// index, start and shared length, then the bytes (little-endian
+    /// `u32`s). See [`PathList::decode`].
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        for e in &self.entries {
+            for x in [e.index, e.start, e.shared] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&self.bytes);
+    }
+
+    /// A list written by [`PathList::encode`] (sealed), or `None` if
+    /// `bytes` is not one.
+    pub fn decode(bytes: &[u8]) -> Option<PathList> {
+        let (n, rest) = bytes.split_first_chunk::<4>()?;
+        let n = u32::from_le_bytes(*n) as usize;
+        let table = rest.get(..n.checked_mul(12)?)?;
+        let entries: Vec<Entry> = table
+            .chunks_exact(12)
+            .map(|c| {
+                let word = |i: usize| u32::from_le_bytes(c[i..i + 4].try_into().expect("4 bytes"));
+                Entry { index: word(0), start: word(4), shared: word(8) }
+            })
+            .collect();
+        let bytes = rest[table.len()..].to_vec();
+        // Every entry's bytes in order and in range, and every shared
+        // prefix no longer than what the entry before it decodes to, so
+        // that lookups cannot go out of bounds.
+        let mut len = 0usize;
+        for (k, e) in entries.iter().enumerate() {
+            let end = entries.get(k + 1).map_or(bytes.len(), |n| n.start as usize);
+            let shared = e.shared as usize;
+            if (e.start as usize) > end || end > bytes.len() || (k % RESTART == 0 && shared != 0) || shared > len {
+                return None;
+            }
+            len = shared + end - e.start as usize;
+        }
+        let mut list = PathList { entries, bytes, last: Vec::new(), order: Vec::new() };
+        list.seal();
+        Some(list)
+    }
+
+    /// Add to `out` the paths of this (sealed) list whose index is in
+    /// `wanted`.
+    pub fn keep(&self, wanted: &BTreeSet<u32>, out: &mut PathList) {
+        for &i in wanted {
+            if let Some(p) = self.get(i) {
+                out.push(i, &p);
+            }
+        }
+    }
+
     /// Sort the lookup order (once every path has been added).
     pub fn seal(&mut self) {
         let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
@@ -102,7 +173,51 @@ impl PathList {
         let at = self.order.binary_search_by_key(&index, |&k| self.entries[k as usize].index).ok()?;
         let mut out = Vec::new();
         self.decode_into(self.order[at] as usize, &mut out);
-        Some(String::from_utf8(out).expect("stored from a str"))
+        // Stored from a `str`; lossy only if what was read back is damaged.
+        Some(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+}
+
+/// Lists written out by workers.
+#[derive(Debug, Default)]
+pub struct PathRuns {
+    file: RunFile,
+    /// Where each list is: start and length.
+    runs: Vec<(u64, u64)>,
+}
+
+impl PathRuns {
+    /// Write `list` out. On failure the caller keeps it; after the first
+    /// failure no more writes are tried.
+    pub fn write(&mut self, list: &PathList) -> Result<(), ()> {
+        let mut bytes = Vec::with_capacity(list.footprint() + 4);
+        list.encode(&mut bytes);
+        let start = self.file.write(&bytes, "paths")?;
+        self.runs.push((start, bytes.len() as u64));
+        Ok(())
+    }
+
+    /// Why lists had to stay in memory, if they did.
+    pub fn problem(&self) -> Option<&str> {
+        self.file.problem()
+    }
+
+    /// The paths of the files in `wanted`, from the lists written out and
+    /// `held` (the rest), read back one list at a time.
+    pub fn keep(&self, held: PathList, wanted: &BTreeSet<u32>) -> Result<PathList, String> {
+        let mut out = PathList::default();
+        let mut held = held;
+        held.seal();
+        held.keep(wanted, &mut out);
+        let mut buf = Vec::new();
+        for &(start, len) in &self.runs {
+            buf.resize(len as usize, 0);
+            self.file.read_at(&mut buf, start).map_err(|e| e.to_string())?;
+            let list = PathList::decode(&buf).ok_or("a list of paths is damaged")?;
+            list.keep(wanted, &mut out);
+        }
+        out.seal();
+        Ok(out)
     }
 }
 
@@ -153,5 +268,31 @@ mod tests {
                 prop_assert_eq!(all.get(i), Some(p));
             }
         }
+    }
+
+    #[test]
+    fn a_list_survives_its_binary_form_and_keeps_what_is_wanted() {
+        let mut list = PathList::default();
+        for i in 0..50u32 {
+            list.push(i * 3, &format!("AWSLogs/1/CloudTrail/eu-west-1/2026/11/{:02}/f{i}.json.gz", i / 10));
+        }
+        let mut bytes = Vec::new();
+        list.encode(&mut bytes);
+        let back = PathList::decode(&bytes).expect("valid");
+        list.seal();
+        for i in 0..150 {
+            assert_eq!(back.get(i), list.get(i));
+        }
+        let mut kept = PathList::default();
+        back.keep(&BTreeSet::from([0, 3, 4, 147]), &mut kept);
+        kept.seal();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept.get(147), list.get(147));
+        assert_eq!(kept.get(6), None);
+        // Damage is refused, not looked up out of bounds.
+        assert!(PathList::decode(&bytes[..bytes.len() / 2]).is_none());
+        let mut bad = bytes.clone();
+        bad[4 + 12 + 4..4 + 12 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(PathList::decode(&bad).is_none());
     }
 }
