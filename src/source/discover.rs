@@ -120,9 +120,17 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 /// Walks the inputs lazily, yielding the files to read in path order
 /// (roots sorted, then depth first with each directory's entries sorted,
 /// which is the order of sorting all paths). Only the open directories'
-/// entry lists are held, so memory does not grow with the number of files,
-/// except for 8 bytes of identity per file (its inode number, by device) to
-/// recognise one reached twice.
+/// entry lists and the identities of the directories walked are held, so
+/// memory does not grow with the number of files.
+///
+/// A file reached twice (through a symbolic link, a second hard link, or a
+/// root that names a file inside another root) is read once: the first
+/// path in walk order is read and the other skipped as a duplicate. Only
+/// files that can be reached twice need their identity remembered: a file
+/// with one hard link, found by listing its directory, can only be reached
+/// again by a link or root naming it, and those check whether the listing
+/// has already passed it (its real directory was walked and no longer holds
+/// its name) instead.
 /// What is skipped (counted by kind; the paths only on request) or cannot
 /// be walked accumulates in [`Walker::skipped`] and [`Walker::problems`].
 pub struct Walker {
@@ -131,9 +139,8 @@ pub struct Walker {
     pending: Vec<Level>,
     /// Identity of each open directory, parallel to `pending[1..]`.
     open: Vec<(u64, u64)>,
-    /// Identities of everything walked (directories and files).
-    /// By device, then inode: 8 bytes per file (plus the table's own
-    /// byte), not 16, since almost every file is on one device.
+    /// Identities of the directories walked and of the files that could be
+    /// reached again (see above), by device, then inode.
     seen: BTreeMap<u64, HashSet<u64>>,
     /// Files skipped by name or type, counted by kind.
     pub skipped: BTreeMap<SkipKind, u64>,
@@ -159,11 +166,13 @@ struct Stat {
     file: bool,
     len: u64,
     id: (u64, u64),
+    /// Hard links to it.
+    links: u64,
 }
 
 impl Stat {
     fn of(m: &fs::Metadata) -> Stat {
-        Stat { dir: m.is_dir(), file: m.is_file(), len: m.len(), id: identity(m) }
+        Stat { dir: m.is_dir(), file: m.is_file(), len: m.len(), id: identity(m), links: links(m) }
     }
 }
 
@@ -187,6 +196,44 @@ impl Walker {
     /// Note a file or directory walked; false if it was already.
     fn first_visit(&mut self, (dev, ino): (u64, u64)) -> bool {
         self.seen.entry(dev).or_default().insert(ino)
+    }
+
+    fn was_seen(&self, (dev, ino): (u64, u64)) -> bool {
+        self.seen.get(&dev).is_some_and(|s| s.contains(&ino))
+    }
+
+    /// Whether the file at `path` was reached before (`listed`: found by
+    /// listing its directory, not through a link or as a root). Remembers
+    /// it if it could be reached again.
+    fn reached_before(&mut self, path: &Path, listed: bool, meta: Stat) -> bool {
+        if self.was_seen(meta.id) {
+            return true;
+        }
+        if listed && meta.links <= 1 {
+            return false;
+        }
+        if !listed && self.listing_passed(path) {
+            return true;
+        }
+        self.first_visit(meta.id);
+        false
+    }
+
+    /// Whether the file a link or root `path` names was already reached by
+    /// listing its real directory: that directory was walked, and is
+    /// closed or no longer holds the file's name.
+    fn listing_passed(&self, path: &Path) -> bool {
+        let Ok(real) = fs::canonicalize(path) else { return false };
+        let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else { return false };
+        let Ok(dir_id) = fs::metadata(dir).map(|m| identity(&m)) else { return false };
+        if !self.was_seen(dir_id) {
+            return false;
+        }
+        match self.open.iter().position(|o| *o == dir_id) {
+            None => true,
+            // `pending[0]` is the roots; `pending[i + 1]` is `open[i]`.
+            Some(i) => !self.pending[i + 1].names.iter().any(|(n, _)| n == name),
+        }
     }
 
     fn skip(&mut self, kind: SkipKind, path: &Path) {
@@ -258,7 +305,7 @@ impl Walker {
             self.skip(SkipKind::Special, &path);
             return None;
         }
-        if cfg!(unix) && !self.first_visit(id) {
+        if cfg!(unix) && self.reached_before(&path, known.is_some(), meta) {
             self.skip(SkipKind::Duplicate, &path);
             return None;
         }
@@ -314,6 +361,16 @@ fn identity(m: &fs::Metadata) -> (u64, u64) {
 #[cfg(not(unix))]
 fn identity(_m: &fs::Metadata) -> (u64, u64) {
     (0, 0)
+}
+
+#[cfg(unix)]
+fn links(m: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(m)
+}
+
+#[cfg(not(unix))]
+fn links(_m: &fs::Metadata) -> u64 {
+    1
 }
 
 /// What a path's name says about the file.
@@ -435,5 +492,54 @@ mod tests {
         assert_eq!(d.files.len(), 1);
         assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
         assert!(d.skipped.iter().any(|(k, _)| *k == SkipKind::Duplicate));
+    }
+
+    /// Paths of the files read and of those skipped as duplicates,
+    /// relative to `root`.
+    #[cfg(unix)]
+    fn read_and_repeated(root: &Path, roots: &[PathBuf]) -> (Vec<String>, Vec<String>) {
+        let d = discover(roots);
+        let rel = |p: &Path| p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let read = d.files.iter().map(|f| rel(&f.path)).collect();
+        let again =
+            d.skipped.iter().filter(|(k, _)| *k == SkipKind::Duplicate).map(|(_, p)| rel(Path::new(p))).collect();
+        (read, again)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_reached_twice_is_read_once_whichever_way_comes_first() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = &dir.path().canonicalize().unwrap();
+        for d in ["a", "b", "outside"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for f in ["a/1.json", "b/2.json", "b/3.json", "outside/4.json", "a/5.json"] {
+            fs::write(root.join(f), "{}").unwrap();
+        }
+        // A link walked after its target's directory was listed.
+        symlink(root.join("a/1.json"), root.join("b/0-to-a1.json")).unwrap();
+        // A link walked before its target, in the same directory and in a
+        // directory not listed yet.
+        symlink(root.join("b/3.json"), root.join("b/2a-to-b3.json")).unwrap();
+        symlink(root.join("b/2.json"), root.join("a/0-to-b2.json")).unwrap();
+        // A link to a file outside the walk, twice.
+        symlink(root.join("outside/4.json"), root.join("b/9-out.json")).unwrap();
+        symlink(root.join("outside/4.json"), root.join("b/9-out-again.json")).unwrap();
+        // A second hard link.
+        fs::hard_link(root.join("a/5.json"), root.join("b/5-hard.json")).unwrap();
+        let (read, again) = read_and_repeated(root, &[root.join("a"), root.join("b")]);
+        assert_eq!(read, ["a/0-to-b2.json", "a/1.json", "a/5.json", "b/2a-to-b3.json", "b/9-out-again.json"]);
+        let mut again = again;
+        again.sort();
+        assert_eq!(again, ["b/0-to-a1.json", "b/2.json", "b/3.json", "b/5-hard.json", "b/9-out.json"]);
+        // A root naming a file inside another root, before or after it in
+        // walk order.
+        let (read, again) = read_and_repeated(root, &[root.join("a"), root.join("a/1.json")]);
+        assert_eq!(read.iter().filter(|p| *p == "a/1.json").count(), 1, "{read:?}");
+        assert_eq!(again, ["a/1.json"]);
+        let (read, again) = read_and_repeated(root, &[root.join("b/3.json"), root.join("b")]);
+        assert_eq!(read.iter().filter(|p| p.ends_with("3.json")).count(), 1, "{read:?} {again:?}");
     }
 }
