@@ -25,8 +25,10 @@ use super::runfile::RunFile;
 use crate::metric::series::{Dimensions, MergeMinutes, Minute, Stats};
 
 /// Statistic sets a worker holds (over all rules) before it writes them out,
-/// by default (see [`super::ScanOptions::minutes_held`]): about 100 KiB.
-pub const RUN_MINUTES: usize = 1024;
+/// by default (see [`super::ScanOptions::minutes_held`]): 7/8 of 1,024,
+/// the most one rule's 1,024-bucket table holds before it doubles (about
+/// 80 KiB).
+pub const RUN_MINUTES: usize = 896;
 /// Runs of one metric read at once.
 pub const FAN_IN: usize = 16;
 /// Bytes read from a run at a time.

@@ -642,7 +642,19 @@ impl Partial {
     /// Write the per-minute sets out, each metric's as a sorted run, once
     /// there are `held` ([`ScanOptions::minutes_held`]) over all rules.
     fn spill_minutes_if_full(&mut self, spill: &Mutex<MinuteSpill>, held: usize) {
-        if self.minutes_kept || self.rules.iter().map(|r| r.series.len()).sum::<usize>() < held {
+        if self.minutes_held() >= held {
+            self.spill_minutes(spill);
+        }
+    }
+
+    /// Statistic sets held, over all rules.
+    fn minutes_held(&self) -> usize {
+        self.rules.iter().map(|r| r.series.len()).sum()
+    }
+
+    /// Write every per-minute set out.
+    fn spill_minutes(&mut self, spill: &Mutex<MinuteSpill>) {
+        if self.minutes_kept {
             return;
         }
         let mut spill = spill.lock().expect("minutes lock");
@@ -780,8 +792,14 @@ impl Partial {
         }
     }
 
-    fn merge(mut self, other: Partial, samples: usize, ctx: &Ctx<'_>) -> Partial {
+    fn merge(mut self, mut other: Partial, samples: usize, ctx: &Ctx<'_>) -> Partial {
         let spill = &ctx.spill;
+        // Both written out before they are merged, if together they hold
+        // too many: the merged tables never grow past the budget.
+        if self.minutes_held() + other.minutes_held() >= ctx.opts.minutes_held {
+            self.spill_minutes(&ctx.minutes);
+            other.spill_minutes(&ctx.minutes);
+        }
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
         self.paths.append(other.paths);
@@ -816,7 +834,6 @@ impl Partial {
                 }
             }
         }
-        self.spill_minutes_if_full(&ctx.minutes, ctx.opts.minutes_held);
         self.spill_paths_if_full(&ctx.paths, ctx.opts.paths_held);
         self
     }
