@@ -109,7 +109,8 @@ fn report(paths: &[PathBuf], rules: &[Rule], threads: usize, prefilter: bool) ->
 
 fn report_with(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> Value {
     let opts = opts.clone();
-    let doc = model::build(&scan(paths, rules, &opts), rules, &opts);
+    let result = scan(paths, rules, &opts);
+    let doc = model::build(&result, rules, &opts);
     let mut v = serde_json::to_value(doc).unwrap();
     v.as_object_mut().unwrap().remove("timing");
     v["settings"].as_object_mut().unwrap().remove("threads");

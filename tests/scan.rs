@@ -342,7 +342,8 @@ mod property {
     fn report(paths: &[PathBuf], threads: usize) -> Value {
         let rules = rules();
         let opts = ScanOptions { threads, samples: 2, ..ScanOptions::default() };
-        let doc = model::build(&scan(paths, &rules, &opts), &rules, &opts);
+        let result = scan(paths, &rules, &opts);
+        let doc = model::build(&result, &rules, &opts);
         let mut v = serde_json::to_value(doc).unwrap();
         v.as_object_mut().unwrap().remove("timing");
         v["settings"].as_object_mut().unwrap().remove("threads");

@@ -24,6 +24,7 @@
 //! minute-by-minute replay.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::iter::Peekable;
 
 use chrono::DateTime;
 
@@ -90,9 +91,15 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    fn tally(&self, state: AlarmState) -> Tally {
+        let mut tally = Tally::new(state, self.initial, self.start);
+        self.transitions.iter().for_each(|t| tally.add(t));
+        tally
+    }
+
     /// How many times the alarm entered ALARM.
     pub fn alarm_episodes(&self) -> u64 {
-        self.transitions.iter().filter(|t| t.to == AlarmState::Alarm).count() as u64
+        self.tally(AlarmState::Alarm).entered()
     }
 
     /// State after the last evaluation.
@@ -102,20 +109,51 @@ impl Evaluation {
 
     /// Minutes spent in `state` between the first and last evaluation.
     pub fn minutes_in(&self, state: AlarmState) -> u64 {
-        let mut total = 0;
-        let mut current = self.initial;
-        let mut since = self.start;
-        for t in &self.transitions {
-            if current == state {
-                total += t.at - since;
-            }
-            current = t.to;
-            since = t.at;
+        self.tally(state).minutes(self.end)
+    }
+}
+
+/// Time spent in one state and entries into it, added up as a replay's
+/// transitions go by (none need be kept).
+#[derive(Clone, Copy, Debug)]
+pub struct Tally {
+    state: AlarmState,
+    current: AlarmState,
+    since: EpochMs,
+    ms: i64,
+    entered: u64,
+}
+
+impl Tally {
+    /// Count `state` for a replay that starts at `start` in `initial`.
+    pub fn new(state: AlarmState, initial: AlarmState, start: EpochMs) -> Tally {
+        Tally { state, current: initial, since: start, ms: 0, entered: 0 }
+    }
+
+    /// One state change.
+    pub fn add(&mut self, t: &Transition) {
+        if self.current == self.state {
+            self.ms += t.at - self.since;
         }
-        if current == state {
-            total += self.end - since;
-        }
-        (total.max(0) / MINUTE_MS) as u64
+        self.entered += u64::from(t.to == self.state);
+        self.current = t.to;
+        self.since = t.at;
+    }
+
+    /// Times the state was entered.
+    pub fn entered(&self) -> u64 {
+        self.entered
+    }
+
+    /// The state after the last change (the initial one if none).
+    pub fn current(&self) -> AlarmState {
+        self.current
+    }
+
+    /// Whole minutes in the state up to `end`.
+    pub fn minutes(&self, end: EpochMs) -> u64 {
+        let tail = if self.current == self.state { end - self.since } else { 0 };
+        ((self.ms + tail).max(0) / MINUTE_MS) as u64
     }
 }
 
@@ -276,87 +314,168 @@ fn period_value(held: &VecDeque<(Minute, Stats)>, lo: Minute, hi: Minute, spec: 
 
 /// Replay an alarm over a per-minute metric (the output of a scan), read
 /// once in ascending order: only the minutes of one evaluation range are
-/// held, however long the metric.
-///
-/// Evaluations run from `from` (default: the first datapoint's minute) to
-/// `to` (default: long enough after the last datapoint for every period
-/// slot to have emptied again).
+/// held, however long the metric. See [`Replay`].
 pub fn evaluate_series<I: IntoIterator<Item = (Minute, Stats)>>(
     minutes: I,
     spec: &AlarmSpec,
     from: Option<EpochMs>,
     to: Option<EpochMs>,
 ) -> Evaluation {
-    let p = spec.period_s / 60;
-    let r = i64::from(spec.range());
-    let mut minutes = minutes.into_iter().peekable();
-    let align = |t: Minute| match spec.window {
-        EvaluationWindow::Sliding => t,
-        EvaluationWindow::WallClock => (t + p - 1).div_euclid(p) * p,
-    };
-    let first = minutes.peek().map(|(m, _)| *m);
-    let start = align(from.map(|f| (f + MINUTE_MS - 1).div_euclid(MINUTE_MS)).or(first).unwrap_or(0));
-    let to = to.map(|t| t.div_euclid(MINUTE_MS).max(start));
-    // Instants where some minute with data enters or leaves a slot, found
-    // as the minutes are read: a minute's instants all come after it, so
-    // an instant is final once the next minute is not before it.
-    let mut instants = BTreeSet::from([start]);
-    if let Some(end) = to.filter(|&e| e > start) {
-        instants.insert(end);
-    }
-    let mut held: VecDeque<(Minute, Stats)> = VecDeque::new();
-    let mut last = None;
-    let mut state = spec.initial_state;
-    let mut transitions = Vec::new();
-    let mut evaluate = |t: Minute, held: &VecDeque<(Minute, Stats)>, state: &mut AlarmState| {
-        let slots: Vec<Slot> = (0..r)
-            .map(|i| {
-                let hi = t - i * p;
-                Slot { start: (hi - p) * MINUTE_MS, value: period_value(held, hi - p, hi, spec) }
-            })
-            .collect();
-        let d = decide(&slots, spec, *state);
-        if d.state != *state {
-            transitions.push(Transition { at: t * MINUTE_MS, from: *state, to: d.state, reason: d.reason });
-            *state = d.state;
-        }
-    };
-    loop {
-        let next = instants.first().copied();
-        if let Some((m, s)) = minutes.next_if(|(m, _)| next.is_none_or(|t| *m < t)) {
-            let base = match spec.window {
-                EvaluationWindow::Sliding => m + 1,
-                EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
-            };
-            for j in 0..=r {
-                let i = base + j * p;
-                if i > start && to.is_none_or(|e| i <= e) {
-                    instants.insert(i);
-                }
-            }
-            // Minutes older than every evaluation range still to come.
-            let oldest = next.unwrap_or(m + 1).min(m + 1) - r * p;
-            while held.front().is_some_and(|(h, _)| *h < oldest) {
-                held.pop_front();
-            }
-            held.push_back((m, s));
-            last = Some(m);
-            continue;
-        }
-        let Some(t) = instants.pop_first() else { break };
-        evaluate(t, &held, &mut state);
-    }
-    // Without `to`, the end comes after every instant of the last minute.
-    let end = to.or(last.map(|l| align(l + 1 + (r + 1) * p))).unwrap_or(start).max(start);
-    if to.is_none() && end > start {
-        evaluate(end, &held, &mut state);
-    }
+    let mut replay = Replay::new(minutes, spec, from, to);
+    let transitions = replay.by_ref().collect();
     Evaluation {
         initial: spec.initial_state,
-        start: start * MINUTE_MS,
-        end: end * MINUTE_MS,
+        start: replay.start(),
+        end: replay.end().expect("known once replayed"),
         transitions,
         points: Vec::new(),
+    }
+}
+
+/// An alarm replayed over a per-minute metric, yielding its state changes
+/// as they happen (so that neither the metric nor the transitions are ever
+/// held whole).
+///
+/// Evaluations run from `from` (default: the first datapoint's minute) to
+/// `to` (default: long enough after the last datapoint for every period
+/// slot to have emptied again).
+pub struct Replay<'s, I: Iterator<Item = (Minute, Stats)>> {
+    minutes: Peekable<I>,
+    spec: &'s AlarmSpec,
+    /// Period and evaluation range, in minutes and periods.
+    p: i64,
+    r: i64,
+    start: Minute,
+    to: Option<Minute>,
+    /// Instants where some minute with data enters or leaves a slot, found
+    /// as the minutes are read: a minute's instants all come after it, so
+    /// an instant is final once the next minute is not before it.
+    instants: BTreeSet<Minute>,
+    /// The minutes of the evaluation ranges still to come, ascending.
+    held: VecDeque<(Minute, Stats)>,
+    last: Option<Minute>,
+    state: AlarmState,
+    /// The last evaluation instant, once every minute has been read.
+    end: Option<Minute>,
+}
+
+impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
+    /// Replay `spec` over `minutes` (ascending).
+    pub fn new<M: IntoIterator<IntoIter = I>>(
+        minutes: M,
+        spec: &'s AlarmSpec,
+        from: Option<EpochMs>,
+        to: Option<EpochMs>,
+    ) -> Replay<'s, I> {
+        let p = spec.period_s / 60;
+        let mut minutes = minutes.into_iter().peekable();
+        let first = minutes.peek().map(|(m, _)| *m);
+        let start = align(spec, p, from.map(|f| (f + MINUTE_MS - 1).div_euclid(MINUTE_MS)).or(first).unwrap_or(0));
+        let to = to.map(|t| t.div_euclid(MINUTE_MS).max(start));
+        let mut instants = BTreeSet::from([start]);
+        if let Some(end) = to.filter(|&e| e > start) {
+            instants.insert(end);
+        }
+        Replay {
+            minutes,
+            spec,
+            p,
+            r: i64::from(spec.range()),
+            start,
+            to,
+            instants,
+            held: VecDeque::new(),
+            last: None,
+            state: spec.initial_state,
+            end: None,
+        }
+    }
+
+    /// The first evaluation instant.
+    pub fn start(&self) -> EpochMs {
+        self.start * MINUTE_MS
+    }
+
+    /// The last evaluation instant, once the replay has run to its end.
+    pub fn end(&self) -> Option<EpochMs> {
+        self.end.map(|e| e * MINUTE_MS)
+    }
+
+    /// Read one minute: note its instants, hold it.
+    fn take(&mut self, m: Minute, s: Stats, next: Option<Minute>) {
+        let (p, r) = (self.p, self.r);
+        let base = match self.spec.window {
+            EvaluationWindow::Sliding => m + 1,
+            EvaluationWindow::WallClock => (m.div_euclid(p) + 1) * p,
+        };
+        for j in 0..=r {
+            let i = base + j * p;
+            if i > self.start && self.to.is_none_or(|e| i <= e) {
+                self.instants.insert(i);
+            }
+        }
+        // Minutes older than every evaluation range still to come.
+        let oldest = next.unwrap_or(m + 1).min(m + 1) - r * p;
+        while self.held.front().is_some_and(|(h, _)| *h < oldest) {
+            self.held.pop_front();
+        }
+        self.held.push_back((m, s));
+        self.last = Some(m);
+    }
+
+    /// Evaluate at instant `t`: the state change, if any.
+    fn evaluate(&mut self, t: Minute) -> Option<Transition> {
+        let (p, spec) = (self.p, self.spec);
+        let slots: Vec<Slot> = (0..self.r)
+            .map(|i| {
+                let hi = t - i * p;
+                Slot { start: (hi - p) * MINUTE_MS, value: period_value(&self.held, hi - p, hi, spec) }
+            })
+            .collect();
+        let d = decide(&slots, spec, self.state);
+        if d.state == self.state {
+            return None;
+        }
+        let from = std::mem::replace(&mut self.state, d.state);
+        Some(Transition { at: t * MINUTE_MS, from, to: d.state, reason: d.reason })
+    }
+}
+
+impl<I: Iterator<Item = (Minute, Stats)>> Iterator for Replay<'_, I> {
+    type Item = Transition;
+
+    fn next(&mut self) -> Option<Transition> {
+        while self.end.is_none() {
+            let next = self.instants.first().copied();
+            if let Some((m, s)) = self.minutes.next_if(|(m, _)| next.is_none_or(|t| *m < t)) {
+                self.take(m, s, next);
+                continue;
+            }
+            if let Some(t) = self.instants.pop_first() {
+                if let Some(change) = self.evaluate(t) {
+                    return Some(change);
+                }
+                continue;
+            }
+            // Without `to`, the end comes after every instant of the last
+            // minute.
+            let (p, r) = (self.p, self.r);
+            let end = self.to.or(self.last.map(|l| align(self.spec, p, l + 1 + (r + 1) * p))).unwrap_or(self.start);
+            let end = end.max(self.start);
+            self.end = Some(end);
+            if self.to.is_none() && end > self.start {
+                return self.evaluate(end);
+            }
+        }
+        None
+    }
+}
+
+/// The first evaluation instant at or after minute `t`.
+fn align(spec: &AlarmSpec, p: i64, t: Minute) -> Minute {
+    match spec.window {
+        EvaluationWindow::Sliding => t,
+        EvaluationWindow::WallClock => (t + p - 1).div_euclid(p) * p,
     }
 }
 

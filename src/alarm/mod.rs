@@ -4,7 +4,7 @@
 pub mod eval;
 pub mod spec;
 
-pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Transition};
+pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Replay, Tally, Transition};
 pub use spec::{
     AlarmSettings, AlarmSpec, AlarmState, Comparison, EvaluationWindow, PeriodSetting, Statistic, TreatMissing,
 };

@@ -71,12 +71,12 @@ struct Line<'a, T: Serialize> {
 fn ndjson(out: &mut impl Write, doc: &Document) -> io::Result<()> {
     for a in &doc.alarms {
         for w in &a.windows {
-            serde_json::to_writer(&mut *out, &Line { kind: "window", alarm: &a.name, body: w })
+            serde_json::to_writer(&mut *out, &Line { kind: "window", alarm: &a.name, body: &w })
                 .map_err(io::Error::from)?;
             writeln!(out)?;
         }
         for t in &a.transitions {
-            serde_json::to_writer(&mut *out, &Line { kind: "transition", alarm: &a.name, body: t })
+            serde_json::to_writer(&mut *out, &Line { kind: "transition", alarm: &a.name, body: &t })
                 .map_err(io::Error::from)?;
             writeln!(out)?;
         }

@@ -9,10 +9,13 @@
 //! datapoint, ascending.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::alarm::eval::{evaluate_series, Evaluation, Transition};
+use crate::alarm::eval::{Replay, Tally, Transition};
+use crate::alarm::AlarmState;
+use crate::metric::window::Window;
 use crate::metric::windows;
 use crate::record::time::format_rfc3339;
 use crate::record::EventSummary;
@@ -23,13 +26,13 @@ use crate::source::SkipKind;
 
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
-pub struct Document {
+pub struct Document<'a> {
     /// trailwatch version.
     pub trailwatch: &'static str,
     /// What was read.
     pub inputs: Inputs,
     /// One entry per rule/alarm.
-    pub alarms: Vec<AlarmReport>,
+    pub alarms: Vec<AlarmReport<'a>>,
     /// Rules or alarms that could not be replayed, with the reason.
     pub refused: Vec<String>,
     /// How the scan was run.
@@ -138,7 +141,7 @@ pub struct PathProblem {
 
 /// One alarm's replay.
 #[derive(Clone, Debug, Serialize)]
-pub struct AlarmReport {
+pub struct AlarmReport<'a> {
     /// Rule/alarm name.
     pub name: String,
     /// Description.
@@ -177,17 +180,64 @@ pub struct AlarmReport {
     /// Datapoints dropped by `--from`/`--to`.
     pub outside_range: u64,
     /// Windows holding at least one datapoint, ascending.
-    pub windows: Vec<WindowReport>,
+    pub windows: Lazy<'a, WindowReport>,
     /// How many windows breach.
     pub breaching_windows: u64,
     /// State changes of the replayed alarm, in time order.
-    pub transitions: Vec<TransitionReport>,
+    pub transitions: Lazy<'a, TransitionReport>,
     /// Number of times the alarm entered ALARM.
     pub alarm_episodes: u64,
     /// Minutes the alarm spent in ALARM.
     pub minutes_in_alarm: u64,
     /// State at the last evaluation.
     pub final_state: String,
+}
+
+/// A list made each time it is read (iterated, written out) and never
+/// held: the windows and state changes of a replay over months come from
+/// the scan's per-minute data as they are written.
+#[derive(Clone)]
+pub struct Lazy<'a, T> {
+    make: Rc<dyn Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a>,
+}
+
+impl<'a, T> Lazy<'a, T> {
+    /// The list that `make` produces.
+    pub fn new(make: impl Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a) -> Lazy<'a, T> {
+        Lazy { make: Rc::new(make) }
+    }
+
+    /// Its items, made anew.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = T> + 'a> {
+        (self.make)()
+    }
+}
+
+impl<'a, T> IntoIterator for &Lazy<'a, T> {
+    type Item = T;
+    type IntoIter = Box<dyn Iterator<Item = T> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, T: Clone + 'a> From<Vec<T>> for Lazy<'a, T> {
+    fn from(items: Vec<T>) -> Lazy<'a, T> {
+        Lazy::new(move || Box::new(items.clone().into_iter()))
+    }
+}
+
+impl<T> std::fmt::Debug for Lazy<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lazy([...])")
+    }
+}
+
+impl<T: Serialize> Serialize for Lazy<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// Matched records with no usable time.
@@ -297,7 +347,7 @@ impl From<&Transition> for TransitionReport {
 }
 
 /// Build the document.
-pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Document {
+pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOptions) -> Document<'a> {
     let t = &report.totals;
     let mut skipped: BTreeMap<&'static str, u64> = SkipKind::ALL.iter().map(|k| (k.key(), 0)).collect();
     for (k, n) in &report.skipped {
@@ -336,35 +386,38 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
         .enumerate()
         .map(|(i, (rule, res))| {
             let spec = &rule.alarm;
-            // The metric is read twice, once for each pass, never held.
-            let minutes = || report.minutes(i, &rule.alarm_dimensions);
             let period = spec.period_ms();
-            let windows: Vec<WindowReport> =
-                windows(minutes(), period, spec.statistic, spec.threshold, spec.comparison)
-                    .map(|w| WindowReport {
-                        start: format_rfc3339(w.start),
-                        end: format_rfc3339(w.end),
-                        value: w.value,
-                        matches: w.matches,
-                        datapoints: w.datapoints,
-                        breaching: w.breaching,
-                        events: res
-                            .samples
-                            .get(&w.start.div_euclid(period))
-                            .map(|v| {
-                                v.iter()
-                                    .map(|s| EventReport {
-                                        time: format_rfc3339(s.time),
-                                        path: report.path(s.at),
-                                        offset: s.at.offset,
-                                        summary: s.summary.clone(),
-                                    })
-                                    .collect()
+            // The metric is read again for each pass (here for the counts,
+            // then for the lists as they are written), never held.
+            let minutes = move || report.minutes(i, &rule.alarm_dimensions);
+            let raw = move || windows(minutes(), period, spec.statistic, spec.threshold, spec.comparison);
+            let window = move |w: Window| WindowReport {
+                start: format_rfc3339(w.start),
+                end: format_rfc3339(w.end),
+                value: w.value,
+                matches: w.matches,
+                datapoints: w.datapoints,
+                breaching: w.breaching,
+                events: res
+                    .samples
+                    .get(&w.start.div_euclid(period))
+                    .map(|v| {
+                        v.iter()
+                            .map(|s| EventReport {
+                                time: format_rfc3339(s.time),
+                                path: report.path(s.at),
+                                offset: s.at.offset,
+                                summary: s.summary.clone(),
                             })
-                            .unwrap_or_default(),
+                            .collect()
                     })
-                    .collect();
-            let eval: Evaluation = evaluate_series(minutes(), spec, opts.from, opts.to);
+                    .unwrap_or_default(),
+            };
+            let (from, to) = (opts.from, opts.to);
+            let mut replay = Replay::new(minutes(), spec, from, to);
+            let mut alarm = Tally::new(AlarmState::Alarm, spec.initial_state, replay.start());
+            replay.by_ref().for_each(|t| alarm.add(&t));
+            let end = replay.end().expect("replayed to its end");
             AlarmReport {
                 name: rule.name.clone(),
                 title: rule.title.clone(),
@@ -391,12 +444,14 @@ pub fn build(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Documen
                     examples: res.unplaced.examples.iter().map(|&at| where_(at)).collect(),
                 },
                 outside_range: res.outside_range,
-                breaching_windows: windows.iter().filter(|w| w.breaching).count() as u64,
-                windows,
-                transitions: eval.transitions.iter().map(TransitionReport::from).collect(),
-                alarm_episodes: eval.alarm_episodes(),
-                minutes_in_alarm: eval.minutes_in(crate::alarm::AlarmState::Alarm),
-                final_state: eval.final_state().aws_name().into(),
+                breaching_windows: raw().filter(|w| w.breaching).count() as u64,
+                windows: Lazy::new(move || Box::new(raw().map(window))),
+                transitions: Lazy::new(move || {
+                    Box::new(Replay::new(minutes(), spec, from, to).map(|t| TransitionReport::from(&t)))
+                }),
+                alarm_episodes: alarm.entered(),
+                minutes_in_alarm: alarm.minutes(end),
+                final_state: alarm.current().aws_name().into(),
             }
         })
         .collect();

@@ -120,16 +120,15 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         default
     )?;
     writeln!(out)?;
-    let breaching: Vec<&WindowReport> = a.windows.iter().filter(|w| w.breaching).collect();
-    if breaching.is_empty() {
+    if a.breaching_windows == 0 {
         writeln!(out, "  {}", st.green("no window breached the threshold"))?;
     } else {
         writeln!(out, "  {}", st.bold(&format!("{:<32} {:>10} {:>9}", "WINDOW (UTC)", "VALUE", "MATCHES")))?;
-        for w in &breaching {
+        for w in a.windows.iter().filter(|w| w.breaching) {
             writeln!(
                 out,
                 "  {:<32} {:>10} {:>9}  {}",
-                window_span(w),
+                window_span(&w),
                 num(w.value),
                 thousands(w.matches),
                 st.red("breaching")
@@ -143,10 +142,11 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
             }
         }
     }
-    if !a.transitions.is_empty() {
+    let mut transitions = a.transitions.iter().peekable();
+    if transitions.peek().is_some() {
         writeln!(out)?;
         writeln!(out, "  {}", st.bold("STATE TIMELINE (UTC)"))?;
-        for t in &a.transitions {
+        for t in transitions {
             let to = match t.to.as_str() {
                 "ALARM" => st.red(&t.to),
                 "OK" => st.green(&t.to),
