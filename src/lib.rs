@@ -6,6 +6,7 @@
 
 mod fasthash;
 pub mod json;
+pub mod merge;
 pub mod metric;
 pub mod pattern;
 pub mod report;

@@ -198,11 +198,11 @@ fn prefilter_agrees_on_a_generated_corpus() {
     assert_same("generated", &[dir.path().to_path_buf()], false);
 }
 
-/// Per-minute statistics and paths written to a temporary file a few at a
-/// time (and merged back from many runs) give the report of both held
-/// whole, with and without `--dedup`, at every thread count.
+/// Per-minute statistics, samples and paths written to a temporary file a
+/// few at a time (and merged back from many runs) give the report of all
+/// three held whole, with and without `--dedup`, at every thread count.
 #[test]
-fn minutes_and_paths_written_out_change_nothing() {
+fn data_written_out_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config { seed: 77, records: 6000, accounts: 2, regions: 2, ..Config::default() };
     synth::generate(&cfg, dir.path()).unwrap();
@@ -214,6 +214,7 @@ fn minutes_and_paths_written_out_change_nothing() {
             dedup,
             minutes_held: usize::MAX,
             paths_held: usize::MAX,
+            samples_held: usize::MAX,
             ..ScanOptions::default()
         };
         let reference = report_with(&paths, &rules, &whole);
@@ -221,7 +222,13 @@ fn minutes_and_paths_written_out_change_nothing() {
             reference["alarms"].as_array().unwrap().iter().map(|a| a["windows"].as_array().unwrap().len()).sum();
         assert!(windows > 100, "the corpus spans many windows ({windows})");
         for (threads, held) in [(1, 1), (2, 3), (3, 40)] {
-            let opts = ScanOptions { threads, minutes_held: held, paths_held: held * 100, ..whole.clone() };
+            let opts = ScanOptions {
+                threads,
+                minutes_held: held,
+                paths_held: held * 100,
+                samples_held: held,
+                ..whole.clone()
+            };
             let got = report_with(&paths, &rules, &opts);
             assert_eq!(got, reference, "{held} minutes held, {threads} threads, dedup {dedup}");
         }

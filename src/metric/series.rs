@@ -8,10 +8,10 @@
 //! Sums are exact (Shewchuk partials) so the result does not depend on the
 //! order in which files were read.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use crate::fasthash::FastMap;
+use crate::merge::Keyed;
 
 use crate::record::EpochMs;
 
@@ -391,54 +391,15 @@ fn put(minutes: &mut FastMap<Minute, Stats>, minute: Minute, stats: Stats) -> us
     }
 }
 
-/// Several sequences of minute sets, each ascending by minute with no
-/// minute twice, merged into one ascending sequence: the sets of a minute
-/// that several hold are folded together. This is how the runs a scan wrote
-/// out (and what it still holds) become one metric again, read in time
-/// order without being held whole.
-pub struct MergeMinutes<I> {
-    sources: Vec<I>,
-    /// The next set of each source that has one.
-    heads: Vec<Option<Stats>>,
-    /// (minute, source) of every head, smallest first.
-    order: BinaryHeap<Reverse<(Minute, usize)>>,
-}
-
-impl<I: Iterator<Item = (Minute, Stats)>> MergeMinutes<I> {
-    /// Merge `sources`.
-    pub fn new(sources: Vec<I>) -> MergeMinutes<I> {
-        let mut merge =
-            MergeMinutes { heads: (0..sources.len()).map(|_| None).collect(), sources, order: BinaryHeap::new() };
-        for i in 0..merge.sources.len() {
-            merge.advance(i);
-        }
-        merge
+/// A minute's set, as the per-minute runs of a scan are merged: sets of
+/// the same minute fold together.
+impl Keyed for (Minute, Stats) {
+    type Key = Minute;
+    fn key(&self) -> Minute {
+        self.0
     }
-
-    fn advance(&mut self, i: usize) {
-        if let Some((m, s)) = self.sources[i].next() {
-            self.heads[i] = Some(s);
-            self.order.push(Reverse((m, i)));
-        }
-    }
-}
-
-impl<I: Iterator<Item = (Minute, Stats)>> Iterator for MergeMinutes<I> {
-    type Item = (Minute, Stats);
-
-    fn next(&mut self) -> Option<(Minute, Stats)> {
-        let Reverse((m, i)) = self.order.pop()?;
-        let mut acc = self.heads[i].take().expect("a head for every entry");
-        self.advance(i);
-        while let Some(&Reverse((n, j))) = self.order.peek() {
-            if n != m {
-                break;
-            }
-            self.order.pop();
-            acc.merge(&self.heads[j].take().expect("a head for every entry"));
-            self.advance(j);
-        }
-        Some((m, acc))
+    fn fold(&mut self, other: (Minute, Stats)) {
+        self.1.merge(&other.1);
     }
 }
 
@@ -614,7 +575,7 @@ mod tests {
                 let rest: Vec<(Minute, Stats)> = p.sorted(&vec![]).into_iter().map(|(m, s)| (m, s.clone())).collect();
                 sources.push(rest.into_iter());
             }
-            let merged: Vec<(Minute, Stats)> = MergeMinutes::new(sources).collect();
+            let merged: Vec<(Minute, Stats)> = crate::merge::Merge::new(sources).collect();
             let want = whole.sorted(&vec![]);
             proptest::prop_assert_eq!(merged.len(), want.len());
             for ((m, s), (wm, ws)) in merged.iter().zip(&want) {

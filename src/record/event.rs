@@ -62,6 +62,40 @@ fn clip(mut s: String) -> String {
 }
 
 impl EventSummary {
+    /// Number of fields (see [`EventSummary::fields`]).
+    pub const FIELDS: usize = 9;
+
+    /// Every field, in declaration order.
+    pub fn fields(&self) -> [&Option<String>; EventSummary::FIELDS] {
+        [
+            &self.event_time,
+            &self.event_source,
+            &self.event_name,
+            &self.error_code,
+            &self.principal,
+            &self.source_ip,
+            &self.region,
+            &self.account,
+            &self.event_id,
+        ]
+    }
+
+    /// The summary whose [`EventSummary::fields`] are `f`.
+    pub fn from_fields(f: [Option<String>; EventSummary::FIELDS]) -> EventSummary {
+        let [event_time, event_source, event_name, error_code, principal, source_ip, region, account, event_id] = f;
+        EventSummary {
+            event_time,
+            event_source,
+            event_name,
+            error_code,
+            principal,
+            source_ip,
+            region,
+            account,
+            event_id,
+        }
+    }
+
     /// Summarise a parsed record.
     pub fn of(root: Value<'_>) -> EventSummary {
         let ui = root.get("userIdentity");

@@ -391,27 +391,31 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             // then for the lists as they are written), never held.
             let minutes = move || report.minutes(i, &rule.alarm_dimensions);
             let raw = move || windows(minutes(), period, spec.statistic, spec.threshold, spec.comparison);
-            let window = move |w: Window| WindowReport {
+            let window = move |w: Window, events: Vec<EventReport>| WindowReport {
                 start: format_rfc3339(w.start),
                 end: format_rfc3339(w.end),
                 value: w.value,
                 matches: w.matches,
                 datapoints: w.datapoints,
                 breaching: w.breaching,
-                events: res
-                    .samples
-                    .get(&w.start.div_euclid(period))
-                    .map(|v| {
-                        v.iter()
-                            .map(|s| EventReport {
-                                time: format_rfc3339(s.time),
-                                path: report.path(s.at),
-                                offset: s.at.offset,
-                                summary: s.summary.clone(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                events,
+            };
+            // Each window's first samples, read alongside the windows (both
+            // ascending by window).
+            let with_events = move || {
+                let mut samples = report.samples(i).peekable();
+                raw().map(move |w| {
+                    let k = w.start.div_euclid(period);
+                    while samples.next_if(|(j, _)| *j < k).is_some() {}
+                    let mut events = Vec::new();
+                    while let Some((_, s)) = samples.next_if(|(j, _)| *j == k) {
+                        if events.len() < opts.samples {
+                            let time = format_rfc3339(s.time);
+                            events.push(EventReport { time, path: s.path, offset: s.at.offset, summary: s.summary });
+                        }
+                    }
+                    window(w, events)
+                })
             };
             let (from, to) = (opts.from, opts.to);
             let mut replay = Replay::new(minutes(), spec, from, to);
@@ -445,7 +449,7 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
                 },
                 outside_range: res.outside_range,
                 breaching_windows: raw().filter(|w| w.breaching).count() as u64,
-                windows: Lazy::new(move || Box::new(raw().map(window))),
+                windows: Lazy::new(move || Box::new(with_events())),
                 transitions: Lazy::new(move || {
                     Box::new(Replay::new(minutes(), spec, from, to).map(|t| TransitionReport::from(&t)))
                 }),

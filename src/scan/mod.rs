@@ -7,11 +7,11 @@
 //! sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs.
 
-mod minutes;
 mod paths;
 pub mod prefilter;
 mod repeats;
 mod runfile;
+mod runs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -35,8 +35,13 @@ use crate::source::{
     read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
     Source,
 };
-use minutes::MinuteSpill;
-pub use minutes::RUN_MINUTES;
+use runs::Runs;
+pub use runs::{RUN_MINUTES, RUN_SAMPLES};
+
+/// Per-minute runs, by rule and metric dimensions.
+type MinuteRuns = Runs<(usize, Dimensions)>;
+/// Sample runs, by rule.
+type SampleRuns = Runs<usize>;
 pub use paths::PathList;
 use paths::PathRuns;
 pub use paths::LIST_BYTES;
@@ -72,6 +77,10 @@ pub struct ScanOptions {
     /// Bytes of paths a worker holds before it writes them to a temporary
     /// file (default [`LIST_BYTES`]; the result does not depend on it).
     pub paths_held: usize,
+    /// Samples a worker holds, over all rules, before it writes them to a
+    /// temporary file (default [`RUN_SAMPLES`]; the result does not depend
+    /// on it).
+    pub samples_held: usize,
 }
 
 impl Default for ScanOptions {
@@ -87,6 +96,7 @@ impl Default for ScanOptions {
             dedup: false,
             minutes_held: RUN_MINUTES,
             paths_held: LIST_BYTES,
+            samples_held: RUN_SAMPLES,
         }
     }
 }
@@ -113,6 +123,8 @@ pub struct Sample {
     pub at: Location,
     /// What it is.
     pub summary: EventSummary,
+    /// The path of its file (or `<archive>!/<member>`).
+    pub path: String,
 }
 
 /// Matched records that could not be placed in time.
@@ -143,7 +155,8 @@ pub struct RuleResult {
     /// Datapoints outside `--from`/`--to`.
     pub outside_range: u64,
     /// Up to `samples` matching events per window of the rule's period,
-    /// earliest first.
+    /// earliest first, among those not written out to the temporary file
+    /// (read them all with [`ScanReport::samples`]).
     pub samples: HashMap<i64, Vec<Sample>>,
 }
 
@@ -279,7 +292,9 @@ pub struct ScanReport {
     /// Events seen more than once.
     pub duplicates: Duplicates,
     /// The per-minute statistic sets written out during the scan.
-    minutes: MinuteSpill,
+    minutes: MinuteRuns,
+    /// The samples written out during the scan.
+    sample_runs: SampleRuns,
     /// Why per-minute statistics (or paths) could not be read back, if
     /// they could not.
     lost: Mutex<Option<String>>,
@@ -340,7 +355,19 @@ impl ScanReport {
     /// once and never held whole. A failure to read the temporary file back
     /// ends it early, and [`ScanReport::lost`] says why.
     pub fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
-        self.minutes.read(rule, dims, self.rules[rule].series.sorted(dims), &self.lost)
+        let held = self.rules[rule].series.sorted(dims).into_iter().map(|(m, s)| (m, s.clone()));
+        self.minutes.read(&(rule, dims.clone()), held, &self.lost)
+    }
+
+    /// Rule `rule`'s samples with the index of their window, ascending by
+    /// window, then time and location: those written out during the scan
+    /// merged with those still held (a window may have more than
+    /// `--samples` of them; the first are the ones to show).
+    pub fn samples<'a>(&'a self, rule: usize) -> impl Iterator<Item = (i64, Sample)> + 'a {
+        let mut held: Vec<(i64, &Sample)> =
+            self.rules[rule].samples.iter().flat_map(|(k, v)| v.iter().map(move |s| (*k, s))).collect();
+        held.sort_unstable_by_key(|(k, s)| (*k, s.time, s.at));
+        self.sample_runs.read(&rule, held.into_iter().map(|(k, s)| (k, s.clone())), &self.lost)
     }
 
     /// Why some per-minute statistics or paths could not be read back
@@ -370,7 +397,8 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         prefilter: prefilter.as_ref(),
         scratch: Mutex::new(Vec::new()),
         spill: Mutex::new(Spill::default()),
-        minutes: Mutex::new(MinuteSpill::default()),
+        minutes: Mutex::new(MinuteRuns::new("per-minute statistics")),
+        sample_runs: Mutex::new(SampleRuns::new("samples")),
         paths: Mutex::new(PathRuns::default()),
     };
     // Files are read while the walk goes on; each keeps the index the walk
@@ -393,8 +421,9 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
     let spill = ctx.spill.into_inner().expect("spill lock");
     let minutes = ctx.minutes.into_inner().expect("minutes lock");
     let path_runs = ctx.paths.into_inner().expect("paths lock");
+    let sample_runs = ctx.sample_runs.into_inner().expect("samples lock");
     // In the pool: the repeated-event merge runs its parts on its threads.
-    let written = (spill, minutes, path_runs);
+    let written = Written { spill, minutes, path_runs, sample_runs };
     pool.install(|| finish(rules, walker.skipped, walker.problems, partial, written, opts, start, threads))
 }
 
@@ -404,7 +433,7 @@ fn finish(
     mut skipped: BTreeMap<SkipKind, u64>,
     problems: Vec<PathProblem>,
     mut partial: Partial,
-    (spill, minutes, path_runs): (Spill, MinuteSpill, PathRuns),
+    written: Written,
     opts: &ScanOptions,
     start: Instant,
     threads: usize,
@@ -430,12 +459,15 @@ fn finish(
         }
         totals.add(f);
     }
-    let minutes = Mutex::new(minutes);
-    let duplicates = resolve_duplicates(&mut partial, spill, &minutes, rule_set, opts);
-    let mut minutes = minutes.into_inner().expect("minutes lock");
+    let Written { spill, minutes, path_runs, sample_runs } = written;
+    let runs = (Mutex::new(minutes), Mutex::new(sample_runs));
+    let duplicates = resolve_duplicates(&mut partial, spill, &runs, rule_set, opts);
+    let mut minutes = runs.0.into_inner().expect("minutes lock");
+    let mut sample_runs = runs.1.into_inner().expect("samples lock");
     // Fewer, longer runs to read back. If merging fails, the runs stay as
     // they are: reading them takes more buffers, and the result is the same.
-    let _ = minutes.compact();
+    let _ = minutes.compact::<(Minute, Stats)>();
+    let _ = sample_runs.compact::<(i64, Sample)>();
     let mut rules = partial.rules;
     for r in &mut rules {
         for v in r.samples.values_mut() {
@@ -447,7 +479,6 @@ fn finish(
     // Only the paths the report names are read back and kept.
     let mut wanted: BTreeSet<u32> = BTreeSet::new();
     for r in &rules {
-        wanted.extend(r.samples.values().flatten().map(|s| s.at.file));
         wanted.extend(r.unplaced.examples.iter().map(|at| at.file));
     }
     wanted.extend(duplicates.examples.iter().flat_map(|(_, a, b)| [a.file, b.file]));
@@ -460,7 +491,11 @@ fn finish(
         ));
         PathList::default()
     });
-    let notes = [minutes.problem(), path_runs.problem()].into_iter().flatten().map(str::to_string).collect();
+    let notes = [minutes.problem(), sample_runs.problem(), path_runs.problem()]
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
     ScanReport {
         paths,
         files,
@@ -472,9 +507,18 @@ fn finish(
         threads,
         duplicates,
         minutes,
+        sample_runs,
         lost,
         notes,
     }
+}
+
+/// What the workers wrote to temporary files.
+struct Written {
+    spill: Spill,
+    minutes: MinuteRuns,
+    path_runs: PathRuns,
+    sample_runs: SampleRuns,
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
@@ -483,7 +527,7 @@ fn finish(
 fn resolve_duplicates(
     partial: &mut Partial,
     spill: Spill,
-    minutes: &Mutex<MinuteSpill>,
+    (minutes, samples): &(Mutex<MinuteRuns>, Mutex<SampleRuns>),
     rules: &[Rule],
     opts: &ScanOptions,
 ) -> Duplicates {
@@ -539,8 +583,10 @@ fn resolve_duplicates(
             example(&mut d, first.id, first.at, again.at);
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
-        apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);
+        let added = apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);
+        partial.samples_held += added;
         partial.spill_minutes_if_full(minutes, opts.minutes_held);
+        partial.spill_samples_if_full(samples, opts.samples_held);
     }
     d.examples.sort();
     d
@@ -558,7 +604,9 @@ struct Ctx<'a> {
     /// Runs of event IDs written out (repeated-event detection).
     spill: Mutex<Spill>,
     /// Runs of per-minute statistic sets written out.
-    minutes: Mutex<MinuteSpill>,
+    minutes: Mutex<MinuteRuns>,
+    /// Runs of samples written out.
+    sample_runs: Mutex<SampleRuns>,
     /// Lists of paths written out.
     paths: Mutex<PathRuns>,
 }
@@ -576,6 +624,10 @@ struct Partial {
     deferred: Vec<Publication>,
     /// Whether writing per-minute sets out failed (they are then kept).
     minutes_kept: bool,
+    /// Samples held, over all rules.
+    samples_held: usize,
+    /// Whether writing samples out failed (they are then kept).
+    samples_kept: bool,
     /// Whether writing paths out failed (they are then kept).
     paths_kept: bool,
     /// Scratch: one record's datapoints.
@@ -605,6 +657,8 @@ impl Partial {
             published: Vec::new(),
             deferred: Vec::new(),
             minutes_kept: false,
+            samples_held: 0,
+            samples_kept: false,
             paths_kept: false,
             points: Vec::new(),
             files: Vec::new(),
@@ -641,7 +695,7 @@ impl Partial {
 
     /// Write the per-minute sets out, each metric's as a sorted run, once
     /// there are `held` ([`ScanOptions::minutes_held`]) over all rules.
-    fn spill_minutes_if_full(&mut self, spill: &Mutex<MinuteSpill>, held: usize) {
+    fn spill_minutes_if_full(&mut self, spill: &Mutex<MinuteRuns>, held: usize) {
         if self.minutes_held() >= held {
             self.spill_minutes(spill);
         }
@@ -653,14 +707,14 @@ impl Partial {
     }
 
     /// Write every per-minute set out.
-    fn spill_minutes(&mut self, spill: &Mutex<MinuteSpill>) {
+    fn spill_minutes(&mut self, spill: &Mutex<MinuteRuns>) {
         if self.minutes_kept {
             return;
         }
         let mut spill = spill.lock().expect("minutes lock");
         for (i, r) in self.rules.iter_mut().enumerate() {
             for (dims, sets) in r.series.drain_sorted() {
-                if spill.write(i, &dims, &sets).is_err() {
+                if spill.write(&(i, dims.clone()), &sets).is_err() {
                     self.minutes_kept = true;
                 }
                 if self.minutes_kept {
@@ -669,6 +723,39 @@ impl Partial {
                     }
                 }
             }
+        }
+    }
+
+    /// Write the samples out, each rule's as a sorted run, once there are
+    /// `held` ([`ScanOptions::samples_held`]) over all rules.
+    fn spill_samples_if_full(&mut self, spill: &Mutex<SampleRuns>, held: usize) {
+        if self.samples_held >= held {
+            self.spill_samples(spill);
+        }
+    }
+
+    /// Write every sample out.
+    fn spill_samples(&mut self, spill: &Mutex<SampleRuns>) {
+        if self.samples_kept || self.samples_held == 0 {
+            return;
+        }
+        let mut spill = spill.lock().expect("samples lock");
+        for (i, r) in self.rules.iter_mut().enumerate() {
+            let mut items: Vec<(i64, Sample)> =
+                r.samples.drain().flat_map(|(k, v)| v.into_iter().map(move |s| (k, s))).collect();
+            if items.is_empty() {
+                continue;
+            }
+            items.sort_unstable_by_key(|(k, s)| (*k, s.time, s.at));
+            if self.samples_kept || spill.write(&i, &items).is_err() {
+                self.samples_kept = true;
+                for (k, s) in items {
+                    r.samples.entry(k).or_default().push(s);
+                }
+            }
+        }
+        if !self.samples_kept {
+            self.samples_held = 0;
         }
     }
 
@@ -800,6 +887,10 @@ impl Partial {
             self.spill_minutes(&ctx.minutes);
             other.spill_minutes(&ctx.minutes);
         }
+        if self.samples_held + other.samples_held >= ctx.opts.samples_held {
+            self.spill_samples(&ctx.sample_runs);
+            other.spill_samples(&ctx.sample_runs);
+        }
         self.files.extend(other.files);
         self.totals.merge(&other.totals);
         self.paths.append(other.paths);
@@ -815,6 +906,7 @@ impl Partial {
         }
         self.deferred.extend(other.deferred);
         self.minutes_kept |= other.minutes_kept;
+        self.samples_kept |= other.samples_kept;
         self.paths_kept |= other.paths_kept;
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
@@ -834,22 +926,25 @@ impl Partial {
                 }
             }
         }
+        self.samples_held = self.rules.iter().map(|r| r.samples.values().map(Vec::len).sum::<usize>()).sum();
         self.spill_paths_if_full(&ctx.paths, ctx.opts.paths_held);
         self
     }
 }
 
-/// Keep the `cap` smallest samples (by time, then location).
-fn keep_sample(v: &mut Vec<Sample>, s: Sample, cap: usize) {
+/// Keep the `cap` smallest samples (by time, then location): whether `s`
+/// was added (not put in another's place).
+fn keep_sample(v: &mut Vec<Sample>, s: Sample, cap: usize) -> bool {
     if v.len() < cap {
         v.push(s);
-        return;
+        return true;
     }
     if let Some((i, max)) = v.iter().enumerate().max_by(|a, b| a.1.cmp(b.1)) {
         if s < *max {
             v[i] = s;
         }
     }
+    false
 }
 
 /// Whether a sample with this key could still be kept.
@@ -925,18 +1020,21 @@ impl FileSink<'_> {
             (Some(id), true) => {
                 // Decided once every copy has been seen.
                 let matched = points.iter().any(|(_, dp)| dp.matched);
-                let summary = (matched && opts.samples > 0).then(|| EventSummary::of(root));
+                let summary = (matched && opts.samples > 0).then(|| (EventSummary::of(root), self.report.path.clone()));
                 acc.deferred.push(Publication { id, at, time, points: std::mem::take(&mut points), summary });
             }
             (id, _) => {
                 if let Some(id) = id {
                     acc.publishing.push((id, at));
                 }
-                apply(&mut acc.rules, rules, opts, at, time, &points, &|| EventSummary::of(root));
-                // Checked per record, not per file: the list must not grow
-                // (and double its capacity) past a run.
+                let path = &self.report.path;
+                let summary = || (EventSummary::of(root), path.clone());
+                acc.samples_held += apply(&mut acc.rules, rules, opts, at, time, &points, &summary);
+                // Checked per record, not per file: the lists must not grow
+                // (and double their capacity) past a run.
                 acc.spill_if_full(&self.ctx.spill);
                 acc.spill_minutes_if_full(&self.ctx.minutes, opts.minutes_held);
+                acc.spill_samples_if_full(&self.ctx.sample_runs, opts.samples_held);
             }
         }
         acc.points = points;
@@ -950,10 +1048,12 @@ struct Publication {
     at: Location,
     time: Result<EpochMs, TimeProblem>,
     points: Vec<(u32, Datapoint)>,
-    summary: Option<EventSummary>,
+    /// The summary and path, kept for every matching event.
+    summary: Option<(EventSummary, String)>,
 }
 
-/// Add one record's datapoints to the results.
+/// Add one record's datapoints to the results (`summary`: what it is and
+/// the path of its file, for a sample): the number of samples added.
 #[allow(clippy::too_many_arguments)]
 fn apply(
     results: &mut [RuleResult],
@@ -962,8 +1062,9 @@ fn apply(
     at: Location,
     time: Result<EpochMs, TimeProblem>,
     points: &[(u32, Datapoint)],
-    summary: &dyn Fn() -> EventSummary,
-) {
+    summary: &dyn Fn() -> (EventSummary, String),
+) -> usize {
+    let mut added = 0;
     for (i, dp) in points {
         let rule = &rules[*i as usize];
         let r = &mut results[*i as usize];
@@ -995,11 +1096,13 @@ fn apply(
         if dp.matched && opts.samples > 0 {
             let k = window_index(t, rule.alarm.period_ms());
             if wants_sample(r.samples.get(&k), t, at, opts.samples) {
-                let s = Sample { time: t, at, summary: summary() };
-                keep_sample(r.samples.entry(k).or_default(), s, opts.samples);
+                let (summary, path) = summary();
+                let s = Sample { time: t, at, summary, path };
+                added += usize::from(keep_sample(r.samples.entry(k).or_default(), s, opts.samples));
             }
         }
     }
+    added
 }
 
 impl RecordSink for FileSink<'_> {
