@@ -160,14 +160,26 @@ impl Tally {
 /// Decide the state for one evaluation. `slots` are newest first and hold
 /// the whole evaluation range.
 pub fn decide(slots: &[Slot], spec: &AlarmSpec, current: AlarmState) -> Decision {
+    decide_worded(slots, spec, current, true)
+}
+
+/// [`decide`], wording the reason only when the state changes (or
+/// `always`): a replay evaluates far more often than the state changes.
+fn decide_worded(slots: &[Slot], spec: &AlarmSpec, current: AlarmState, always: bool) -> Decision {
     let n = spec.evaluation_periods as usize;
     let m = spec.datapoints_to_alarm as usize;
     let breaches = |v: f64| spec.comparison.breaches(v, spec.threshold);
     let real: Vec<(usize, Slot, f64)> =
         slots.iter().enumerate().filter_map(|(i, s)| s.value.map(|v| (i + 1, *s, v))).collect();
+    let worded = |to: AlarmState| always || to != current;
     let threshold_reason = |evaluated: &[(Slot, f64)], fills: usize, fill_breaching: bool, to: AlarmState| {
-        reason(spec, current, to, evaluated, fills, fill_breaching)
+        if worded(to) {
+            reason(spec, current, to, evaluated, fills, fill_breaching)
+        } else {
+            String::new()
+        }
     };
+    let retained = |current: AlarmState| if always { retained(current) } else { String::new() };
     if real.len() >= n {
         let evaluated: Vec<(Slot, f64)> = real.iter().take(n).map(|(_, s, v)| (*s, *v)).collect();
         let count = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
@@ -177,15 +189,18 @@ pub fn decide(slots: &[Slot], spec: &AlarmSpec, current: AlarmState) -> Decision
     if real.is_empty() {
         let (state, fill_breaching) = match spec.treat_missing {
             TreatMissing::Missing => {
-                return Decision {
-                    state: AlarmState::InsufficientData,
-                    reason: format!(
+                let state = AlarmState::InsufficientData;
+                let reason = if worded(state) {
+                    format!(
                         "Insufficient Data: {} datapoint{} {} unknown.",
                         slots.len(),
                         plural(slots.len()),
                         if slots.len() == 1 { "was" } else { "were" }
-                    ),
-                }
+                    )
+                } else {
+                    String::new()
+                };
+                return Decision { state, reason };
             }
             TreatMissing::Ignore => return Decision { state: current, reason: retained(current) },
             TreatMissing::Breaching => (AlarmState::Alarm, true),
@@ -432,7 +447,7 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
                 Slot { start: (hi - p) * MINUTE_MS, value: period_value(&self.held, hi - p, hi, spec) }
             })
             .collect();
-        let d = decide(&slots, spec, self.state);
+        let d = decide_worded(&slots, spec, self.state, false);
         if d.state == self.state {
             return None;
         }
