@@ -35,6 +35,10 @@ use crate::source::{
     read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
     Source,
 };
+use paths::PathRuns;
+pub use paths::{PathList, LIST_BYTES};
+use prefilter::Prefilter;
+use repeats::{EventId, Spill, RUN_ENTRIES};
 use runs::Runs;
 pub use runs::{RUN_MINUTES, RUN_SAMPLES};
 
@@ -42,11 +46,6 @@ pub use runs::{RUN_MINUTES, RUN_SAMPLES};
 type MinuteRuns = Runs<(usize, Dimensions)>;
 /// Sample runs, by rule.
 type SampleRuns = Runs<usize>;
-pub use paths::PathList;
-use paths::PathRuns;
-pub use paths::LIST_BYTES;
-use prefilter::Prefilter;
-use repeats::{EventId, Spill, RUN_ENTRIES};
 
 /// How to run a scan.
 #[derive(Clone, Debug)]
@@ -295,8 +294,8 @@ pub struct ScanReport {
     minutes: MinuteRuns,
     /// The samples written out during the scan.
     sample_runs: SampleRuns,
-    /// Why per-minute statistics (or paths) could not be read back, if
-    /// they could not.
+    /// Why something written to the temporary file (per-minute statistics,
+    /// samples, paths) could not be read back, if it could not.
     lost: Mutex<Option<String>>,
     /// Why data was kept in memory instead of written to a temporary file,
     /// if it was (the results are the same).
@@ -370,9 +369,9 @@ impl ScanReport {
         self.sample_runs.read(&rule, held.into_iter().map(|(k, s)| (k, s.clone())), &self.lost)
     }
 
-    /// Why some per-minute statistics or paths could not be read back
-    /// from the temporary file, if they could not (the results are then
-    /// incomplete).
+    /// Why some per-minute statistics, samples or paths could not be read
+    /// back from the temporary file, if they could not (the results are
+    /// then incomplete).
     pub fn lost(&self) -> Option<String> {
         self.lost.lock().expect("lost lock").clone()
     }
