@@ -273,8 +273,8 @@ pub struct ScanReport {
     /// hold no events, archives and their members. Clean files are only
     /// counted in [`Totals`], so memory does not grow with their number.
     pub files: Vec<FileReport>,
-    /// The paths of the other files the report's [`Location`]s (samples,
-    /// examples) point to, by discovery index.
+    /// The paths of the other files the report's [`Location`]s (examples
+    /// of repeated and unplaced events) point to, by discovery index.
     pub paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
@@ -322,8 +322,8 @@ pub struct Duplicates {
 
 impl ScanReport {
     /// The path of the file (or `<archive>!/<member>`) a record is in, for
-    /// the locations the report holds (samples and examples; the paths of
-    /// other clean files are not kept).
+    /// the locations the report holds (examples of repeated and unplaced
+    /// events; the paths of other clean files are not kept).
     pub fn path(&self, at: Location) -> String {
         if at.member == 0 {
             if let Some(p) = self.paths.get(at.file) {

@@ -12,7 +12,8 @@
 //! Over many files even that grows, so a worker writes its list out once it
 //! takes [`LIST_BYTES`] ([`PathList::encode`], to the scan's temporary
 //! file) and starts a new one. At the end only the paths the report names
-//! (samples, examples) are read back and kept ([`PathList::keep`]).
+//! (examples of repeated and unplaced events; a sample carries its own) are
+//! read back and kept ([`PathList::keep`]).
 
 use std::collections::BTreeSet;
 
