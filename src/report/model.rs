@@ -511,3 +511,24 @@ fn temp_dir() -> String {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lazy_list_is_made_anew_each_time_it_is_read() {
+        let made = std::cell::Cell::new(0);
+        let list: Lazy<'_, u32> = Lazy::new(|| {
+            made.set(made.get() + 1);
+            Box::new(1..=3)
+        });
+        assert_eq!(made.get(), 0, "nothing is made before it is read");
+        assert_eq!(serde_json::to_string(&list).unwrap(), "[1,2,3]");
+        assert_eq!((&list).into_iter().sum::<u32>(), 6);
+        assert_eq!(made.get(), 2);
+        let fixed = Lazy::from(vec!["a", "b"]);
+        assert_eq!(fixed.iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(format!("{fixed:?}"), "Lazy([...])");
+    }
+}
