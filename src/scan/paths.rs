@@ -205,9 +205,8 @@ impl PathRuns {
 
     /// The paths of the files in `wanted`, from the lists written out and
     /// `held` (the rest), read back one list at a time.
-    pub fn keep(&self, held: PathList, wanted: &BTreeSet<u32>) -> Result<PathList, String> {
+    pub fn keep(&self, mut held: PathList, wanted: &BTreeSet<u32>) -> Result<PathList, String> {
         let mut out = PathList::default();
-        let mut held = held;
         held.seal();
         held.keep(wanted, &mut out);
         let mut buf = Vec::new();
