@@ -81,7 +81,7 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(ROOT, "bench-corpus"))
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-peers", action="store_true", help="skip jq and DuckDB")
     ap.add_argument("--no-rss", action="store_true", help="skip the 100 MB / 2 GB memory comparison")
