@@ -463,10 +463,12 @@ fn finish(
     let duplicates = resolve_duplicates(&mut partial, spill, &runs, rule_set, opts);
     let mut minutes = runs.0.into_inner().expect("minutes lock");
     let mut sample_runs = runs.1.into_inner().expect("samples lock");
-    // Fewer, longer runs to read back. If merging fails, the runs stay as
-    // they are: reading them takes more buffers, and the result is the same.
-    let _ = minutes.compact::<(Minute, Stats)>();
-    let _ = sample_runs.compact::<(i64, Sample)>();
+    // Fewer, longer runs to read back: one per metric, which the report
+    // reads three times; samples are read once. If merging fails, the runs
+    // stay as they are: reading them takes more buffers, and the result is
+    // the same.
+    let _ = minutes.compact::<(Minute, Stats)>(1);
+    let _ = sample_runs.compact::<(i64, Sample)>(runs::FAN_IN);
     let mut rules = partial.rules;
     for r in &mut rules {
         for v in r.samples.values_mut() {
