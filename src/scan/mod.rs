@@ -937,6 +937,10 @@ impl Partial {
 /// was added (not put in another's place).
 fn keep_sample(v: &mut Vec<Sample>, s: Sample, cap: usize) -> bool {
     if v.len() < cap {
+        // Exactly as long as it is: most windows get one or two samples
+        // in a thread, and a list of four (what `push` would make room
+        // for) took a kilobyte however few it held.
+        v.reserve_exact(1);
         v.push(s);
         return true;
     }
@@ -1140,5 +1144,33 @@ impl RecordSink for FileSink<'_> {
 
     fn probes(&self) -> Probes {
         self.ctx.prefilter.map_or_else(Probes::none, Prefilter::probes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(time: EpochMs) -> Sample {
+        let at = Location { file: 0, member: 0, offset: time as u64 };
+        Sample { time, at, summary: EventSummary::default(), path: String::new() }
+    }
+
+    #[test]
+    fn a_window_keeps_its_earliest_samples_in_a_list_no_longer_than_they_are() {
+        let mut v = Vec::new();
+        assert!(keep_sample(&mut v, sample(50), 3));
+        assert_eq!(v.capacity(), 1, "one sample takes the room of one");
+        assert!(keep_sample(&mut v, sample(30), 3));
+        assert!(keep_sample(&mut v, sample(40), 3));
+        assert_eq!(v.capacity(), 3);
+        // Full: an earlier sample takes the latest one's place, a later one
+        // is not kept.
+        assert!(!keep_sample(&mut v, sample(10), 3));
+        assert!(!keep_sample(&mut v, sample(60), 3));
+        let mut times: Vec<EpochMs> = v.iter().map(|s| s.time).collect();
+        times.sort();
+        assert_eq!(times, [10, 30, 40]);
+        assert_eq!(v.capacity(), 3);
     }
 }

@@ -45,7 +45,7 @@ pub const RUN_SAMPLES: usize = 256;
 pub const FAN_IN: usize = 16;
 /// Bytes read from a run at a time.
 const READ_BYTES: usize = 4096;
-/// Bytes gathered before they are appended while merging runs.
+/// Bytes gathered before they are appended, while writing or merging runs.
 const WRITE_BYTES: usize = 64 << 10;
 
 /// An item of a run: written and read back in a binary form.
@@ -85,10 +85,29 @@ impl<K: Ord + Clone> Runs<K> {
     /// keeps them; after the first failure no more writes are tried.
     pub fn write<T: Item>(&mut self, key: &K, items: &[T]) -> Result<(), ()> {
         debug_assert!(items.windows(2).all(|w| w[0].key() < w[1].key()));
+        // Written in pieces of about WRITE_BYTES, so that the encoded run is
+        // never held whole (256 samples are some 200 KB); `&mut self` is the
+        // only writer, so the pieces follow one another.
+        let start = self.file.end();
+        let mut len = 0;
         let mut bytes = Vec::new();
-        items.iter().for_each(|i| i.encode(&mut bytes));
-        let start = self.file.write(&bytes, self.what)?;
-        self.runs.push(Run { key: key.clone(), start, len: bytes.len() as u64 });
+        let mut items = items.iter().peekable();
+        // One write at least: no items make an empty run.
+        loop {
+            while bytes.len() < WRITE_BYTES {
+                match items.next() {
+                    Some(item) => item.encode(&mut bytes),
+                    None => break,
+                }
+            }
+            self.file.write(&bytes, self.what)?;
+            len += bytes.len() as u64;
+            bytes.clear();
+            if items.peek().is_none() {
+                break;
+            }
+        }
+        self.runs.push(Run { key: key.clone(), start, len });
         Ok(())
     }
 
@@ -328,6 +347,21 @@ mod tests {
         let out = spill.read(&(rule, dims.clone()), held, &problem).map(|(m, s)| (m, s.count, s.sum.value())).collect();
         assert_eq!(*problem.lock().unwrap(), None);
         out
+    }
+
+    #[test]
+    fn a_run_larger_than_one_write_and_an_empty_run_read_back_whole() {
+        let mut spill = MinuteRuns::new("statistics");
+        let none: Dimensions = Vec::new();
+        let sets: Vec<(Minute, Stats)> = (0..5000).map(|m| (m, set(m as f64))).collect();
+        spill.write(&(0, none.clone()), &sets).unwrap();
+        assert!(spill.runs[0].len > 3 * WRITE_BYTES as u64, "more than three pieces");
+        spill.write::<(Minute, Stats)>(&(1, none.clone()), &[]).unwrap();
+        spill.write(&(2, none.clone()), &[(7, set(1.0))]).unwrap();
+        let got = read_all(&spill, 0, &none, &Series::new(false));
+        assert_eq!(got, (0..5000).map(|m| (m, 1, m as f64)).collect::<Vec<_>>());
+        assert_eq!(read_all(&spill, 1, &none, &Series::new(false)), []);
+        assert_eq!(read_all(&spill, 2, &none, &Series::new(false)), [(7, 1, 1.0)]);
     }
 
     #[test]
