@@ -7,7 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 
 use trailwatch::alarm::{Comparison, Statistic};
 use trailwatch::metric::{windows, Series};
-use trailwatch::record::{RecordSpan, Splitter, Step};
+use trailwatch::record::{Probes, RecordSpan, Splitter, Step};
 use trailwatch::rules::{pack, Rule};
 use trailwatch::scan::prefilter::Prefilter;
 
@@ -34,8 +34,15 @@ fn document() -> Vec<u8> {
 }
 
 fn split(doc: &[u8], spans: &mut Vec<RecordSpan>) {
+    split_probed(doc, spans, Probes::none());
+}
+
+/// Split `doc`, looking for `probes` on the way (as the scan does for a
+/// prefilter's needles).
+fn split_probed(doc: &[u8], spans: &mut Vec<RecordSpan>, probes: Probes) -> usize {
     spans.clear();
     let mut sp = Splitter::new();
+    sp.probe(probes, Vec::new());
     loop {
         match sp.next(doc, true).expect("valid document") {
             Step::Record(r) => spans.push(r),
@@ -43,6 +50,7 @@ fn split(doc: &[u8], spans: &mut Vec<RecordSpan>) {
             Step::NeedMore => break,
         }
     }
+    sp.take_hits().len()
 }
 
 fn bench(c: &mut Criterion) {
@@ -59,8 +67,24 @@ fn bench(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+    g.bench_function("whole-object", |b| {
+        b.iter(|| {
+            let mut st = trailwatch::record::blocks::ScanState::in_object();
+            black_box(trailwatch::record::blocks::find_object_end(
+                trailwatch::record::blocks::Engine::detect(),
+                black_box(&doc),
+                1,
+                &mut st,
+            ))
+        })
+    });
     let headline = [Rule::cis_unauthorized_api_calls()];
     let cis = pack::cis().select("cis").unwrap().rules;
+    for (name, rules) in [("split/probed-headline", &headline[..]), ("split/probed-cis-15", &cis[..])] {
+        let probes = Prefilter::new(rules).probes();
+        let mut out = Vec::with_capacity(spans.len());
+        g.bench_function(name, |b| b.iter(|| black_box(split_probed(black_box(&doc), &mut out, probes))));
+    }
     for (name, rules) in [("prefilter/headline", &headline[..]), ("prefilter/cis-15", &cis[..])] {
         let pf = Prefilter::new(rules);
         let mut masks = Vec::new();

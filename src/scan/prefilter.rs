@@ -337,7 +337,15 @@ impl<'a> Occurrences<'a> {
             Some((hits, probe)) => loop {
                 let (h, rest) = hits.split_first()?;
                 *hits = rest;
-                if h.probe == *probe && h.pos >= from && self.buf[h.pos..].starts_with(needle) {
+                if h.probe != *probe || h.pos < from {
+                    continue;
+                }
+                // Most hits are other strings that share the probed byte
+                // (`"eventCategory"` for `"errorCode"`, in every record):
+                // their last byte rarely agrees, and looking at it costs
+                // less than a call to compare the whole needle.
+                let end = h.pos + needle.len();
+                if self.buf.get(end - 1) == needle.last() && self.buf[h.pos..end] == *needle {
                     return Some(h.pos);
                 }
             },
@@ -531,6 +539,28 @@ mod tests {
         let hits = [Hit { pos: 1, probe: 0 }];
         pf.mark(buf, &spans, Some(&hits), &mut out);
         assert_eq!(out, [1, 0], "from a hit too");
+    }
+
+    #[test]
+    fn hits_are_checked_against_the_whole_needle() {
+        let rules = [Rule::cis_unauthorized_api_calls()];
+        let pf = Prefilter::new(&rules);
+        // A hit on `"eventCategory"` (it shares `"errorCode"`'s probed
+        // byte), one whose last byte agrees but not the rest, a true one,
+        // and one whose needle would run past the buffer.
+        let buf = br#"{"eventCategory":"x","errorCodx":"AccessDenied"}{"errorCode":"AccessDenied"}{"errorCo"#;
+        let at = |s: &str| buf.windows(s.len()).position(|w| w == s.as_bytes()).unwrap();
+        let spans =
+            [RecordSpan::of(buf, 0, at("{\"errorCode\"")), RecordSpan::of(buf, at("{\"errorCode\""), buf.len() - 9)];
+        let hits: Vec<Hit> = [at("\"eventCategory"), at("\"errorCodx"), at("\"errorCode\""), buf.len() - 8]
+            .into_iter()
+            .map(|pos| Hit { pos, probe: 0 })
+            .collect();
+        let mut out = Vec::new();
+        pf.mark(buf, &spans, Some(&hits), &mut out);
+        assert_eq!(out, [0, 1]);
+        pf.mark(buf, &spans, None, &mut out);
+        assert_eq!(out, [0, 1], "as searched");
     }
 
     #[test]
