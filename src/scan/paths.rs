@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use super::runfile::RunFile;
 
 /// Bytes a worker's list takes before it is written out.
-pub const LIST_BYTES: usize = 64 << 10;
+pub const LIST_BYTES: usize = 16 << 10;
 
 /// Entries between full paths.
 const RESTART: usize = 16;
