@@ -17,13 +17,12 @@ fn main() -> std::process::ExitCode {
 /// from thread to thread, so the extra arenas only add slack: with two
 /// threads, one arena instead of the default took about 0.5 MiB off a
 /// 7 MiB peak RSS on a 2 GB corpus spread over 40 days, and 0.1 MiB on a
-/// 100 MB one. Small
-/// allocations still take each thread's cache without a lock, and no
-/// slowdown was measurable on the benchmark corpus at two threads; sharing
-/// among at most four threads per arena keeps the lock from becoming a
-/// queue on machines with many cores, where this was not measured. A
-/// `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` set by the user is left to
-/// decide.
+/// 100 MB one. Small allocations still take each thread's cache without a
+/// lock, and no slowdown was measurable on the benchmark corpus at two
+/// threads; sharing among at most four threads per arena keeps the lock
+/// from becoming a queue on machines with many cores, where this was not
+/// measured. A `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` set by the user is
+/// left to decide.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn fewer_malloc_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() || std::env::var_os("GLIBC_TUNABLES").is_some() {
