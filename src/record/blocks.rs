@@ -318,8 +318,12 @@ macro_rules! scan_blocks {
         let mut slashes = 0u64;
         let mut at: usize = $pos;
         let mut found = None;
-        for chunk in buf[at.min(buf.len())..].chunks_exact(64) {
-            let chunk: &[u8; 64] = chunk.try_into().expect("64 bytes");
+        // One induction variable: the block's index; the whole blocks end
+        // at `last`.
+        let last = buf.len().saturating_sub(63);
+        while at < last {
+            // SAFETY: `at + 64 <= buf.len()`.
+            let chunk: &[u8; 64] = unsafe { &*(buf.as_ptr().add(at) as *const [u8; 64]) };
             let (m, bytes): (Masks, [u64; N]) = $masks(chunk, probes);
             let (esc, carry) = escaped(m.backslash, carry_escaped);
             let quotes = m.quote & !esc;
@@ -393,23 +397,26 @@ fn up_to(i: usize) -> u64 {
     u64::MAX >> (63 - i)
 }
 
-/// Walk the braces of one block in order; `Some(index)` of the brace that
-/// brings the depth to zero.
+/// The brace of one block that brings the depth to zero, if one does:
+/// `Some(index)`; otherwise `None` with `depth` updated past the block.
+/// Only the closing braces are visited, each one's depth counted from the
+/// opening braces before it: one branch per `}` instead of one per brace,
+/// which mispredicts less.
 #[inline(always)]
 fn closing_brace(open: u64, close: u64, depth: &mut u32) -> Option<usize> {
-    let mut braces = open | close;
-    while braces != 0 {
-        let i = braces.trailing_zeros();
-        if (open >> i) & 1 == 1 {
-            *depth += 1;
-        } else {
-            *depth -= 1;
-            if *depth == 0 {
-                return Some(i as usize);
-            }
+    let mut closes = close;
+    let mut closed = 0u32;
+    while closes != 0 {
+        let i = closes.trailing_zeros();
+        closed += 1;
+        // Opening braces before this one (bits below `i`).
+        let opened = (open & ((1u64 << i) - 1)).count_ones();
+        if *depth + opened == closed {
+            return Some(i as usize);
         }
-        braces &= braces - 1;
+        closes &= closes - 1;
     }
+    *depth = *depth + open.count_ones() - closed;
     None
 }
 
