@@ -203,9 +203,13 @@ impl Prefilter {
     /// found the spans saw [`Prefilter::probes`] hit, if it looked.
     pub fn mark(&self, buf: &[u8], spans: &[RecordSpan], hits: Option<&[Hit]>, out: &mut Vec<u64>) {
         let w = self.words;
+        // One fill, not a copy call per record.
         out.clear();
-        for _ in spans {
-            out.extend_from_slice(&self.always.0);
+        out.resize(spans.len() * w, 0);
+        if !self.always.is_empty() {
+            for m in out.chunks_exact_mut(w) {
+                m.copy_from_slice(&self.always.0);
+            }
         }
         let or_into = |r: usize, m: &Mask, out: &mut Vec<u64>| {
             for (d, s) in out[r * w..(r + 1) * w].iter_mut().zip(&m.0) {
