@@ -20,7 +20,7 @@ fn trail_name(i: usize, ext: &str) -> String {
 
 /// A flat record; every third one matches the headline rule.
 fn record(i: usize) -> String {
-    let error = if i % 3 == 0 { r#","errorCode":"AccessDenied""# } else { "" };
+    let error = if i.is_multiple_of(3) { r#","errorCode":"AccessDenied""# } else { "" };
     format!(
         r#"{{"eventVersion":"1.08","eventTime":"2023-07-10T12:{:02}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"00000000-0000-4000-8000-{i:012}","sourceIPAddress":"10.0.{}.{}"{error}}}"#,
         (i / 60) % 60,

@@ -49,7 +49,7 @@ impl PathList {
     /// Add the path of file `index`.
     pub fn push(&mut self, index: u32, path: &str) {
         let p = path.as_bytes();
-        let shared = if self.entries.len() % RESTART == 0 {
+        let shared = if self.entries.len().is_multiple_of(RESTART) {
             0
         } else {
             self.last.iter().zip(p).take_while(|(a, b)| a == b).count()

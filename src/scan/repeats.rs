@@ -456,7 +456,7 @@ mod tests {
 
     fn entry(id: u64, file: u32, offset: u64) -> Entry {
         // UUIDs spread over every part (the top four bits), and some others.
-        let id = if id % 7 == 0 { EventId::Other([id, !id]) } else { EventId::Uuid([id.rotate_right(4), id]) };
+        let id = if id.is_multiple_of(7) { EventId::Other([id, !id]) } else { EventId::Uuid([id.rotate_right(4), id]) };
         (id, Location { file, member: file % 3, offset })
     }
 
