@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "trailwatch")
@@ -69,11 +70,16 @@ def largest_decoded(scope):
 
 
 def timed(cmd):
-    """Wall seconds and peak RSS (KiB) of a shell command."""
-    t = subprocess.run(["/usr/bin/time", "-f", "%e %M", "sh", "-c", cmd + " > /dev/null"],
+    """Wall seconds and peak RSS (KiB) of a shell command. The wall time is
+    read from a monotonic clock around /usr/bin/time, whose own hundredths
+    are too coarse for runs of a few tenths of a second; the peak RSS is
+    /usr/bin/time's (the largest of the command's processes; a process
+    forked from Python would count Python's own pages)."""
+    start = time.perf_counter()
+    t = subprocess.run(["/usr/bin/time", "-f", "%M", "sh", "-c", cmd + " > /dev/null"],
                        stderr=subprocess.PIPE, text=True)
-    last = t.stderr.strip().splitlines()[-1].split()
-    return float(last[0]), int(last[1])
+    wall = time.perf_counter() - start
+    return wall, int(t.stderr.strip().splitlines()[-1])
 
 
 def main():
@@ -147,11 +153,11 @@ def main():
     for run in range(a.runs):
         for name, cmd in variants:
             results[name].append(timed(cmd))
-            print(f"run {run + 1}: {name}: {results[name][-1][0]:.2f} s", file=sys.stderr)
+            print(f"run {run + 1}: {name}: {results[name][-1][0]:.3f} s", file=sys.stderr)
     for name, cmd in slow:
         for run in range(min(a.runs, 3)):
             results[name].append(timed(cmd))
-            print(f"run {run + 1}: {name}: {results[name][-1][0]:.2f} s", file=sys.stderr)
+            print(f"run {run + 1}: {name}: {results[name][-1][0]:.3f} s", file=sys.stderr)
     for h in [listing.name] + helpers:
         os.unlink(h)
 
@@ -234,7 +240,7 @@ def main():
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, med, lo, hi, ratio, mbs, rps, rss in rows:
-        lines.append(f"| {name} | {med:.3f} | {lo:.2f}–{hi:.2f} | {ratio:.2f} | {mbs:,.0f} | {rps:,.0f} | {rss:.1f} MiB |")
+        lines.append(f"| {name} | {med:.3f} | {lo:.3f}–{hi:.3f} | {ratio:.3f} | {mbs:,.0f} | {rps:,.0f} | {rss:.1f} MiB |")
     lines += ["", f"Scaling, headline rule: 1 → {cores} threads = {one / two:.2f}×.", rss_note]
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
