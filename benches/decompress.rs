@@ -5,6 +5,7 @@
 use std::io::Read;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use trailwatch::source::NameKind;
 
 mod common;
 
@@ -12,7 +13,10 @@ fn files() -> Vec<Vec<u8>> {
     let dir =
         std::env::var("TRAILWATCH_BENCH_CORPUS").map(std::path::PathBuf::from).unwrap_or_else(|_| common::corpus_dir());
     let mut out = Vec::new();
-    for f in trailwatch::source::discover(&[dir]).files.iter().take(400) {
+    // The trail's log files only: the corpus also holds its notes.
+    let logs =
+        trailwatch::source::discover(&[dir]).files.into_iter().filter(|f| matches!(f.name, NameKind::TrailLog { .. }));
+    for f in logs.take(400) {
         out.push(std::fs::read(&f.path).unwrap());
     }
     out
