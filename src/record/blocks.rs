@@ -6,9 +6,9 @@
 //! characters and the inside of strings are then derived with a few integer
 //! operations (the technique of simdjson's first stage), and only the brace
 //! bits outside strings are visited. x86-64 uses AVX-512 (BW) or AVX2 when
-//! the CPU has them and SSE2 otherwise; other targets use a portable path. A scalar
-//! reference implementation is kept for the tests, which check every path
-//! against it.
+//! the CPU has them and SSE2 otherwise; other targets use a portable path.
+//! A scalar reference implementation is kept for the tests, which check
+//! every path against it.
 
 /// Scanning state carried from one buffer to the next.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -284,7 +284,8 @@ mod x86 {
 /// Which block classifier to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
-    /// AVX-512 F and BW, with the features of [`Engine::Avx2`].
+    /// AVX-512 F and BW, with the features of [`Engine::Avx2`], on CPUs
+    /// that also have VBMI2 (see [`Engine::detect`]).
     Avx512,
     /// AVX2 with POPCNT, BMI1, BMI2 and PCLMULQDQ (x86-64 CPUs that have
     /// them).
@@ -306,7 +307,15 @@ impl Engine {
                 && std::is_x86_feature_detected!("bmi2")
                 && std::is_x86_feature_detected!("pclmulqdq")
             {
-                if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+                // VBMI2 is not used; it marks the CPUs (Ice Lake and later,
+                // Zen 4) that run 512-bit instructions without lowering the
+                // core's clock, which on Skylake-X would slow the
+                // decompressor sharing the core by more than the scanner
+                // gains.
+                if std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512vbmi2")
+                {
                     return Engine::Avx512;
                 }
                 return Engine::Avx2;
