@@ -451,41 +451,45 @@ fn closing_brace(open: u64, close: u64, depth: &mut u32) -> Option<usize> {
     None
 }
 
-#[cfg(target_arch = "x86_64")]
-/// # Safety
-/// The CPU must support AVX2, POPCNT, BMI1, BMI2 and PCLMULQDQ.
-#[target_feature(enable = "avx2,popcnt,bmi1,bmi2,pclmulqdq")]
-unsafe fn find_avx2<const N: usize>(
-    buf: &[u8],
-    pos: usize,
-    state: &mut ScanState,
-    probes: &Probes,
-    hits: &mut Vec<Hit>,
-) -> Option<usize> {
-    // SAFETY: this function only runs on CPUs with these features (see
-    // `Engine::detect`).
-    scan_blocks!(buf, pos, state, probes, hits, |b, p| unsafe { x86::masks_avx2::<N>(b, p) }, |q| unsafe {
-        x86::prefix_xor_clmul(q)
-    })
+/// A block loop for one vector classifier, compiled with the CPU features
+/// it needs so that the classifier is inlined.
+macro_rules! simd_find {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $masks:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        $(#[$doc])*
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const N: usize>(
+            buf: &[u8],
+            pos: usize,
+            state: &mut ScanState,
+            probes: &Probes,
+            hits: &mut Vec<Hit>,
+        ) -> Option<usize> {
+            // SAFETY: this function only runs on CPUs with these features
+            // (see `Engine::detect`).
+            scan_blocks!(buf, pos, state, probes, hits, |b, p| unsafe { x86::$masks::<N>(b, p) }, |q| unsafe {
+                x86::prefix_xor_clmul(q)
+            })
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-/// # Safety
-/// The CPU must support AVX-512 F and BW, POPCNT, BMI1, BMI2 and PCLMULQDQ.
-#[target_feature(enable = "avx512f,avx512bw,avx2,popcnt,bmi1,bmi2,pclmulqdq")]
-unsafe fn find_avx512<const N: usize>(
-    buf: &[u8],
-    pos: usize,
-    state: &mut ScanState,
-    probes: &Probes,
-    hits: &mut Vec<Hit>,
-) -> Option<usize> {
-    // SAFETY: this function only runs on CPUs with these features (see
-    // `Engine::detect`).
-    scan_blocks!(buf, pos, state, probes, hits, |b, p| unsafe { x86::masks_avx512::<N>(b, p) }, |q| unsafe {
-        x86::prefix_xor_clmul(q)
-    })
-}
+simd_find!(
+    /// # Safety
+    /// The CPU must support AVX2, POPCNT, BMI1, BMI2 and PCLMULQDQ.
+    find_avx2,
+    "avx2,popcnt,bmi1,bmi2,pclmulqdq",
+    masks_avx2
+);
+
+simd_find!(
+    /// # Safety
+    /// The CPU must support AVX-512 F and BW, POPCNT, BMI1, BMI2 and
+    /// PCLMULQDQ.
+    find_avx512,
+    "avx512f,avx512bw,avx2,popcnt,bmi1,bmi2,pclmulqdq",
+    masks_avx512
+);
 
 /// The block loop with a classifier that needs no CPU feature beyond the
 /// target's own (SSE2 on x86-64, or portable Rust).
