@@ -308,10 +308,10 @@ impl Engine {
                 && std::is_x86_feature_detected!("pclmulqdq")
             {
                 // VBMI2 is not used; it marks the CPUs (Ice Lake and later,
-                // Zen 4) that run 512-bit instructions without lowering the
-                // core's clock, which on Skylake-X would slow the
-                // decompressor sharing the core by more than the scanner
-                // gains.
+                // Zen 4) where 512-bit instructions cost the core little or
+                // no clock speed. On Skylake-X they lower it, which would
+                // slow the decompressor sharing the core by more than the
+                // scanner gains.
                 if std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx512vbmi2")
