@@ -1,11 +1,12 @@
 //! The scan's inner loops on real CloudTrail records packed into one decoded
 //! log file: record splitting, the literal prefilter (headline rule and the
-//! 15 CIS rules at once), and the per-minute series merge and window
-//! roll-up.
+//! 15 CIS rules at once); and the per-minute series merge, window roll-up
+//! and alarm replay that follow a scan.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use trailwatch::alarm::{Comparison, Statistic};
+use trailwatch::alarm::eval::Replay;
+use trailwatch::alarm::{AlarmSpec, Comparison, Statistic};
 use trailwatch::metric::{windows, Series};
 use trailwatch::record::{Hit, Probes, RecordSpan, Splitter, Step};
 use trailwatch::rules::{pack, Rule};
@@ -138,6 +139,15 @@ fn bench(c: &mut Criterion) {
                 Comparison::GreaterThanOrEqualToThreshold,
             );
             black_box(w.count())
+        })
+    });
+    // The CIS alarm replayed over that month, as the report does: it
+    // evaluates every minute a period gains or loses data.
+    let alarm = AlarmSpec::default();
+    g.bench_function("replay/cis-alarm", |b| {
+        b.iter(|| {
+            let replay = Replay::new(black_box(&per_minute).iter().cloned(), &alarm, None, None);
+            black_box(replay.count())
         })
     });
     g.finish();

@@ -169,24 +169,28 @@ fn decide_worded(slots: &[Slot], spec: &AlarmSpec, current: AlarmState, always: 
     let n = spec.evaluation_periods as usize;
     let m = spec.datapoints_to_alarm as usize;
     let breaches = |v: f64| spec.comparison.breaches(v, spec.threshold);
-    let real: Vec<(usize, Slot, f64)> =
-        slots.iter().enumerate().filter_map(|(i, s)| s.value.map(|v| (i + 1, *s, v))).collect();
+    // The slots with data, newest first, with their age in periods: walked
+    // again where needed rather than collected, since most evaluations
+    // decide without wording a reason.
+    let real = || slots.iter().enumerate().filter_map(|(i, s)| s.value.map(|v| (i + 1, *s, v)));
+    let real_len = real().count();
     let worded = |to: AlarmState| always || to != current;
-    let threshold_reason = |evaluated: &[(Slot, f64)], fills: usize, fill_breaching: bool, to: AlarmState| {
+    // The reason, naming the `k` newest real datapoints.
+    let threshold_reason = |k: usize, fills: usize, fill_breaching: bool, to: AlarmState| {
         if worded(to) {
-            reason(spec, current, to, evaluated, fills, fill_breaching)
+            let evaluated: Vec<(Slot, f64)> = real().take(k).map(|(_, s, v)| (s, v)).collect();
+            reason(spec, current, to, &evaluated, fills, fill_breaching)
         } else {
             String::new()
         }
     };
     let retained = |current: AlarmState| if always { retained(current) } else { String::new() };
-    if real.len() >= n {
-        let evaluated: Vec<(Slot, f64)> = real.iter().take(n).map(|(_, s, v)| (*s, *v)).collect();
-        let count = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
+    if real_len >= n {
+        let count = real().take(n).filter(|(_, _, v)| breaches(*v)).count();
         let to = if count >= m { AlarmState::Alarm } else { AlarmState::Ok };
-        return Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) };
+        return Decision { state: to, reason: threshold_reason(n, 0, false, to) };
     }
-    if real.is_empty() {
+    if real_len == 0 {
         let (state, fill_breaching) = match spec.treat_missing {
             TreatMissing::Missing => {
                 let state = AlarmState::InsufficientData;
@@ -206,30 +210,29 @@ fn decide_worded(slots: &[Slot], spec: &AlarmSpec, current: AlarmState, always: 
             TreatMissing::Breaching => (AlarmState::Alarm, true),
             TreatMissing::NotBreaching => (AlarmState::Ok, false),
         };
-        return Decision { state, reason: threshold_reason(&[], n, fill_breaching, state) };
+        return Decision { state, reason: threshold_reason(0, n, fill_breaching, state) };
     }
-    let evaluated: Vec<(Slot, f64)> = real.iter().map(|(_, s, v)| (*s, *v)).collect();
-    let breaching_real = evaluated.iter().filter(|(_, v)| breaches(*v)).count();
+    let breaching_real = real().filter(|(_, _, v)| breaches(*v)).count();
     match spec.treat_missing {
         TreatMissing::Breaching | TreatMissing::NotBreaching => {
             let fill_breaching = spec.treat_missing == TreatMissing::Breaching;
-            let fills = n - real.len();
+            let fills = n - real_len;
             let count = breaching_real + if fill_breaching { fills } else { 0 };
             let to = if count >= m { AlarmState::Alarm } else { AlarmState::Ok };
-            Decision { state: to, reason: threshold_reason(&evaluated, fills, fill_breaching, to) }
+            Decision { state: to, reason: threshold_reason(real_len, fills, fill_breaching, to) }
         }
         TreatMissing::Missing | TreatMissing::Ignore => {
-            let oldest_age = real.last().map_or(0, |(age, _, _)| *age);
-            let premature = breaching_real == real.len() && oldest_age <= n && oldest_age >= m;
+            let oldest_age = real().next_back().map_or(0, |(age, _, _)| age);
+            let premature = breaching_real == real_len && oldest_age <= n && oldest_age >= m;
             if premature {
                 if spec.treat_missing == TreatMissing::Ignore {
                     return Decision { state: current, reason: retained(current) };
                 }
                 let to = AlarmState::Alarm;
-                return Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) };
+                return Decision { state: to, reason: threshold_reason(real_len, 0, false, to) };
             }
             let to = if breaching_real >= m { AlarmState::Alarm } else { AlarmState::Ok };
-            Decision { state: to, reason: threshold_reason(&evaluated, 0, false, to) }
+            Decision { state: to, reason: threshold_reason(real_len, 0, false, to) }
         }
     }
 }
@@ -368,6 +371,12 @@ pub struct Replay<'s, I: Iterator<Item = (Minute, Stats)>> {
     instants: BTreeSet<Minute>,
     /// The minutes of the evaluation ranges still to come, ascending.
     held: VecDeque<(Minute, Stats)>,
+    /// Values of the periods evaluated so far that later ranges may hold
+    /// again, by the minute each ends, ascending. A period is evaluated
+    /// only once its last minute has been read, so its value is final.
+    values: VecDeque<(Minute, Option<f64>)>,
+    /// The slots of the current evaluation (kept to reuse the allocation).
+    slots: Vec<Slot>,
     last: Option<Minute>,
     state: AlarmState,
     /// The last evaluation instant, once every minute has been read.
@@ -400,6 +409,8 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
             to,
             instants,
             held: VecDeque::new(),
+            values: VecDeque::new(),
+            slots: Vec::new(),
             last: None,
             state: spec.initial_state,
             end: None,
@@ -441,13 +452,26 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
     /// Evaluate at instant `t`: the state change, if any.
     fn evaluate(&mut self, t: Minute) -> Option<Transition> {
         let (p, spec) = (self.p, self.spec);
-        let slots: Vec<Slot> = (0..self.r)
-            .map(|i| {
-                let hi = t - i * p;
-                Slot { start: (hi - p) * MINUTE_MS, value: period_value(&self.held, hi - p, hi, spec) }
-            })
-            .collect();
-        let d = decide_worded(&slots, spec, self.state, false);
+        // Instants only move forward: periods ending before this range's
+        // oldest are not looked at again.
+        let oldest = t - (self.r - 1) * p;
+        while self.values.front().is_some_and(|(hi, _)| *hi < oldest) {
+            self.values.pop_front();
+        }
+        self.slots.clear();
+        for i in 0..self.r {
+            let hi = t - i * p;
+            let value = match self.values.binary_search_by_key(&hi, |(h, _)| *h) {
+                Ok(k) => self.values[k].1,
+                Err(k) => {
+                    let v = period_value(&self.held, hi - p, hi, spec);
+                    self.values.insert(k, (hi, v));
+                    v
+                }
+            };
+            self.slots.push(Slot { start: (hi - p) * MINUTE_MS, value });
+        }
+        let d = decide_worded(&self.slots, spec, self.state, false);
         if d.state == self.state {
             return None;
         }
@@ -738,13 +762,13 @@ mod tests {
     /// Evaluate at every instant the alarm would (every minute when
     /// sliding, every period boundary on the wall clock) from `start` to
     /// `end`, reading periods from the whole metric: the state after each
-    /// instant, and whether the newest real datapoint breaches.
+    /// instant, whether the newest real datapoint breaches, and the reason.
     fn minute_by_minute(
         s: &BTreeMap<Minute, Stats>,
         spec: &AlarmSpec,
         start: Minute,
         end: Minute,
-    ) -> Vec<(EpochMs, AlarmState, bool)> {
+    ) -> Vec<(EpochMs, AlarmState, bool, String)> {
         let p = spec.period_s / 60;
         let r = i64::from(spec.range());
         let step = match spec.window {
@@ -765,19 +789,24 @@ mod tests {
             let newest_real_breaches =
                 slots.iter().find_map(|s| s.value).is_some_and(|v| spec.comparison.breaches(v, spec.threshold));
             state = d.state;
-            out.push((t * MINUTE_MS, state, newest_real_breaches));
+            out.push((t * MINUTE_MS, state, newest_real_breaches, d.reason));
             t += step;
         }
         out
     }
 
-    fn transitions_of(steps: &[(EpochMs, AlarmState, bool)], initial: AlarmState) -> Vec<(EpochMs, AlarmState)> {
+    /// The state changes of an instant-by-instant replay, with their
+    /// reasons.
+    fn transitions_of(
+        steps: &[(EpochMs, AlarmState, bool, String)],
+        initial: AlarmState,
+    ) -> Vec<(EpochMs, AlarmState, String)> {
         let mut state = initial;
         let mut out = Vec::new();
-        for &(at, st, _) in steps {
-            if st != state {
-                out.push((at, st));
-                state = st;
+        for (at, st, _, reason) in steps {
+            if *st != state {
+                out.push((*at, *st, reason.clone()));
+                state = *st;
             }
         }
         out
@@ -799,20 +828,21 @@ mod tests {
             let spec = AlarmSpec { treat_missing: treat, period_s: period, ..AlarmSpec::default() };
             let fast = evaluate_series(stream(&map), &spec, None, None);
             let slow = minute_by_minute(&map, &spec, fast.start / MINUTE_MS, fast.end / MINUTE_MS);
-            for &(at, st, newest_breaches) in &slow {
+            for &(at, st, newest_breaches, _) in &slow {
                 if treat == TreatMissing::Missing || treat == TreatMissing::NotBreaching {
                     proptest::prop_assert_eq!(st == Alarm, newest_breaches, "minute {}", at / MINUTE_MS);
                 }
             }
-            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
+            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to, t.reason.clone())).collect();
             proptest::prop_assert_eq!(fast, transitions_of(&slow, spec.initial_state));
         }
 
         /// For any M out of N, range, window kind, threshold and
         /// `--from`/`--to`, the replay that reads the metric once and holds
         /// one evaluation range changes state exactly where the replay
-        /// that evaluates every instant over the whole metric does, and
-        /// evaluates from and to the documented instants.
+        /// that evaluates every instant over the whole metric does, for
+        /// the same reasons, and evaluates from and to the documented
+        /// instants.
         #[test]
         fn streamed_replay_equals_the_whole_metric_replay(
             points in proptest::collection::btree_map(900i64..1300, 1u8..4, 0..40),
@@ -867,9 +897,10 @@ mod tests {
                         Slot { start: (hi - p) * MINUTE_MS, value: whole_period_value(&map, hi - p, hi, &spec) }
                     })
                     .collect();
-                slow.push((end * MINUTE_MS, decide(&slots, &spec, before).state, false));
+                let d = decide(&slots, &spec, before);
+                slow.push((end * MINUTE_MS, d.state, false, d.reason));
             }
-            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to)).collect();
+            let fast: Vec<_> = fast.transitions.iter().map(|t| (t.at, t.to, t.reason.clone())).collect();
             proptest::prop_assert_eq!(fast, transitions_of(&slow, spec.initial_state));
         }
     }

@@ -5,7 +5,7 @@
 //! second, offsets, a blank instead of `T`) goes through chrono. Anything
 //! else is unparseable and the record is counted, never placed at 1970.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat};
 
 /// Milliseconds since the Unix epoch (UTC).
 pub type EpochMs = i64;
@@ -71,9 +71,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Format epoch milliseconds as RFC 3339 UTC with `Z` (seconds precision
 /// when the milliseconds are zero).
 pub fn format_rfc3339(ms: EpochMs) -> String {
+    // chrono's RFC 3339 writer, not a `format` string: that string would
+    // be parsed again for every call, and a report formats two instants
+    // per window.
+    let precision = if ms % 1000 == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
     match DateTime::from_timestamp_millis(ms) {
-        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Some(t) => t.to_rfc3339_opts(precision, true),
         None => format!("@{ms}ms"),
     }
 }
@@ -157,6 +160,29 @@ mod tests {
     fn formatting() {
         assert_eq!(format_rfc3339(1_688_989_800_000), "2023-07-10T11:50:00Z");
         assert_eq!(format_rfc3339(1_688_989_800_250), "2023-07-10T11:50:00.250Z");
+        assert_eq!(format_rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339(i64::MAX), format!("@{}ms", i64::MAX));
+    }
+
+    proptest::proptest! {
+        /// The RFC 3339 writer gives what the `strftime` forms gave, over
+        /// chrono's whole range (signed years beyond 9999 included).
+        #[test]
+        fn formatting_agrees_with_strftime(
+            ms in proptest::prop_oneof![
+                -8_334_632_851_200_000i64..8_210_298_412_799_999,
+                0i64..4_102_444_800_000,
+                proptest::strategy::Strategy::prop_map(0i64..4_102_444_800, |s| s * 1000),
+            ],
+        ) {
+            let t = DateTime::from_timestamp_millis(ms).unwrap();
+            let want = if ms % 1000 == 0 {
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            };
+            proptest::prop_assert_eq!(format_rfc3339(ms), want);
+        }
     }
 
     #[test]
