@@ -150,6 +150,13 @@ fn bench(c: &mut Criterion) {
             black_box(replay.count())
         })
     });
+    let hourly = AlarmSpec { period_s: 3600, ..AlarmSpec::default() };
+    g.bench_function("replay/hourly-alarm", |b| {
+        b.iter(|| {
+            let replay = Replay::new(black_box(&per_minute).iter().cloned(), &hourly, None, None);
+            black_box(replay.count())
+        })
+    });
     g.finish();
 }
 

@@ -330,6 +330,94 @@ fn period_value(held: &VecDeque<(Minute, Stats)>, lo: Minute, hi: Minute, spec: 
     spec.statistic.of(&acc?)
 }
 
+/// Periods of this many minutes or more are kept up to date as they slide
+/// (`SlidingStats`) rather than merged again at each instant. On a month of
+/// minutes, two thirds with data (`cargo bench --bench scan -- replay`),
+/// sliding took 8.8 ms instead of 22 ms for hourly periods but 6.1 ms
+/// instead of 5.3 ms for 5-minute ones, where a period holds a few minutes
+/// and the two stacks' extra copies and merges cost more than they save.
+/// Percentiles are never slid: their sets carry every value, which the
+/// stacks would copy again and again.
+const SLIDE_FROM: i64 = 10;
+
+/// The statistic set of a window of minutes that only moves forward, in
+/// a constant number of merges per minute however long the window: a
+/// period of a day holds up to 1,440 minutes, which `period_value` would
+/// merge again at each of the instants the period slides through.
+///
+/// Two stacks: minutes enter `back`, whose merged set is kept; they leave
+/// from `front`, where each entry holds the merged set of itself and every
+/// newer minute of `front`. When `front` runs out, `back` is moved over,
+/// newest first, merging as it goes. Each minute is thus merged a bounded
+/// number of times; since exact sums, counts, minima and maxima do not
+/// depend on the order of merging, the result is the same as merging the
+/// window's minutes in order.
+struct SlidingStats {
+    /// Oldest last: `(minute, set of it and the newer minutes in front)`.
+    front: Vec<(Minute, Stats)>,
+    /// Ascending minutes, with their merged set.
+    back: Vec<(Minute, Stats)>,
+    back_set: Option<Stats>,
+    /// Minutes before this have been added.
+    hi: Minute,
+}
+
+impl Default for SlidingStats {
+    fn default() -> SlidingStats {
+        SlidingStats { front: Vec::new(), back: Vec::new(), back_set: None, hi: Minute::MIN }
+    }
+}
+
+impl SlidingStats {
+    /// Move the window to `[lo, hi)` (neither bound moving back) over the
+    /// minutes held (ascending), and return its set (`None` when empty).
+    fn slide(&mut self, held: &VecDeque<(Minute, Stats)>, lo: Minute, hi: Minute) -> Option<Stats> {
+        let from = held.partition_point(|(m, _)| *m < self.hi.max(lo));
+        for (m, s) in held.range(from..).take_while(|(m, _)| *m < hi) {
+            match &mut self.back_set {
+                Some(b) => b.merge(s),
+                None => self.back_set = Some(s.clone()),
+            }
+            self.back.push((*m, s.clone()));
+        }
+        self.hi = self.hi.max(hi);
+        loop {
+            if self.front.is_empty() {
+                if self.back.is_empty() {
+                    break;
+                }
+                self.flip();
+            }
+            match self.front.last() {
+                Some((m, _)) if *m < lo => {
+                    self.front.pop();
+                }
+                _ => break,
+            }
+        }
+        match (self.front.last(), &self.back_set) {
+            (Some((_, f)), Some(b)) => {
+                let mut set = f.clone();
+                set.merge(b);
+                Some(set)
+            }
+            (Some((_, f)), None) => Some(f.clone()),
+            (None, b) => b.clone(),
+        }
+    }
+
+    /// Move `back` over to the empty `front`.
+    fn flip(&mut self) {
+        for (m, mut s) in self.back.drain(..).rev() {
+            if let Some((_, newer)) = self.front.last() {
+                s.merge(newer);
+            }
+            self.front.push((m, s));
+        }
+        self.back_set = None;
+    }
+}
+
 /// Replay an alarm over a per-minute metric (the output of a scan), read
 /// once in ascending order: only the minutes of one evaluation range are
 /// held, however long the metric. See [`Replay`].
@@ -377,6 +465,9 @@ pub struct Replay<'s, I: Iterator<Item = (Minute, Stats)>> {
     values: VecDeque<(Minute, Option<f64>)>,
     /// The slots of the current evaluation (kept to reuse the allocation).
     slots: Vec<Slot>,
+    /// The newest period of each evaluation, kept up to date as it slides
+    /// (see `SLIDE_FROM`).
+    newest: Option<SlidingStats>,
     last: Option<Minute>,
     state: AlarmState,
     /// The last evaluation instant, once every minute has been read.
@@ -411,6 +502,7 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
             held: VecDeque::new(),
             values: VecDeque::new(),
             slots: Vec::new(),
+            newest: (p >= SLIDE_FROM && !spec.statistic.needs_values()).then(SlidingStats::default),
             last: None,
             state: spec.initial_state,
             end: None,
@@ -449,6 +541,13 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
         self.last = Some(m);
     }
 
+    /// The value of the period ending at `t` from the sliding window.
+    #[inline(never)]
+    fn slide_newest(&mut self, t: Minute) -> Option<f64> {
+        let window = self.newest.as_mut().expect("sliding");
+        window.slide(&self.held, t - self.p, t).and_then(|s| self.spec.statistic.of(&s))
+    }
+
     /// Evaluate at instant `t`: the state change, if any.
     fn evaluate(&mut self, t: Minute) -> Option<Transition> {
         let (p, spec) = (self.p, self.spec);
@@ -464,7 +563,11 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
             let value = match self.values.binary_search_by_key(&hi, |(h, _)| *h) {
                 Ok(k) => self.values[k].1,
                 Err(k) => {
-                    let v = period_value(&self.held, hi - p, hi, spec);
+                    let v = if hi == t && self.newest.is_some() {
+                        self.slide_newest(t)
+                    } else {
+                        period_value(&self.held, hi - p, hi, spec)
+                    };
                     self.values.insert(k, (hi, v));
                     v
                 }
@@ -564,7 +667,7 @@ pub fn evaluate_periods(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::spec::Comparison;
+    use crate::alarm::spec::{Comparison, Statistic};
 
     /// Parse a table row such as `0 - X - X` (oldest first, as AWS prints
     /// it) into slots, newest first. `X` breaches (value 1), `0` does not.
@@ -853,14 +956,31 @@ mod tests {
             extra in 0u32..3,
             wall in proptest::bool::ANY,
             threshold in 1u8..5,
+            statistic in proptest::sample::select(vec![
+                Statistic::Sum,
+                Statistic::SampleCount,
+                Statistic::Average,
+                Statistic::Minimum,
+                Statistic::Maximum,
+                Statistic::Percentile(50.0),
+            ]),
+            negative in proptest::bool::ANY,
             from in proptest::option::of(800i64..1400),
             span in proptest::option::of(0i64..400),
         ) {
             let m = m.min(n);
+            // Before 1970 as well as after.
+            let shift = if negative { -2_000 } else { 0 };
+            let (from, points): (Option<i64>, BTreeMap<i64, u8>) =
+                (from.map(|f| f + shift), points.into_iter().map(|(k, v)| (k + shift, v)).collect());
             let mut map = BTreeMap::new();
             for (&minute, &v) in &points {
-                let mut s = Stats::new(false);
+                // Two datapoints in some minutes: count, sum and spread differ.
+                let mut s = Stats::new(statistic.needs_values());
                 s.add(f64::from(v), true);
+                if minute % 3 == 0 {
+                    s.add(f64::from(v) * 0.5, true);
+                }
                 map.insert(minute, s);
             }
             let spec = AlarmSpec {
@@ -870,6 +990,7 @@ mod tests {
                 datapoints_to_alarm: m,
                 evaluation_range: Some(n + extra),
                 threshold: f64::from(threshold),
+                statistic,
                 window: if wall { EvaluationWindow::WallClock } else { EvaluationWindow::Sliding },
                 ..AlarmSpec::default()
             };
