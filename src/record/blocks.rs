@@ -352,34 +352,72 @@ macro_rules! scan_blocks {
         // One induction variable: the block's index; the whole blocks end
         // at `last`.
         let last = buf.len().saturating_sub(63);
+        // One block's classification: its masks, probe bytes, the escape
+        // carry into the next block, and its braces outside strings.
+        macro_rules! classify {
+            ($at:expr, $carry_escaped:expr, $carry_string:expr) => {{
+                // SAFETY: `at + 64 <= buf.len()` (checked by the callers).
+                let chunk: &[u8; 64] = unsafe { &*(buf.as_ptr().add($at) as *const [u8; 64]) };
+                let (m, bytes): (Masks, [u64; N]) = $masks(chunk, probes);
+                let (esc, carry) = escaped(m.backslash, $carry_escaped);
+                let quotes = m.quote & !esc;
+                let in_string = $prefix_xor(quotes) ^ $carry_string;
+                let open = m.open & !in_string & !esc;
+                let close = m.close & !in_string & !esc;
+                (m, bytes, carry, in_string, open, close)
+            }};
+        }
+        // Account for one classified block at `at`, leaving the loop when
+        // it closes the object.
+        macro_rules! step {
+            ($block:expr) => {{
+                let (m, bytes, carry, in_string, open, close): (Masks, [u64; N], bool, u64, u64, u64) = $block;
+                // Most blocks cannot close the object: even if every `}`
+                // came first the depth would stay above zero. Count them
+                // without a branch per brace.
+                let closes = close.count_ones();
+                if depth > closes {
+                    depth = depth + open.count_ones() - closes;
+                } else if let Some(i) = closing_brace(open, close, &mut depth) {
+                    slashes |= m.backslash & up_to(i);
+                    // A needle inside the object ends by its closing brace.
+                    push_hits(&offsets, at, m.quote, prev_quote, &bytes, up_to(i), hits);
+                    found = Some(at + i + 1);
+                    break;
+                }
+                push_hits(&offsets, at, m.quote, prev_quote, &bytes, u64::MAX, hits);
+                prev_quote = m.quote;
+                slashes |= m.backslash;
+                carry_string = ((in_string as i64) >> 63) as u64;
+                carry_escaped = carry;
+                at += 64;
+            }};
+        }
         while at < last {
-            // SAFETY: `at + 64 <= buf.len()`.
-            let chunk: &[u8; 64] = unsafe { &*(buf.as_ptr().add(at) as *const [u8; 64]) };
-            let (m, bytes): (Masks, [u64; N]) = $masks(chunk, probes);
-            let (esc, carry) = escaped(m.backslash, carry_escaped);
-            let quotes = m.quote & !esc;
-            let in_string = $prefix_xor(quotes) ^ carry_string;
-            let open = m.open & !in_string & !esc;
-            let close = m.close & !in_string & !esc;
-            // Most blocks cannot close the object: even if every `}` came
-            // first the depth would stay above zero. Count them without a
-            // branch per brace.
-            let closes = close.count_ones();
-            if depth > closes {
-                depth = depth + open.count_ones() - closes;
-            } else if let Some(i) = closing_brace(open, close, &mut depth) {
-                slashes |= m.backslash & up_to(i);
-                // A needle inside the object ends by its closing brace.
-                push_hits(&offsets, at, m.quote, prev_quote, &bytes, up_to(i), hits);
-                found = Some(at + i + 1);
-                break;
+            if at + 64 < last {
+                // Two whole blocks: where neither can close the object (the
+                // closing braces of both are fewer than the depth), one
+                // test and one loop step serve 128 bytes.
+                let a = classify!(at, carry_escaped, carry_string);
+                let b = classify!(at + 64, a.2, ((a.3 as i64) >> 63) as u64);
+                let closes = a.5.count_ones() + b.5.count_ones();
+                if depth > closes {
+                    depth = depth + a.4.count_ones() + b.4.count_ones() - closes;
+                    push_hits(&offsets, at, a.0.quote, prev_quote, &a.1, u64::MAX, hits);
+                    push_hits(&offsets, at + 64, b.0.quote, a.0.quote, &b.1, u64::MAX, hits);
+                    prev_quote = b.0.quote;
+                    slashes |= a.0.backslash | b.0.backslash;
+                    carry_string = ((b.3 as i64) >> 63) as u64;
+                    carry_escaped = b.2;
+                    at += 128;
+                    continue;
+                }
+                step!(a);
+                step!(b);
+                continue;
             }
-            push_hits(&offsets, at, m.quote, prev_quote, &bytes, u64::MAX, hits);
-            prev_quote = m.quote;
-            slashes |= m.backslash;
-            carry_string = ((in_string as i64) >> 63) as u64;
-            carry_escaped = carry;
-            at += 64;
+            let one = classify!(at, carry_escaped, carry_string);
+            step!(one);
         }
         if found.is_none() && at < buf.len() {
             // The last, partial block, zero-padded.
