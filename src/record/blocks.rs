@@ -140,6 +140,29 @@ struct Masks {
     close: u64,
 }
 
+/// One 64-byte block, classified.
+#[derive(Clone, Copy)]
+struct Block<const N: usize> {
+    m: Masks,
+    /// The probes' bytes.
+    bytes: [u64; N],
+    /// The byte after the block is escaped.
+    escaped_next: bool,
+    /// Bits inside strings (from an opening quote up to its closing one).
+    in_string: u64,
+    /// Braces outside strings.
+    open: u64,
+    close: u64,
+}
+
+impl<const N: usize> Block<N> {
+    /// All ones when the block ends inside a string, else zero.
+    #[inline(always)]
+    fn string_carry(&self) -> u64 {
+        ((self.in_string as i64) >> 63) as u64
+    }
+}
+
 const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
 /// Which bytes are escaped (preceded by an odd run of backslashes), given
@@ -352,45 +375,50 @@ macro_rules! scan_blocks {
         // One induction variable: the block's index; the whole blocks end
         // at `last`.
         let last = buf.len().saturating_sub(63);
-        // One block's classification: its masks, probe bytes, the escape
-        // carry into the next block, and its braces outside strings.
         macro_rules! classify {
             ($at:expr, $carry_escaped:expr, $carry_string:expr) => {{
                 // SAFETY: `at + 64 <= buf.len()` (checked by the callers).
                 let chunk: &[u8; 64] = unsafe { &*(buf.as_ptr().add($at) as *const [u8; 64]) };
                 let (m, bytes): (Masks, [u64; N]) = $masks(chunk, probes);
-                let (esc, carry) = escaped(m.backslash, $carry_escaped);
+                let (esc, escaped_next) = escaped(m.backslash, $carry_escaped);
                 let quotes = m.quote & !esc;
                 let in_string = $prefix_xor(quotes) ^ $carry_string;
                 let open = m.open & !in_string & !esc;
                 let close = m.close & !in_string & !esc;
-                (m, bytes, carry, in_string, open, close)
+                Block::<N> { m, bytes, escaped_next, in_string, open, close }
             }};
         }
-        // Account for one classified block at `at`, leaving the loop when
-        // it closes the object.
+        // A block at `at` that does not close the object: its hits. (The
+        // string and escape carries are set once per step, from the
+        // step's last block: the next one was classified with them.)
+        macro_rules! pass {
+            ($block:expr) => {{
+                let b: Block<N> = $block;
+                push_hits(&offsets, at, b.m.quote, prev_quote, &b.bytes, u64::MAX, hits);
+                prev_quote = b.m.quote;
+                slashes |= b.m.backslash;
+                at += 64;
+            }};
+        }
+        // A block at `at` that may close the object, leaving the loop if
+        // it does.
         macro_rules! step {
             ($block:expr) => {{
-                let (m, bytes, carry, in_string, open, close): (Masks, [u64; N], bool, u64, u64, u64) = $block;
+                let b: Block<N> = $block;
                 // Most blocks cannot close the object: even if every `}`
                 // came first the depth would stay above zero. Count them
                 // without a branch per brace.
-                let closes = close.count_ones();
+                let closes = b.close.count_ones();
                 if depth > closes {
-                    depth = depth + open.count_ones() - closes;
-                } else if let Some(i) = closing_brace(open, close, &mut depth) {
-                    slashes |= m.backslash & up_to(i);
+                    depth = depth + b.open.count_ones() - closes;
+                } else if let Some(i) = closing_brace(b.open, b.close, &mut depth) {
+                    slashes |= b.m.backslash & up_to(i);
                     // A needle inside the object ends by its closing brace.
-                    push_hits(&offsets, at, m.quote, prev_quote, &bytes, up_to(i), hits);
+                    push_hits(&offsets, at, b.m.quote, prev_quote, &b.bytes, up_to(i), hits);
                     found = Some(at + i + 1);
                     break;
                 }
-                push_hits(&offsets, at, m.quote, prev_quote, &bytes, u64::MAX, hits);
-                prev_quote = m.quote;
-                slashes |= m.backslash;
-                carry_string = ((in_string as i64) >> 63) as u64;
-                carry_escaped = carry;
-                at += 64;
+                pass!(b);
             }};
         }
         while at < last {
@@ -399,25 +427,24 @@ macro_rules! scan_blocks {
                 // closing braces of both are fewer than the depth), one
                 // test and one loop step serve 128 bytes.
                 let a = classify!(at, carry_escaped, carry_string);
-                let b = classify!(at + 64, a.2, ((a.3 as i64) >> 63) as u64);
-                let closes = a.5.count_ones() + b.5.count_ones();
+                let b = classify!(at + 64, a.escaped_next, a.string_carry());
+                let closes = a.close.count_ones() + b.close.count_ones();
                 if depth > closes {
-                    depth = depth + a.4.count_ones() + b.4.count_ones() - closes;
-                    push_hits(&offsets, at, a.0.quote, prev_quote, &a.1, u64::MAX, hits);
-                    push_hits(&offsets, at + 64, b.0.quote, a.0.quote, &b.1, u64::MAX, hits);
-                    prev_quote = b.0.quote;
-                    slashes |= a.0.backslash | b.0.backslash;
-                    carry_string = ((b.3 as i64) >> 63) as u64;
-                    carry_escaped = b.2;
-                    at += 128;
-                    continue;
+                    depth = depth + a.open.count_ones() + b.open.count_ones() - closes;
+                    pass!(a);
+                    pass!(b);
+                } else {
+                    step!(a);
+                    step!(b);
                 }
-                step!(a);
-                step!(b);
+                carry_string = b.string_carry();
+                carry_escaped = b.escaped_next;
                 continue;
             }
             let one = classify!(at, carry_escaped, carry_string);
             step!(one);
+            carry_string = one.string_carry();
+            carry_escaped = one.escaped_next;
         }
         if found.is_none() && at < buf.len() {
             // The last, partial block, zero-padded.
