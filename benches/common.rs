@@ -42,7 +42,7 @@ pub fn records() -> Vec<String> {
     let mut buf = ReadBuffers::new();
     for f in &found.files {
         let trusted = matches!(f.name, NameKind::TrailLog { .. });
-        let _ = read_records(Source::File(&f.path, f.size), trusted, Limits::default(), &mut buf, &mut sink);
+        let _ = read_records(Source::File(f), trusted, Limits::default(), &mut buf, &mut sink);
     }
     sink.0
 }

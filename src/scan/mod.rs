@@ -776,7 +776,7 @@ impl Partial {
     fn read_file(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
         let trusted = matches!(file.name, NameKind::TrailLog { .. });
         let mut report = FileReport { input: index, path: file.display(), ..FileReport::default() };
-        let outcome = self.read_one(Source::File(&file.path, file.size), trusted, &mut report, ctx);
+        let outcome = self.read_one(Source::File(file), trusted, &mut report, ctx);
         match outcome.archive {
             Some(kind) => {
                 report.archive = Some(kind);

@@ -6,8 +6,10 @@
 //! problem (missing, unreadable directory, symlink loop).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
 
 use crate::record::time::parse_event_time;
 use crate::record::EpochMs;
@@ -37,6 +39,8 @@ pub struct InputFile {
     pub size: u64,
     /// What the name says.
     pub name: NameKind,
+    /// The directory it was listed in, while the walk holds it open.
+    dir: Weak<File>,
 }
 
 impl InputFile {
@@ -44,6 +48,34 @@ impl InputFile {
     pub fn display(&self) -> String {
         self.path.to_string_lossy().into_owned()
     }
+
+    /// Open the file for reading. While the walk still holds its directory
+    /// open, the file is opened by its name within that directory: one
+    /// lookup instead of one per component of its path (a CloudTrail log's
+    /// path has a dozen).
+    pub fn open(&self) -> io::Result<File> {
+        #[cfg(unix)]
+        if let (Some(dir), Some(name)) = (self.dir.upgrade(), self.path.file_name()) {
+            return open_at(&dir, name);
+        }
+        File::open(&self.path)
+    }
+}
+
+/// Open `name` in the open directory `dir`, read-only.
+#[cfg(unix)]
+fn open_at(dir: &File, name: &std::ffi::OsStr) -> io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    // SAFETY: `dir` is an open descriptor and `name` a NUL-terminated
+    // string, both alive for the call.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 /// Why a file was not read.
@@ -154,6 +186,10 @@ pub struct Walker {
 struct Level {
     /// The directory (`None`: the roots, whose names are whole paths).
     dir: Option<PathBuf>,
+    /// The directory, open, for the files found in it to be opened by
+    /// name ([`InputFile::open`]); they hold it weakly, so that only the
+    /// directories being walked stay open, however many files are kept.
+    handle: Option<Arc<File>>,
     /// Names still to visit, last first, each with what its directory
     /// listing already told of it.
     names: Vec<(std::ffi::OsString, Option<Stat>)>,
@@ -182,7 +218,8 @@ impl Walker {
         let mut roots = paths.to_vec();
         roots.sort();
         roots.reverse();
-        let roots = Level { dir: None, names: roots.into_iter().map(|r| (r.into_os_string(), None)).collect() };
+        let roots =
+            Level { dir: None, handle: None, names: roots.into_iter().map(|r| (r.into_os_string(), None)).collect() };
         Walker {
             pending: vec![roots],
             open: Vec::new(),
@@ -245,8 +282,9 @@ impl Walker {
 
     /// Visit one path: a file to read, or `None` (a directory opened, or
     /// something skipped or reported). `known`: its directory listing's
-    /// `stat`, for an entry that is not a symbolic link.
-    fn visit(&mut self, path: PathBuf, known: Option<Stat>) -> Option<InputFile> {
+    /// `stat`, for an entry that is not a symbolic link; `dir`: the open
+    /// directory it was listed in.
+    fn visit(&mut self, path: PathBuf, known: Option<Stat>, dir: Option<&Arc<File>>) -> Option<InputFile> {
         let meta = match known.map(Ok).unwrap_or_else(|| fs::metadata(&path).map(|m| Stat::of(&m))) {
             Ok(m) => m,
             Err(e) => {
@@ -297,7 +335,9 @@ impl Walker {
             // each), and names compare as plain bytes.
             names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             names.reverse();
-            self.pending.push(Level { dir: Some(path), names });
+            // Opening a directory as a file works on Unix.
+            let handle = if cfg!(unix) { File::open(&path).ok().map(Arc::new) } else { None };
+            self.pending.push(Level { dir: Some(path), handle, names });
             self.open.push(id);
             return None;
         }
@@ -314,7 +354,10 @@ impl Walker {
             NameKind::Digest => self.skip(SkipKind::Digest, &path),
             NameKind::Insight => self.skip(SkipKind::Insight, &path),
             _ if meta.len == 0 => self.skip(SkipKind::Empty, &path),
-            _ => return Some(InputFile { path, size: meta.len, name }),
+            _ => {
+                let dir = dir.map(Arc::downgrade).unwrap_or_default();
+                return Some(InputFile { path, size: meta.len, name, dir });
+            }
         }
         None
     }
@@ -332,7 +375,8 @@ impl Iterator for Walker {
                         Some(dir) => dir.join(name),
                         None => PathBuf::from(name),
                     };
-                    if let Some(file) = self.visit(path, known) {
+                    let handle = level.handle.clone();
+                    if let Some(file) = self.visit(path, known, handle.as_ref()) {
                         return Some(file);
                     }
                 }
@@ -455,6 +499,38 @@ mod tests {
         assert!(kinds.contains(&SkipKind::Empty));
         let missing = discover(&[root.join("nope")]);
         assert_eq!(missing.problems.len(), 1);
+    }
+
+    #[test]
+    fn a_file_opens_within_its_open_directory_and_by_path_once_it_is_closed() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("d/e")).unwrap();
+        fs::write(root.join("d/e/x.json"), "in e").unwrap();
+        let read = |f: &InputFile| {
+            let mut s = String::new();
+            f.open().unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        // While the walk is in its directory, the file is opened there: it
+        // is found even after the directory was renamed.
+        let mut walker = Walker::new(&[root.to_path_buf()]);
+        let live = walker.next().unwrap();
+        assert!(live.dir.upgrade().is_some(), "the directory is held open");
+        fs::rename(root.join("d/e"), root.join("d/moved")).unwrap();
+        assert_eq!(read(&live), "in e");
+        assert!(live.open().is_ok());
+        // Once the walk has closed it, by path.
+        assert_eq!(walker.next().map(|f| f.path), None);
+        assert!(live.dir.upgrade().is_none(), "closed with the walk's level");
+        fs::rename(root.join("d/moved"), root.join("d/e")).unwrap();
+        assert_eq!(read(&live), "in e");
+        // A collected walk holds no directory open.
+        let found = discover(&[root.to_path_buf()]).files;
+        assert_eq!(found.len(), 1);
+        assert!(found[0].dir.upgrade().is_none());
+        assert_eq!(read(&found[0]), "in e");
     }
 
     #[test]

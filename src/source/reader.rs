@@ -25,9 +25,9 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
 
 use super::decode::{read_full, DecodeError, Decoded, Limits};
+use super::discover::InputFile;
 use super::format::{detect, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
 use crate::json::Doc;
 use crate::record::time::parse_event_time;
@@ -212,8 +212,8 @@ impl ReadBuffers {
 
 /// Where the bytes of an input come from.
 pub enum Source<'a> {
-    /// A file on disk of the given size.
-    File(&'a Path, u64),
+    /// A file found by the walk.
+    File(&'a InputFile),
     /// Bytes in memory (a small archive member).
     Bytes(&'a [u8]),
     /// A stream (a large archive member) and its packed size.
@@ -232,17 +232,17 @@ pub fn read_records(
 ) -> ReadOutcome {
     let mut out = ReadOutcome::default();
     match source {
-        Source::File(path, size) if size <= WHOLE_FILE_MAX => {
+        Source::File(file) if file.size <= WHOLE_FILE_MAX => {
             let mut data = std::mem::take(&mut bufs.file);
-            let read = File::open(path).and_then(|mut f| read_whole(&mut f, size, &mut data));
+            let read = file.open().and_then(|mut f| read_whole(&mut f, file.size, &mut data));
             match read {
                 Ok(n) => read_bytes(&data[..n], trusted, limits, bufs, sink, &mut out),
                 Err(e) => out.error = Some(ReadError::Decode(DecodeError::Io(e))),
             }
             bufs.file = data;
         }
-        Source::File(path, size) => match File::open(path) {
-            Ok(f) => stream(Box::new(f), size, trusted, limits, bufs, sink, &mut out),
+        Source::File(file) => match file.open() {
+            Ok(f) => stream(Box::new(f), file.size, trusted, limits, bufs, sink, &mut out),
             Err(e) => out.error = Some(ReadError::Decode(DecodeError::Io(e))),
         },
         Source::Bytes(data) => read_bytes(data, trusted, limits, bufs, sink, &mut out),
