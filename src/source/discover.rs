@@ -501,6 +501,7 @@ mod tests {
         assert_eq!(missing.problems.len(), 1);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_file_opens_within_its_open_directory_and_by_path_once_it_is_closed() {
         use std::io::Read;
