@@ -41,6 +41,14 @@ impl LineSplitter {
         self.base + pos as u64
     }
 
+    /// Start at byte `n` of the input instead of its first (past a
+    /// byte-order mark). Only before the first step.
+    pub fn skip_prefix(&mut self, n: usize) {
+        debug_assert!(self.pos == 0 && self.base == 0);
+        self.pos = n;
+        self.line_start = n;
+    }
+
     /// How many bytes at the front of the buffer are no longer needed.
     pub fn reclaimable(&self) -> usize {
         if self.discarding {

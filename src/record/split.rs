@@ -206,6 +206,14 @@ impl Splitter {
         self.base + pos as u64
     }
 
+    /// Start at byte `n` of the input instead of its first (past a
+    /// byte-order mark). Only before the first step.
+    pub fn skip_prefix(&mut self, n: usize) {
+        debug_assert!(self.pos == 0 && self.base == 0 && self.state == State::Start);
+        self.pos = n;
+        self.value_start = n;
+    }
+
     /// How many bytes at the front of the buffer are no longer needed (the
     /// caller may drop them and then call [`Splitter::consumed`]).
     pub fn reclaimable(&self) -> usize {

@@ -98,6 +98,13 @@ pub fn parse_user_time(s: &str) -> Option<EpochMs> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// The first instant RFC 3339 can write (0000-01-01T00:00:00Z), in
+/// milliseconds since the epoch.
+pub const RFC3339_MIN: EpochMs = -62_167_219_200_000;
+
+/// The last millisecond RFC 3339 can write (9999-12-31T23:59:59.999Z).
+pub const RFC3339_MAX: EpochMs = 253_402_300_799_999;
+
 /// Parse a duration such as `300`, `90s`, `5m`, `1h`, `1d`, `-2m` into
 /// milliseconds (a bare number is seconds).
 pub fn parse_duration(s: &str) -> Option<i64> {

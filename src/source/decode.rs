@@ -24,6 +24,57 @@ pub struct Limits {
     pub ratio_floor: u64,
     /// Largest single record, in bytes.
     pub max_record: usize,
+    /// Most decompressed bytes from one archive, all its members together.
+    pub max_archive_decompressed: u64,
+    /// Most entries in one archive.
+    pub max_archive_entries: u64,
+}
+
+/// Which decompression bound an input crossed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// More decoded bytes than `--max-decompressed` (per file or member).
+    PerFile,
+    /// More than `--max-archive-decompressed`, all members together.
+    Archive,
+    /// A compression ratio above `--max-ratio`.
+    Ratio,
+}
+
+impl Bound {
+    /// What the bound is.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Bound::PerFile => "more than the per-file decompressed limit",
+            Bound::Archive => "more than the per-archive decompressed limit",
+            Bound::Ratio => "compression ratio above the limit",
+        }
+    }
+
+    /// The option that sets it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Bound::PerFile => "--max-decompressed",
+            Bound::Archive => "--max-archive-decompressed",
+            Bound::Ratio => "--max-ratio",
+        }
+    }
+}
+
+impl Limits {
+    /// The bound `produced` decoded bytes from `packed` compressed ones
+    /// cross, if any, with `cap` the most allowed: the one check every
+    /// decoder makes.
+    pub fn crossed(&self, produced: u64, packed: u64, cap: Bound) -> Option<Bound> {
+        let most = match cap {
+            Bound::Archive => self.max_archive_decompressed,
+            _ => self.max_decompressed,
+        };
+        if produced > most {
+            return Some(cap);
+        }
+        (produced > self.ratio_floor && produced > packed.max(1).saturating_mul(self.max_ratio)).then_some(Bound::Ratio)
+    }
 }
 
 impl Default for Limits {
@@ -35,6 +86,8 @@ impl Default for Limits {
             // CloudWatch Logs accepts events up to 1 MiB (since 2025); larger
             // CloudTrail records never reach it.
             max_record: 1 << 20,
+            max_archive_decompressed: 64 << 30,
+            max_archive_entries: 1_000_000,
         }
     }
 }
@@ -55,7 +108,7 @@ pub enum DecodeError {
         /// The compressed size of the file.
         compressed: u64,
         /// Which limit.
-        limit: &'static str,
+        limit: Bound,
     },
 }
 
@@ -65,12 +118,20 @@ impl fmt::Display for DecodeError {
             DecodeError::Io(e) => write!(f, "{e}"),
             DecodeError::TruncatedGzip(e) => write!(f, "truncated gzip: {e}"),
             DecodeError::CorruptGzip(e) => write!(f, "corrupt gzip data: {e}"),
-            DecodeError::Bomb { decompressed, compressed, limit } => write!(
-                f,
-                "decompression stopped after {decompressed} bytes from {compressed} compressed bytes: {limit} (possible decompression bomb; see --max-decompressed)"
-            ),
+            DecodeError::Bomb { decompressed, compressed, limit } => {
+                f.write_str(&bomb_message(*decompressed, *compressed, *limit))
+            }
         }
     }
+}
+
+/// The message of a decompression bomb stopped, wherever it was stopped.
+pub fn bomb_message(decompressed: u64, compressed: u64, limit: Bound) -> String {
+    format!(
+        "decompression stopped after {decompressed} bytes from {compressed} compressed bytes: {} (possible decompression bomb; see {})",
+        limit.describe(),
+        limit.option()
+    )
 }
 
 /// A reader of an input's decoded bytes that counts what it produced and
@@ -145,22 +206,11 @@ impl<'a> Decoded<'a> {
         };
         buf.truncate(old + n);
         self.produced += n as u64;
-        if self.produced > self.limits.max_decompressed {
-            return Err(DecodeError::Bomb {
-                decompressed: self.produced,
-                compressed: self.packed,
-                limit: "more than the per-file decompressed limit",
-            });
-        }
-        if self.gzip
-            && self.produced > self.limits.ratio_floor
-            && self.produced > self.packed.max(1).saturating_mul(self.limits.max_ratio)
-        {
-            return Err(DecodeError::Bomb {
-                decompressed: self.produced,
-                compressed: self.packed,
-                limit: "compression ratio above the limit",
-            });
+        let crossed = self.limits.crossed(self.produced, self.packed, Bound::PerFile);
+        // Plain content is as large as it is: only compressed content has a
+        // ratio.
+        if let Some(limit) = crossed.filter(|b| self.gzip || *b != Bound::Ratio) {
+            return Err(DecodeError::Bomb { decompressed: self.produced, compressed: self.packed, limit });
         }
         Ok(n)
     }

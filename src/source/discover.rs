@@ -41,6 +41,10 @@ pub struct InputFile {
     pub name: NameKind,
     /// The directory it was listed in, while the walk holds it open.
     dir: Weak<File>,
+    /// A pipe, FIFO or device named on the command line (or `-`, standard
+    /// input): its content, copied to an anonymous temporary file, since
+    /// it can be read only once and an archive needs to seek.
+    spooled: Option<Arc<File>>,
 }
 
 impl InputFile {
@@ -54,6 +58,11 @@ impl InputFile {
     /// lookup instead of one per component of its path (a CloudTrail log's
     /// path has a dozen).
     pub fn open(&self) -> io::Result<File> {
+        if let Some(spool) = &self.spooled {
+            let mut f = spool.try_clone()?;
+            io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+            return Ok(f);
+        }
         #[cfg(unix)]
         if let (Some(dir), Some(name)) = (self.dir.upgrade(), self.path.file_name()) {
             return open_at(&dir, name);
@@ -89,7 +98,8 @@ pub enum SkipKind {
     NotTrailLog,
     /// Empty file.
     Empty,
-    /// FIFO, socket or device.
+    /// FIFO, socket or device met while walking a directory (one named on
+    /// the command line is read).
     Special,
     /// The same file reached twice (by two arguments or through links).
     Duplicate,
@@ -285,6 +295,10 @@ impl Walker {
     /// `stat`, for an entry that is not a symbolic link; `dir`: the open
     /// directory it was listed in.
     fn visit(&mut self, path: PathBuf, known: Option<Stat>, dir: Option<&Arc<File>>) -> Option<InputFile> {
+        let root = self.pending.len() == 1;
+        if root && path.as_os_str() == "-" {
+            return self.spool(path, &mut io::stdin().lock());
+        }
         let meta = match known.map(Ok).unwrap_or_else(|| fs::metadata(&path).map(|m| Stat::of(&m))) {
             Ok(m) => m,
             Err(e) => {
@@ -342,6 +356,17 @@ impl Walker {
             return None;
         }
         if !meta.file {
+            // Named on the command line (`/dev/stdin`, `<(zcat ...)`, a
+            // FIFO): the user asked for it, so it is read.
+            if root {
+                return match File::open(&path) {
+                    Ok(mut f) => self.spool(path, &mut f),
+                    Err(e) => {
+                        self.problems.push(PathProblem { path: shown(&path), reason: e.to_string() });
+                        None
+                    }
+                };
+            }
             self.skip(SkipKind::Special, &path);
             return None;
         }
@@ -356,10 +381,34 @@ impl Walker {
             _ if meta.len == 0 => self.skip(SkipKind::Empty, &path),
             _ => {
                 let dir = dir.map(Arc::downgrade).unwrap_or_default();
-                return Some(InputFile { path, size: meta.len, name, dir });
+                return Some(InputFile { path, size: meta.len, name, dir, spooled: None });
             }
         }
         None
+    }
+}
+
+impl Walker {
+    /// Copy a stream named on the command line to an anonymous temporary
+    /// file, to be read as a file of that name.
+    fn spool(&mut self, path: PathBuf, from: &mut dyn io::Read) -> Option<InputFile> {
+        let copied = tempfile::tempfile().and_then(|mut f| io::copy(from, &mut f).map(|n| (f, n)));
+        match copied {
+            Ok((_, 0)) => {
+                self.skip(SkipKind::Empty, &path);
+                None
+            }
+            Ok((f, size)) => {
+                let name = classify_name(&path);
+                Some(InputFile { path, size, name, dir: Weak::new(), spooled: Some(Arc::new(f)) })
+            }
+            Err(e) => {
+                let reason =
+                    format!("cannot copy the stream to a temporary file in {}: {e}", std::env::temp_dir().display());
+                self.problems.push(PathProblem { path: shown(&path), reason });
+                None
+            }
+        }
     }
 }
 

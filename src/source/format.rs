@@ -107,11 +107,11 @@ pub const DETECT_BYTES: usize = 64 << 10;
 /// most [`DETECT_BYTES`] are looked at).
 pub fn detect(head: &[u8]) -> Form {
     let head = &head[..head.len().min(DETECT_BYTES)];
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let head = head.strip_prefix(BOM).unwrap_or(head);
     let start = head.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
     let Some(start) = start else { return Form::Unknown };
     let body = &head[start..];
-    match body[0] {
+    let form = match body[0] {
         b'{' => detect_object(body),
         b'[' => match body[1..].iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
             Some(b'{') | Some(b']') => Form::JsonArray,
@@ -119,20 +119,45 @@ pub fn detect(head: &[u8]) -> Form {
         },
         b'0'..=b'9' if cloudwatch_export_line(body) => Form::CloudWatchExport,
         _ => Form::Unknown,
+    };
+    // JSON Lines whose first line is damaged, or a chunk of them cut at
+    // any byte (`split -b`): the lines after it are records.
+    if form == Form::Unknown && has_record_line(body) {
+        return Form::JsonLines;
+    }
+    form
+}
+
+/// The UTF-8 byte-order mark, which some tools write before JSON.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How many bytes of byte-order mark `content` starts with (0 or 3).
+pub fn bom_len(content: &[u8]) -> usize {
+    if content.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
     }
 }
 
 fn detect_object(body: &[u8]) -> Form {
-    let first_key = body[1..].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).and_then(|i| {
-        let rest = &body[1 + i..];
-        let rest = rest.strip_prefix(b"\"")?;
-        let end = memchr::memchr2(b'"', b'\\', rest)?;
-        Some(&rest[..end])
-    });
-    match first_key {
+    match first_key(body) {
         Some(b"Records") => return Form::CloudTrail,
         Some(b"Events") | Some(b"NextToken") => return Form::LookupEvents,
         _ => {}
+    }
+    // `Records` need not come first: JSON objects have no key order.
+    let mut records = false;
+    let mut events = false;
+    let complete = top_level_keys(body, &mut |key| {
+        records |= key == b"Records";
+        events |= key == b"Events";
+    });
+    if records {
+        return Form::CloudTrail;
+    }
+    if events && complete {
+        return Form::LookupEvents;
     }
     let mut state = ScanState::in_object();
     let end = find_object_end(Engine::detect(), body, 1, &mut state);
@@ -142,8 +167,117 @@ fn detect_object(body: &[u8]) -> Form {
     }
     match end {
         Some(end) if memchr::memchr(b'\n', &body[..end]).is_none() => Form::JsonLines,
+        // A first object that runs over lines is pretty-printed, unless the
+        // lines after it are records each on its line (the first is then a
+        // damaged line).
+        _ if has_record_line(body) => Form::JsonLines,
         _ => Form::JsonObjects,
     }
+}
+
+/// The first key of the object `body` starts with, if it is in view.
+fn first_key(body: &[u8]) -> Option<&[u8]> {
+    let i = body[1..].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))?;
+    let rest = body[1 + i..].strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    Some(&rest[..end])
+}
+
+/// Call `key` with each key of the top-level object `body` starts with, as
+/// far as `body` goes (escaped keys are passed raw). Returns whether the
+/// object's end was seen.
+fn top_level_keys(body: &[u8], key: &mut dyn FnMut(&[u8])) -> bool {
+    let mut depth = 0u32;
+    let mut i = 0;
+    // At depth 1, whether the next string is a key.
+    let mut want_key = false;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < body.len() && body[j] != b'"' {
+                    j += if body[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= body.len() {
+                    return false;
+                }
+                if depth == 1 && want_key {
+                    key(&body[start..j]);
+                    want_key = false;
+                }
+                i = j;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                want_key = depth == 1 && body[i] == b'{';
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return true;
+                }
+            }
+            b',' if depth == 1 => want_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether some line of `body` after the first is a whole JSON object
+/// holding a CloudTrail record key: JSON Lines, seen past a first line that
+/// is damaged or cut.
+fn has_record_line(body: &[u8]) -> bool {
+    let mut lines = body.split(|&b| b == b'\n');
+    lines.next();
+    // The last piece may be cut by the end of the view.
+    let mut lines = lines.peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() && body.last() != Some(&b'\n') {
+            break;
+        }
+        let line = line.trim_ascii();
+        if line.first() == Some(&b'{')
+            && line.last() == Some(&b'}')
+            && RECORD_KEYS.iter().any(|k| memchr::memmem::find(line, k).is_some())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// What content that fits no event form seems to be, for the report: the
+/// AWS outputs and files a bucket or a working folder also holds, or the
+/// first bytes.
+pub fn foreign_reason(head: &[u8]) -> String {
+    let head = &head[..head.len().min(DETECT_BYTES)];
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let body = head.trim_ascii_start();
+    if body.first() == Some(&b'{') {
+        let mut keys = Vec::new();
+        top_level_keys(body, &mut |k| keys.push(k.to_vec()));
+        let has = |k: &[u8]| keys.iter().any(|x| x == k);
+        if has(b"metricFilters") {
+            return "`aws logs describe-metric-filters` output, not a log: pass it with --aws-config".into();
+        }
+        if has(b"MetricAlarms") || has(b"CompositeAlarms") {
+            return "`aws cloudwatch describe-alarms` output, not a log: pass it with --aws-config".into();
+        }
+        if has(b"digestStartTime") || has(b"logFiles") {
+            return "a CloudTrail digest file (no events)".into();
+        }
+        if has(b"configurationItems") || has(b"configSnapshotId") || has(b"fileVersion") {
+            return "an AWS Config snapshot or history file (no CloudTrail events)".into();
+        }
+    }
+    if body.is_empty() {
+        return "no content but blanks".into();
+    }
+    let shown: String = String::from_utf8_lossy(&body[..body.len().min(24)]).chars().collect();
+    format!("content fits no event form (starts with {shown:?})")
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z {`: the start of a CloudWatch Logs export
@@ -200,6 +334,33 @@ mod tests {
         assert_eq!(detect(b"[ ]"), Form::JsonArray);
         assert_eq!(detect(b"2023-07-10T11:50:00.000Z {\"eventVersion\":\"1.08\"}\n"), Form::CloudWatchExport);
         assert_eq!(detect(b"2023-07-10T11:50:00Z {}"), Form::CloudWatchExport);
+    }
+
+    #[test]
+    fn records_anywhere_among_the_keys() {
+        assert_eq!(detect(b"{\"foo\":1,\"Records\":[{\"eventVersion\":\"1.08\"}]}"), Form::CloudTrail);
+        assert_eq!(detect(b"{\"a\":{\"Records\":1},\"b\":[\"Records\"],\"Records\":[]}"), Form::CloudTrail);
+        assert_eq!(detect(b"{\"a\":{\"Records\":[]}}"), Form::Unknown, "nested, not top level");
+        assert_eq!(detect(b"{\"NextToken\":\"t\",\"Events\":[]}"), Form::LookupEvents);
+    }
+
+    #[test]
+    fn json_lines_past_a_damaged_or_cut_first_line() {
+        let good = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2023-07-10T11:50:00Z\"}";
+        assert_eq!(detect(format!("Time\":\"2023-07-10T11:49:00Z\"}}\n{good}\n").as_bytes()), Form::JsonLines);
+        assert_eq!(detect(format!("{{\"eventVersion\":\"1.0\n{good}\n").as_bytes()), Form::JsonLines);
+        assert_eq!(detect(format!("\u{feff}{good}\n").as_bytes()), Form::JsonLines);
+        // Only a cut piece of a line after the first is not enough.
+        assert_eq!(detect(format!("garbage\n{}", &good[..20]).as_bytes()), Form::Unknown);
+    }
+
+    #[test]
+    fn foreign_content_is_named() {
+        let r = foreign_reason(b"{\"metricFilters\":[]}");
+        assert!(r.contains("describe-metric-filters") && r.contains("--aws-config"), "{r}");
+        assert!(foreign_reason(b"{\"MetricAlarms\":[]}").contains("describe-alarms"));
+        assert!(foreign_reason(b"{\"fileVersion\":\"1.0\",\"configurationItems\":[]}").contains("Config"));
+        assert_eq!(foreign_reason(b"hello"), "content fits no event form (starts with \"hello\")");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct GzipReader<R> {
     consumed: u64,
     /// Complete members read.
     members: u64,
+    /// A bare deflate stream (a zip member) whose CRC-32 and size are
+    /// known from elsewhere, instead of gzip members.
+    raw: Option<(u32, u64)>,
 }
 
 impl<R: BufRead> GzipReader<R> {
@@ -53,7 +56,18 @@ impl<R: BufRead> GzipReader<R> {
             pending: None,
             consumed: 0,
             members: 0,
+            raw: None,
         }
+    }
+
+    /// A reader of one bare deflate stream (a zip member's data), checked
+    /// against the CRC-32 and decoded size its archive records. Like a
+    /// gzip member, what decodes before damage is returned first.
+    pub fn deflate(inner: R, crc: u32, size: u64) -> GzipReader<R> {
+        let mut r = GzipReader::new(inner);
+        r.raw = Some((crc, size));
+        r.state = State::Body;
+        r
     }
 
     /// Compressed bytes consumed so far.
@@ -90,6 +104,9 @@ impl<R: BufRead> GzipReader<R> {
     /// Parse a member header. Returns false at a clean end of input (after
     /// at least one member).
     fn header(&mut self) -> io::Result<bool> {
+        if self.raw.is_some() {
+            return Ok(false);
+        }
         let first = match self.byte()? {
             None if self.members > 0 => return Ok(false),
             None => return Err(self.truncated()),
@@ -140,6 +157,16 @@ impl<R: BufRead> GzipReader<R> {
     }
 
     fn trailer(&mut self) -> io::Result<()> {
+        if let Some((crc, size)) = self.raw {
+            self.members += 1;
+            if crc != self.crc.sum() {
+                return Err(self.corrupt("CRC-32 mismatch (the decoded data is not what was compressed)"));
+            }
+            if size as u32 != self.crc.amount() {
+                return Err(self.corrupt("size mismatch with the archive's directory"));
+            }
+            return Ok(());
+        }
         let mut t = [0u8; 8];
         for b in &mut t {
             *b = self.need()?;

@@ -5,11 +5,13 @@ pub mod decode;
 pub mod discover;
 pub mod format;
 pub mod gzip;
+mod inflate;
 pub mod metric_data;
 pub mod reader;
 #[cfg(test)]
 mod testutil;
 
+pub use decode::Bound;
 pub use decode::{DecodeError, Limits};
 pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind, Walker};
 pub use format::Form;

@@ -26,9 +26,10 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 
-use super::decode::{read_full, DecodeError, Decoded, Limits};
+use super::decode::{read_full, Bound, DecodeError, Decoded, Limits};
 use super::discover::InputFile;
-use super::format::{detect, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
+use super::format::{bom_len, detect, foreign_reason, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
+use super::inflate::Inflater;
 use crate::json::Doc;
 use crate::record::time::parse_event_time;
 use crate::record::{
@@ -41,8 +42,10 @@ const CHUNK: usize = 1 << 20;
 /// Inputs up to this size (packed) are read whole; larger ones stream.
 pub const WHOLE_FILE_MAX: u64 = 64 << 20;
 
-/// Largest decoded size handled in one buffer.
-pub const WHOLE_DECODED_MAX: u64 = 512 << 20;
+/// Largest decoded size handled in one buffer, per thread: a file that
+/// decodes to more is streamed, whatever its packed size, so a small file
+/// that inflates to hundreds of megabytes never takes that much memory.
+pub const WHOLE_DECODED_MAX: u64 = 64 << 20;
 
 /// Where the byte offsets of a batch's records come from.
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +127,8 @@ pub enum ReadError {
     Decode(DecodeError),
     /// The JSON document is malformed or cut short.
     Structure(SplitError),
+    /// The archive member's data ends early (what is wrong, and where).
+    Archive(String),
 }
 
 impl fmt::Display for ReadError {
@@ -131,6 +136,7 @@ impl fmt::Display for ReadError {
         match self {
             ReadError::Decode(e) => write!(f, "{e}"),
             ReadError::Structure(e) => write!(f, "{e}"),
+            ReadError::Archive(e) => f.write_str(e),
         }
     }
 }
@@ -174,6 +180,8 @@ pub struct ReadOutcome {
     pub archive: Option<Archive>,
     /// The content is not an event log at all (not an error).
     pub not_trail_log: bool,
+    /// With `not_trail_log`: what the content seems to be instead.
+    pub foreign: Option<String>,
     /// Why reading stopped early, if it did. Records before the damage
     /// were delivered.
     pub error: Option<ReadError>,
@@ -189,7 +197,7 @@ pub struct ReadBuffers {
     decoded: Vec<u8>,
     spans: Vec<RecordSpan>,
     hits: Vec<Hit>,
-    inflater: Option<libdeflater::Decompressor>,
+    inflater: Option<Inflater>,
     convert: Convert,
 }
 
@@ -285,7 +293,7 @@ fn read_bytes(
             out.error = Some(ReadError::Decode(DecodeError::Bomb {
                 decompressed: compressed,
                 compressed,
-                limit: "more than the per-file decompressed limit",
+                limit: Bound::PerFile,
             }));
             return;
         }
@@ -351,9 +359,10 @@ fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflate
     }
     let n = data.len();
     let isize = u64::from(u32::from_le_bytes([data[n - 4], data[n - 3], data[n - 2], data[n - 1]]));
-    // The trailer is only a hint (a truncated file ends with anything): a
-    // size above a limit sends the file to the streaming path, whose
-    // guards count what is really decoded.
+    // The trailer is only a hint (a truncated file ends with anything, and
+    // in a file of several members it is the last member's size): a size
+    // above a limit sends the file to the streaming path, whose guards count
+    // what is really decoded.
     let plausible = isize <= limits.max_decompressed
         && (isize <= limits.ratio_floor || isize <= compressed.saturating_mul(limits.max_ratio));
     if !plausible || isize > WHOLE_DECODED_MAX {
@@ -361,12 +370,13 @@ fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflate
     }
     let need = isize as usize;
     grow_scratch(&mut bufs.decoded, need);
-    let inflater = bufs.inflater.get_or_insert_with(libdeflater::Decompressor::new);
-    match inflater.gzip_decompress(data, &mut bufs.decoded[..need]) {
-        Ok(len) if len as u64 == isize => Inflated::Ready(len),
-        // Several members, a trailer that does not tell the size, or damage:
-        // the streaming path handles all of them and says precisely what is
-        // wrong.
+    let inflater = bufs.inflater.get_or_insert_with(Inflater::new);
+    match inflater.gzip_member(data, &mut bufs.decoded[..need]) {
+        // Exactly one member, and it is the whole file.
+        Some(m) if m.consumed == data.len() && m.produced == need => Inflated::Ready(m.produced),
+        // Several members, bytes after the member, a trailer that does not
+        // tell the size, or damage: the streaming path reads every member
+        // and says precisely what is wrong.
         _ => Inflated::Stream,
     }
 }
@@ -408,6 +418,13 @@ impl Finder {
         }
     }
 
+    fn skip_prefix(&mut self, n: usize) {
+        match self {
+            Finder::Json(s) => s.skip_prefix(n),
+            Finder::Lines(s) => s.skip_prefix(n),
+        }
+    }
+
     fn reclaimable(&self) -> usize {
         match self {
             Finder::Json(s) => s.reclaimable(),
@@ -437,16 +454,22 @@ impl Finder {
     }
 }
 
-/// Decide the form of `head` and set up its finder; `None` when the input
-/// is not an event log (recorded in `out`).
+/// Decide the form of `head` and set up its finder, past any byte-order
+/// mark; `None` when the input is not an event log (recorded in `out`, with
+/// what it seems to be).
 fn start(head: &[u8], trusted: bool, out: &mut ReadOutcome) -> Option<(Form, Finder)> {
     let form = detect(head);
     out.form = Some(form);
-    let finder = Finder::for_form(form, trusted);
-    if finder.is_none() {
+    let Some(mut finder) = Finder::for_form(form, trusted) else {
         out.not_trail_log = true;
+        out.foreign = Some(foreign_reason(head));
+        return None;
+    };
+    let bom = bom_len(head);
+    if bom > 0 {
+        finder.skip_prefix(bom);
     }
-    finder.map(|f| (form, f))
+    Some((form, finder))
 }
 
 fn split_buffer(
@@ -522,6 +545,7 @@ fn structure_error(e: SplitError, trusted: bool, out: &mut ReadOutcome) {
         || (e.kind == SplitErrorKind::Truncated && e.offset == 0);
     if !trusted && out.records == 0 && foreign {
         out.not_trail_log = true;
+        out.foreign = Some(format!("not an event log: {e}"));
     } else {
         out.error = Some(ReadError::Structure(e));
     }
