@@ -26,6 +26,11 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Some inputs could not be read; everything readable was reported.
     pub const INPUT: u8 = 3;
+    /// `scan`: no log record at all was read (nothing failed, but there
+    /// was nothing to replay: a wrong or empty path, or only foreign
+    /// files). Never 0 or 1, so that "nothing fired" is not read from an
+    /// empty run.
+    pub const NO_RECORDS: u8 = 4;
 }
 pub mod alarm;
 pub mod record;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Escape control characters (C0, DEL, C1), and Unicode bidirectional
-/// controls, so that a log field cannot move the cursor, change colours,
+/// controls and the Unicode line and paragraph separators, so that a log field cannot move the cursor, change colours,
 /// rewrite the terminal title or reorder the text an analyst reads.
 /// Printable text, including non-ASCII letters, is left alone.
 pub fn terminal(s: &str) -> Cow<'_, str> {
@@ -38,7 +38,12 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
 
 fn needs_terminal_escape(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}'
+            // Line and paragraph separators: a new line on some terminals.
+            | '\u{2028}' | '\u{2029}'
+        )
 }
 
 /// One CSV cell: quoted when needed (RFC 4180), and guarded against formula

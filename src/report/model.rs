@@ -82,6 +82,10 @@ pub struct Inputs {
     pub duplicates: DuplicatesReport,
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
+    /// Each file whose content was not read because it holds no events
+    /// (`skipped.not_trail_log`), with what it seems to be: nothing that
+    /// was not read goes unnamed.
+    pub skipped_files: Vec<SkippedFile>,
     /// Paths that could not be walked (and the temporary directory, if
     /// what the scan wrote there could not be read back).
     pub path_problems: Vec<PathProblem>,
@@ -115,6 +119,17 @@ pub struct DuplicateExample {
     pub first: Where,
     /// Where it was seen again.
     pub again: Where,
+}
+
+/// A file not read for its content.
+#[derive(Clone, Debug, Serialize)]
+pub struct SkippedFile {
+    /// Its path (`archive!/member` for a member).
+    pub path: String,
+    /// The kind it was skipped as (`not_trail_log`).
+    pub kind: &'static str,
+    /// What it seems to be.
+    pub reason: String,
 }
 
 /// A damaged or unreadable file.
@@ -364,6 +379,16 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             records_invalid: f.invalid_records,
         })
         .collect();
+    let skipped_files = report
+        .files
+        .iter()
+        .filter(|f| f.not_trail_log)
+        .map(|f| SkippedFile {
+            path: f.path.clone(),
+            kind: SkipKind::NotTrailLog.key(),
+            reason: f.foreign.clone().unwrap_or_else(|| "not an event log".into()),
+        })
+        .collect();
     let where_ = |at: Location| Where { path: report.path(at), offset: at.offset };
     let d = &report.duplicates;
     let duplicates = DuplicatesReport {
@@ -474,6 +499,7 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
         bytes_decompressed: t.bytes_decompressed,
         duplicates,
         failures,
+        skipped_files,
         path_problems: report
             .problems
             .iter()

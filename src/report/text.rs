@@ -203,6 +203,9 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
+/// Files skipped for their content that the text report names one by one.
+const SKIPPED_SHOWN: usize = 10;
+
 /// Write the whole report.
 pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> {
     for a in &doc.alarms {
@@ -292,6 +295,18 @@ pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> 
     }
     for p in &i.path_problems {
         writeln!(out, "{} {}: {}", st.red("failed:"), terminal(&p.path), terminal(&p.error))?;
+    }
+    for f in i.skipped_files.iter().take(SKIPPED_SHOWN) {
+        writeln!(out, "{} {}: {}", st.yellow("skipped:"), terminal(&f.path), terminal(&f.reason))?;
+    }
+    if i.skipped_files.len() > SKIPPED_SHOWN {
+        let more = (i.skipped_files.len() - SKIPPED_SHOWN) as u64;
+        writeln!(
+            out,
+            "{} … and {} more (all in --format json, inputs.skipped_files)",
+            st.yellow("skipped:"),
+            thousands(more)
+        )?;
     }
     Ok(())
 }

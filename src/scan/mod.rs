@@ -7,6 +7,7 @@
 //! sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs.
 
+mod held;
 mod paths;
 pub mod prefilter;
 mod repeats;
@@ -32,9 +33,10 @@ use crate::source::archive::{read_archive, Entry, MemberData};
 use crate::source::discover::classify_name;
 use crate::source::discover::{PathProblem, Walker};
 use crate::source::{
-    read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadOutcome, RecordSink, SkipKind,
-    Source,
+    read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadError, ReadOutcome, RecordSink,
+    SkipKind, Source,
 };
+use held::{HeldRuns, RUN_PUBLICATIONS};
 use paths::PathRuns;
 pub use paths::{PathList, LIST_BYTES};
 use prefilter::Prefilter;
@@ -80,6 +82,10 @@ pub struct ScanOptions {
     /// temporary file (default [`RUN_SAMPLES`]; the result does not depend
     /// on it).
     pub samples_held: usize,
+    /// With `dedup`: publications a worker holds back before it writes
+    /// them to a temporary file (default [`RUN_PUBLICATIONS`]; the result
+    /// does not depend on it).
+    pub publications_held: usize,
 }
 
 impl Default for ScanOptions {
@@ -96,6 +102,7 @@ impl Default for ScanOptions {
             minutes_held: RUN_MINUTES,
             paths_held: LIST_BYTES,
             samples_held: RUN_SAMPLES,
+            publications_held: RUN_PUBLICATIONS,
         }
     }
 }
@@ -194,6 +201,8 @@ pub struct FileReport {
     pub recovered_to: u64,
     /// The content is not a CloudTrail log.
     pub not_trail_log: bool,
+    /// With `not_trail_log`: what the content seems to be instead.
+    pub foreign: Option<String>,
 }
 
 impl FileReport {
@@ -398,6 +407,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         spill: Mutex::new(Spill::default()),
         minutes: Mutex::new(MinuteRuns::new("per-minute statistics")),
         sample_runs: Mutex::new(SampleRuns::new("samples")),
+        held: Mutex::new(HeldRuns::new("held-back publications (--dedup)")),
         paths: Mutex::new(PathRuns::default()),
     };
     // Files are read while the walk goes on; each keeps the index the walk
@@ -421,8 +431,9 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
     let minutes = ctx.minutes.into_inner().expect("minutes lock");
     let path_runs = ctx.paths.into_inner().expect("paths lock");
     let sample_runs = ctx.sample_runs.into_inner().expect("samples lock");
+    let held = ctx.held.into_inner().expect("held lock");
     // In the pool: the repeated-event merge runs its parts on its threads.
-    let written = Written { spill, minutes, path_runs, sample_runs };
+    let written = Written { spill, minutes, path_runs, sample_runs, held };
     pool.install(|| finish(rules, walker.skipped, walker.problems, partial, written, opts, start, threads))
 }
 
@@ -458,9 +469,9 @@ fn finish(
         }
         totals.add(f);
     }
-    let Written { spill, minutes, path_runs, sample_runs } = written;
+    let Written { spill, minutes, path_runs, sample_runs, held: held_runs } = written;
     let runs = (Mutex::new(minutes), Mutex::new(sample_runs));
-    let duplicates = resolve_duplicates(&mut partial, spill, &runs, rule_set, opts);
+    let duplicates = resolve_duplicates(&mut partial, spill, &held_runs, &runs, rule_set, opts);
     let mut minutes = runs.0.into_inner().expect("minutes lock");
     let mut sample_runs = runs.1.into_inner().expect("samples lock");
     // Fewer, longer runs to read back: one per metric, which the report
@@ -492,11 +503,14 @@ fn finish(
         ));
         PathList::default()
     });
-    let notes = [minutes.problem(), sample_runs.problem(), path_runs.problem()]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let mut notes: Vec<String> = std::mem::take(&mut partial.notes);
+    notes.sort();
+    notes.extend(
+        [minutes.problem(), sample_runs.problem(), path_runs.problem(), held_runs.problem()]
+            .into_iter()
+            .flatten()
+            .map(str::to_string),
+    );
     ScanReport {
         paths,
         files,
@@ -520,6 +534,7 @@ struct Written {
     minutes: MinuteRuns,
     path_runs: PathRuns,
     sample_runs: SampleRuns,
+    held: HeldRuns,
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
@@ -528,6 +543,7 @@ struct Written {
 fn resolve_duplicates(
     partial: &mut Partial,
     spill: Spill,
+    held: &HeldRuns,
     (minutes, samples): &(Mutex<MinuteRuns>, Mutex<SampleRuns>),
     rules: &[Rule],
     opts: &ScanOptions,
@@ -575,11 +591,15 @@ fn resolve_duplicates(
             std::env::temp_dir().display()
         ));
     }
+    // What was held back: the runs written out merged with what the
+    // workers still hold, in event ID then location order, so each event's
+    // copies are neighbours and its first copy comes first.
     let mut deferred = std::mem::take(&mut partial.deferred);
     deferred.sort_unstable_by_key(|p| (p.id, p.at));
-    for w in deferred.chunk_by(|a, b| a.id == b.id) {
-        let first = &w[0];
-        for again in &w[1..] {
+    let lost = Mutex::new(None);
+    let mut merged = held.read(&(), deferred.into_iter(), &lost).peekable();
+    while let Some(first) = merged.next() {
+        while let Some(again) = merged.next_if(|p| p.id == first.id) {
             d.copies += 1;
             example(&mut d, first.id, first.at, again.at);
         }
@@ -588,6 +608,10 @@ fn resolve_duplicates(
         partial.samples_held += added;
         partial.spill_minutes_if_full(minutes, opts.minutes_held);
         partial.spill_samples_if_full(samples, opts.samples_held);
+    }
+    drop(merged);
+    if let Some(e) = lost.into_inner().expect("lost lock") {
+        d.problem = Some(format!("results incomplete: {e}"));
     }
     d.examples.sort();
     d
@@ -608,6 +632,8 @@ struct Ctx<'a> {
     minutes: Mutex<MinuteRuns>,
     /// Runs of samples written out.
     sample_runs: Mutex<SampleRuns>,
+    /// Runs of publications held back (`--dedup`) written out.
+    held: Mutex<HeldRuns>,
     /// Lists of paths written out.
     paths: Mutex<PathRuns>,
 }
@@ -631,6 +657,9 @@ struct Partial {
     samples_kept: bool,
     /// Whether writing paths out failed (they are then kept).
     paths_kept: bool,
+    /// Whether writing held-back publications out failed (they are then
+    /// kept).
+    held_kept: bool,
     /// Scratch: one record's datapoints.
     points: Vec<(u32, Datapoint)>,
     /// Inputs reported one by one (see [`ScanReport::files`]).
@@ -641,6 +670,8 @@ struct Partial {
     paths: PathList,
     /// Archive members skipped by name or type, by kind.
     skipped: BTreeMap<SkipKind, u64>,
+    /// What is worth knowing about the archives read and loses nothing.
+    notes: Vec<String>,
     doc: Doc,
     bufs: ReadBuffers,
     masks: Vec<u64>,
@@ -661,11 +692,13 @@ impl Partial {
             samples_held: 0,
             samples_kept: false,
             paths_kept: false,
+            held_kept: false,
             points: Vec::new(),
             files: Vec::new(),
             totals: Totals::default(),
             paths: PathList::default(),
             skipped: BTreeMap::new(),
+            notes: Vec::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
             masks: Vec::new(),
@@ -691,6 +724,20 @@ impl Partial {
             self.publishing.clear();
         } else {
             self.published.push(std::mem::take(&mut self.publishing));
+        }
+    }
+
+    /// Write the held-back publications out as a sorted run once there
+    /// are `held` ([`ScanOptions::publications_held`]).
+    fn spill_held_if_full(&mut self, runs: &Mutex<HeldRuns>, held: usize) {
+        if self.held_kept || self.deferred.len() < held.max(1) {
+            return;
+        }
+        self.deferred.sort_unstable_by_key(|p| (p.id, p.at));
+        if runs.lock().expect("held lock").write(&(), &self.deferred).is_ok() {
+            self.deferred.clear();
+        } else {
+            self.held_kept = true;
         }
     }
 
@@ -805,6 +852,7 @@ impl Partial {
         report.records = outcome.records;
         report.form = outcome.form.filter(|f| *f != Form::Unknown || outcome.error.is_some());
         report.not_trail_log = outcome.not_trail_log;
+        report.foreign = outcome.foreign;
         if let Some(e) = outcome.error {
             report.recovered_to = outcome.recovered_to;
             // As `records_recovered` in the report: the usable ones.
@@ -836,12 +884,26 @@ impl Partial {
     fn read_archive(&mut self, index: u32, file: &InputFile, kind: Archive, report: &mut FileReport, ctx: &Ctx<'_>) {
         let shown = file.display();
         let mut member = 0u32;
-        let result = read_archive(&file.path, kind, ctx.opts.limits, &mut |entry| {
+        // A member cut short by damage that also ends the archive, with no
+        // record before it: the archive's failure says it, once.
+        let mut cut_member: Option<(String, FileReport)> = None;
+        let opened = match file.open() {
+            Ok(f) => f,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return;
+            }
+        };
+        let result = read_archive(opened, kind, ctx.opts.limits, &mut |entry| {
             member += 1;
-            let (name, data) = match entry {
-                Entry::Member { name, data } => (name, data),
+            let (name, data, damage) = match entry {
+                Entry::Member { name, data, damage } => (name, data, damage),
                 Entry::Special { .. } => {
                     *self.skipped.entry(SkipKind::Special).or_default() += 1;
+                    return;
+                }
+                Entry::Note(n) => {
+                    self.notes.push(format!("{shown}: {n}"));
                     return;
                 }
                 Entry::Unreadable { name, reason } => {
@@ -860,8 +922,10 @@ impl Partial {
             }
             let trusted = matches!(kind, NameKind::TrailLog { .. });
             let mut r = FileReport { input: index, member, path, ..FileReport::default() };
-            let outcome = match data {
-                MemberData::Bytes(b) if b.is_empty() => return *self.skipped.entry(SkipKind::Empty).or_default() += 1,
+            let mut outcome = match data {
+                MemberData::Bytes(b) if b.is_empty() && damage.is_none() => {
+                    return *self.skipped.entry(SkipKind::Empty).or_default() += 1
+                }
                 MemberData::Bytes(b) => self.read_one(Source::Bytes(&b), trusted, &mut r, ctx),
                 MemberData::Stream(reader, packed) => {
                     self.read_one(Source::Stream(reader, packed), trusted, &mut r, ctx)
@@ -873,8 +937,29 @@ impl Partial {
                 self.files.push(r);
                 return;
             }
+            // The member's data ended early: what decoded before the damage
+            // was read, and the damage is the member's failure.
+            if let Some(d) = damage {
+                if outcome.records == 0 {
+                    r.compressed = outcome.compressed;
+                    r.decompressed = outcome.decompressed;
+                    r.error = Some(d.clone());
+                    cut_member = Some((d, r));
+                    return;
+                }
+                if outcome.error.is_none() {
+                    outcome.recovered_to = outcome.decompressed;
+                }
+                outcome.not_trail_log = false;
+                outcome.error = Some(ReadError::Archive(d));
+            }
             self.finish_input(r, outcome);
         });
+        if let Some((damage, r)) = cut_member {
+            if !result.as_ref().is_err_and(|e| e.message == damage) {
+                self.files.push(r);
+            }
+        }
         if let Err(e) = result {
             report.error = Some(e.to_string());
         }
@@ -898,6 +983,7 @@ impl Partial {
         for (kind, n) in other.skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
+        self.notes.extend(other.notes);
         self.published.extend(other.published);
         // One at a time, as records add them, so the list never grows past
         // a run.
@@ -906,9 +992,11 @@ impl Partial {
             self.spill_if_full(spill);
         }
         self.deferred.extend(other.deferred);
+        self.spill_held_if_full(&ctx.held, ctx.opts.publications_held);
         self.minutes_kept |= other.minutes_kept;
         self.samples_kept |= other.samples_kept;
         self.paths_kept |= other.paths_kept;
+        self.held_kept |= other.held_kept;
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);
             a.matches += b.matches;
@@ -1027,6 +1115,7 @@ impl FileSink<'_> {
                 let matched = points.iter().any(|(_, dp)| dp.matched);
                 let summary = (matched && opts.samples > 0).then(|| (EventSummary::of(root), self.report.path.clone()));
                 acc.deferred.push(Publication { id, at, time, points: std::mem::take(&mut points), summary });
+                acc.spill_held_if_full(&self.ctx.held, opts.publications_held);
             }
             (id, _) => {
                 if let Some(id) = id {
@@ -1048,6 +1137,7 @@ impl FileSink<'_> {
 
 /// What one record publishes, held back until duplicates are resolved
 /// (`--dedup`).
+#[derive(Clone, Debug, PartialEq)]
 struct Publication {
     id: EventId,
     at: Location,
