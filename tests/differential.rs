@@ -198,9 +198,10 @@ fn prefilter_agrees_on_a_generated_corpus() {
     assert_same("generated", &[dir.path().to_path_buf()], false);
 }
 
-/// Per-minute statistics, samples and paths written to a temporary file a
-/// few at a time (and merged back from many runs) give the report of all
-/// three held whole, with and without `--dedup`, at every thread count.
+/// Per-minute statistics, samples, paths and (with `--dedup`) held-back
+/// publications written to a temporary file a few at a time (and merged
+/// back from many runs) give the report of all of them held whole, with
+/// and without `--dedup`, at every thread count.
 #[test]
 fn data_written_out_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,6 +216,7 @@ fn data_written_out_changes_nothing() {
             minutes_held: usize::MAX,
             paths_held: usize::MAX,
             samples_held: usize::MAX,
+            publications_held: usize::MAX,
             ..ScanOptions::default()
         };
         let reference = report_with(&paths, &rules, &whole);
@@ -227,6 +229,7 @@ fn data_written_out_changes_nothing() {
                 minutes_held: held,
                 paths_held: held * 100,
                 samples_held: held,
+                publications_held: held,
                 ..whole.clone()
             };
             let got = report_with(&paths, &rules, &opts);

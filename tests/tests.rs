@@ -8,3 +8,4 @@ mod conformance;
 mod damage;
 mod differential;
 mod scan;
+mod silent;

@@ -264,9 +264,14 @@ fn reason(
 ) -> String {
     let breaches = |v: f64| spec.comparison.breaches(v, spec.threshold);
     let alarm = to == AlarmState::Alarm;
+    // The real datapoints that agree with the new state; where none do
+    // (missing data treated as breaching or not decided it), all of them,
+    // worded as what they were, so that no reason lists `[]`.
+    let agreeing = evaluated.iter().any(|(_, v)| breaches(*v) == alarm);
+    let listed_breach = if agreeing { alarm } else { !alarm };
     let shown: Vec<String> = evaluated
         .iter()
-        .filter(|(_, v)| breaches(*v) == alarm)
+        .filter(|(_, v)| breaches(*v) == listed_breach)
         .map(|(s, v)| format!("{} ({})", java_double_to_string(*v), reason_time(s.start)))
         .collect();
     let threshold = java_double_to_string(spec.threshold);
@@ -278,7 +283,7 @@ fn reason(
         if alarm { from.aws_name() } else { "ALARM" },
         if alarm { "ALARM" } else { "OK" }
     );
-    let not = if alarm { "" } else { "not " };
+    let not = if listed_breach { "" } else { "not " };
     let mut text = String::from("Threshold Crossed: ");
     if evaluated.is_empty() {
         text.push_str(&format!(
@@ -290,7 +295,7 @@ fn reason(
         ));
         return text;
     }
-    let k = shown.len() + if fill_breaching == alarm { fills } else { 0 };
+    let k = shown.len() + if agreeing && fill_breaching == alarm { fills } else { 0 };
     if total == 1 {
         text.push_str(&format!(
             "1 datapoint [{}] was {not}{} the threshold ({threshold})",

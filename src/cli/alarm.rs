@@ -63,8 +63,9 @@ struct Output {
 pub fn run(a: AlarmCmdArgs) -> Outcome {
     let spec = a.alarm.spec()?;
     let text = read_input(&a.metric_data)?;
-    let points =
-        metric_data::parse(&text, spec.statistic).map_err(|e| Failure::Usage(format!("{}: {e}", a.metric_data)))?;
+    let usage = |e: String| Failure::Usage(format!("{}: {e}", a.metric_data));
+    let raw = metric_data::parse(&text, spec.statistic).map_err(usage)?;
+    let points = metric_data::by_period(&raw, spec.statistic, spec.period_ms()).map_err(usage)?;
     let time = |s: &Option<String>, flag: &str| -> Result<Option<i64>, Failure> {
         s.as_ref()
             .map(|v| parse_user_time(v).ok_or_else(|| Failure::Usage(format!("invalid {flag} {v:?}"))))
@@ -80,6 +81,7 @@ pub fn run(a: AlarmCmdArgs) -> Outcome {
     let ev = evaluate_periods(&points, &spec, from, to);
     let pm = spec.period_ms();
     let value_at = |start: i64| points.range(start..start + pm).next().map(|(_, v)| *v);
+    let status = if ev.points.iter().any(|p| p.state == AlarmState::Alarm) { exit::ALARM } else { exit::OK };
     let out = Output {
         evaluations: ev
             .points
@@ -93,38 +95,39 @@ pub fn run(a: AlarmCmdArgs) -> Outcome {
         transitions: ev.transitions.iter().map(TransitionReport::from).collect(),
         alarm_episodes: ev.alarm_episodes(),
     };
-    let mut w = io::BufWriter::new(io::stdout().lock());
-    match a.format {
-        AlarmFormat::Json => {
-            serde_json::to_writer_pretty(&mut w, &out).map_err(io::Error::from)?;
-            writeln!(w)?;
-        }
-        AlarmFormat::Text => {
-            writeln!(
-                w,
-                "alarm: {} {} {} over {} s, {} of {} periods, missing data: {}, evaluation range {} periods",
-                spec.statistic,
-                spec.comparison.symbol(),
-                num(spec.threshold),
-                spec.period_s,
-                spec.datapoints_to_alarm,
-                spec.evaluation_periods,
-                spec.treat_missing.aws_name(),
-                spec.range()
-            )?;
-            writeln!(w, "{:<22} {:>12}  STATE", "NEWEST PERIOD (UTC)", "VALUE")?;
-            let mut transitions = ev.transitions.iter().peekable();
-            for (p, e) in ev.points.iter().zip(&out.evaluations) {
-                let value = e.value.map_or("-".to_string(), num);
-                write!(w, "{:<22} {:>12}  {}", e.timestamp, value, e.state)?;
-                if let Some(t) = transitions.next_if(|t| t.at == p.at) {
-                    write!(w, "  ← {}: {}", t.from, t.reason)?;
-                }
+    super::deliver(status, || {
+        let mut w = io::BufWriter::new(io::stdout().lock());
+        match a.format {
+            AlarmFormat::Json => {
+                serde_json::to_writer_pretty(&mut w, &out).map_err(io::Error::from)?;
                 writeln!(w)?;
             }
-            writeln!(w, "{} transition(s), {} ALARM episode(s)", out.transitions.len(), out.alarm_episodes)?;
+            AlarmFormat::Text => {
+                writeln!(
+                    w,
+                    "alarm: {} {} {} over {} s, {} of {} periods, missing data: {}, evaluation range {} periods",
+                    spec.statistic,
+                    spec.comparison.symbol(),
+                    num(spec.threshold),
+                    spec.period_s,
+                    spec.datapoints_to_alarm,
+                    spec.evaluation_periods,
+                    spec.treat_missing.aws_name(),
+                    spec.range()
+                )?;
+                writeln!(w, "{:<22} {:>12}  STATE", "NEWEST PERIOD (UTC)", "VALUE")?;
+                let mut transitions = ev.transitions.iter().peekable();
+                for (p, e) in ev.points.iter().zip(&out.evaluations) {
+                    let value = e.value.map_or("-".to_string(), num);
+                    write!(w, "{:<22} {:>12}  {}", e.timestamp, value, e.state)?;
+                    if let Some(t) = transitions.next_if(|t| t.at == p.at) {
+                        write!(w, "  ← {}: {}", t.from, t.reason)?;
+                    }
+                    writeln!(w)?;
+                }
+                writeln!(w, "{} transition(s), {} ALARM episode(s)", out.transitions.len(), out.alarm_episodes)?;
+            }
         }
-    }
-    w.flush()?;
-    Ok(if ev.points.iter().any(|p| p.state == AlarmState::Alarm) { exit::ALARM } else { exit::OK })
+        w.flush()
+    })
 }

@@ -85,14 +85,30 @@ impl From<io::Error> for Failure {
 /// Result of a command: the exit status to use.
 pub type Outcome = Result<u8, Failure>;
 
-/// Read a file, or standard input for `-`.
+/// Write a command's output, then give its verdict, `status`. A reader
+/// that goes away early (`trailwatch scan ... | head`) stops the writing,
+/// not the verdict: the status is the whole run's either way.
+pub fn deliver(status: u8, write: impl FnOnce() -> io::Result<()>) -> Outcome {
+    match write() {
+        Ok(()) => Ok(status),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(Failure::Io(e)),
+    }
+}
+
+/// Read a text file, or standard input for `-`.
 pub fn read_input(path: &str) -> Result<String, Failure> {
-    let mut s = String::new();
+    let mut bytes = Vec::new();
     if path == "-" {
-        io::Read::read_to_string(&mut io::stdin().lock(), &mut s)
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
             .map_err(|e| Failure::Usage(format!("reading standard input: {e}")))?;
     } else {
-        s = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{path}: {e}")))?;
+        bytes = std::fs::read(path).map_err(|e| Failure::Usage(format!("{path}: {e}")))?;
     }
-    Ok(s)
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(Failure::Usage(format!(
+            "{path} is gzip-compressed; this command reads text (one log event per line). To run a pattern over CloudTrail log files, use `trailwatch scan --pattern PATTERN {path}`"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| Failure::Usage(format!("{path}: not UTF-8 text: {e}")))
 }

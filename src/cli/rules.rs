@@ -50,7 +50,7 @@ struct Listed {
 /// `rules`.
 pub fn run(a: RulesArgs) -> Outcome {
     let mut listed = Vec::new();
-    let failures = match a.rules.as_deref() {
+    let (checked, failures) = match a.rules.as_deref() {
         None | Some("cis") | Some("cis-all") => {
             let p = pack::cis();
             for c in &p.controls {
@@ -67,9 +67,9 @@ pub fn run(a: RulesArgs) -> Outcome {
                 }
             }
             if a.test {
-                p.check_examples()
+                p.count_examples()
             } else {
-                Vec::new()
+                (0, Vec::new())
             }
         }
         Some(path) => {
@@ -86,44 +86,56 @@ pub fn run(a: RulesArgs) -> Outcome {
                 });
             }
             if a.test {
-                loaded.check_examples()
+                loaded.count_examples()
             } else {
-                Vec::new()
+                (0, Vec::new())
             }
         }
     };
-    let mut w = io::BufWriter::new(io::stdout().lock());
-    match a.format {
-        RulesFormat::Json => {
-            serde_json::to_writer_pretty(&mut w, &listed).map_err(io::Error::from)?;
-            writeln!(w)?;
+    let status = if failures.is_empty() { exit::OK } else { exit::ALARM };
+    super::deliver(status, || {
+        let mut w = io::BufWriter::new(io::stdout().lock());
+        if a.test && a.format == RulesFormat::Text {
+            // With --test, the verdict, not the listing.
+            for f in &failures {
+                writeln!(w, "FAIL {}", terminal(f))?;
+            }
+            writeln!(w, "{checked} examples checked, {} failures", failures.len())?;
+            return w.flush();
         }
-        RulesFormat::Text => {
-            let mut last_control = None;
-            for l in &listed {
-                if l.control.is_some() && l.control != last_control {
-                    writeln!(w)?;
-                    writeln!(w, "{}  {}", l.control.as_deref().unwrap_or(""), l.title.as_deref().unwrap_or(""))?;
-                    last_control = l.control.clone();
+        match a.format {
+            RulesFormat::Json => {
+                serde_json::to_writer_pretty(&mut w, &listed).map_err(io::Error::from)?;
+                writeln!(w)?;
+                if a.test {
+                    // The listing is the document; the verdict goes beside it.
+                    let mut err = io::stderr().lock();
+                    for f in &failures {
+                        writeln!(err, "FAIL {}", terminal(f))?;
+                    }
+                    writeln!(err, "{checked} examples checked, {} failures", failures.len())?;
                 }
-                let mark = if l.default { " (default)" } else { "" };
-                writeln!(w, "  {}{}", l.name, mark)?;
-                writeln!(w, "      {}", terminal(&l.pattern))?;
-                if let Some(u) = &l.used_by {
-                    writeln!(w, "      used by: {}", terminal(u))?;
-                }
-                if let Some(e) = &l.refused_by_cloudwatch {
-                    writeln!(w, "      REFUSED by CloudWatch: {}", terminal(e))?;
+            }
+            RulesFormat::Text => {
+                let mut last_control = None;
+                for l in &listed {
+                    if l.control.is_some() && l.control != last_control {
+                        writeln!(w)?;
+                        writeln!(w, "{}  {}", l.control.as_deref().unwrap_or(""), l.title.as_deref().unwrap_or(""))?;
+                        last_control = l.control.clone();
+                    }
+                    let mark = if l.default { " (default)" } else { "" };
+                    writeln!(w, "  {}{}", l.name, mark)?;
+                    writeln!(w, "      {}", terminal(&l.pattern))?;
+                    if let Some(u) = &l.used_by {
+                        writeln!(w, "      used by: {}", terminal(u))?;
+                    }
+                    if let Some(e) = &l.refused_by_cloudwatch {
+                        writeln!(w, "      REFUSED by CloudWatch: {}", terminal(e))?;
+                    }
                 }
             }
         }
-    }
-    if a.test {
-        for f in &failures {
-            writeln!(io::stderr(), "FAIL {}", terminal(f))?;
-        }
-        writeln!(io::stderr(), "examples: {} failure(s)", failures.len())?;
-    }
-    w.flush()?;
-    Ok(if failures.is_empty() { exit::OK } else { exit::ALARM })
+        w.flush()
+    })
 }

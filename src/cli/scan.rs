@@ -10,7 +10,8 @@ use trailwatch::alarm::{AlarmSettings, AlarmSpec, PeriodSetting};
 use trailwatch::exit;
 use trailwatch::metric::MetricTransform;
 use trailwatch::pattern::FilterPattern;
-use trailwatch::record::time::{parse_duration, parse_user_time};
+use trailwatch::record::time::{parse_duration, parse_user_time, RFC3339_MAX, RFC3339_MIN};
+use trailwatch::report::escape::terminal;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::{aws, file, pack, Rule, CIS_UNAUTHORIZED_API_CALLS};
 use trailwatch::scan::{scan, ScanOptions};
@@ -105,7 +106,8 @@ impl AlarmArgs {
 /// Arguments of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// CloudTrail log files or directories (walked recursively).
+    /// CloudTrail log files or directories (walked recursively); `-` reads
+    /// standard input, and a FIFO or `/dev/stdin` named here is read too.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Filter pattern (default, when no rules are given: the CIS
@@ -166,9 +168,14 @@ pub struct ScanArgs {
     max_decompressed: u64,
     /// Stop decompressing a file whose output exceeds this many times its
     /// compressed size, once past 64 MiB (decompression-bomb guard;
-    /// CloudTrail logs compress about 10:1).
+    /// CloudTrail logs compress about 10:1). For an archive, all its
+    /// members together against the archive's size.
     #[arg(long, value_name = "RATIO", default_value_t = 1000)]
     max_ratio: u64,
+    /// Stop reading an archive (tar.gz, zip) after this many decompressed
+    /// bytes, all members together (decompression-bomb guard).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
+    max_archive_decompressed: u64,
     /// Count each event once: drop repeated copies of the same eventID
     /// (overlapping downloads, account and organization trails side by
     /// side), keeping the first in input order. Without it repeats are
@@ -207,7 +214,14 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
                 set.refused.extend(sel.refused);
             }
             path => {
-                let loaded = file::load(std::path::Path::new(path)).map_err(usage)?;
+                let p = std::path::Path::new(path);
+                if !p.exists() && !path.contains(['/', '.']) {
+                    let near = if path.len() > 4 { "cis-all" } else { "cis" };
+                    return Err(usage(format!(
+                        "--rules {path}: not `cis`, `cis-all` or an existing rules file; did you mean `{near}`?"
+                    )));
+                }
+                let loaded = file::load(p).map_err(usage)?;
                 set.rules.extend(loaded.rules);
                 from_files = true;
             }
@@ -307,24 +321,17 @@ pub fn run(a: ScanArgs) -> Outcome {
         return Err(Failure::Usage("--strict: some rules or alarms cannot be replayed".into()));
     }
     let rules = set.rules;
-    let time = |s: &Option<String>, flag: &str| -> Result<Option<i64>, Failure> {
-        s.as_ref()
-            .map(|v| {
-                parse_user_time(v)
-                    .ok_or_else(|| Failure::Usage(format!("invalid {flag} {v:?} (RFC 3339 or YYYY-MM-DD)")))
-            })
-            .transpose()
-    };
     let opts = ScanOptions {
-        threads: a.threads,
-        lag_ms: parse_duration(&a.lag).ok_or_else(|| Failure::Usage(format!("invalid --lag {:?}", a.lag)))?,
+        threads: threads(a.threads)?,
+        lag_ms: lag(&a.lag)?,
         from: time(&a.from, "--from")?,
         to: time(&a.to, "--to")?,
         samples: a.samples,
         limits: Limits {
-            max_record: a.max_event_bytes,
+            max_record: max_event_bytes(a.max_event_bytes)?,
             max_decompressed: a.max_decompressed,
             max_ratio: a.max_ratio,
+            max_archive_decompressed: a.max_archive_decompressed,
             ..Limits::default()
         },
         prefilter: !a.no_prefilter,
@@ -339,52 +346,105 @@ pub fn run(a: ScanArgs) -> Outcome {
     let result = scan(&a.paths, &rules, &opts);
     let mut doc = model::build(&result, &rules, &opts);
     doc.refused = set.refused;
-    if a.strict && result.has_failures() {
-        let mut err = io::stderr().lock();
-        for f in &doc.inputs.failures {
-            writeln!(
-                err,
-                "trailwatch: {}: {}",
-                trailwatch::report::escape::terminal(&f.path),
-                trailwatch::report::escape::terminal(&f.error)
-            )?;
-        }
-        for p in &doc.inputs.path_problems {
-            writeln!(
-                err,
-                "trailwatch: {}: {}",
-                trailwatch::report::escape::terminal(&p.path),
-                trailwatch::report::escape::terminal(&p.error)
-            )?;
-        }
-        writeln!(err, "trailwatch: --strict: stopping because some inputs could not be read")?;
-        return Ok(exit::INPUT);
-    }
+    let failed = result.has_failures();
+    let no_records = result.totals.records == 0;
+    let status = if failed {
+        exit::INPUT
+    } else if no_records {
+        exit::NO_RECORDS
+    } else if doc.alarms.iter().any(|al| al.breaching_windows > 0) {
+        exit::ALARM
+    } else {
+        exit::OK
+    };
     let format = match a.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
         OutputFormat::Csv => Format::Csv,
         OutputFormat::Ndjson => Format::Ndjson,
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    report::write(&mut out, &doc, format, Style { color: use_color(a.color) })?;
-    out.flush()?;
-    if format != Format::Text && result.has_failures() {
-        let mut err = io::stderr().lock();
-        for f in &doc.inputs.failures {
-            writeln!(
-                err,
-                "trailwatch: {}: {}",
-                trailwatch::report::escape::terminal(&f.path),
-                trailwatch::report::escape::terminal(&f.error)
-            )?;
+    let strict_stop = a.strict && failed;
+    super::deliver(status, || {
+        if !strict_stop {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            report::write(&mut out, &doc, format, Style { color: use_color(a.color) })?;
+            out.flush()?;
         }
-    }
-    Ok(if result.has_failures() {
-        exit::INPUT
-    } else if doc.alarms.iter().any(|al| al.breaching_windows > 0) {
-        exit::ALARM
-    } else {
-        exit::OK
+        let mut err = io::stderr().lock();
+        // The text report lists the failures itself.
+        if strict_stop || format != Format::Text {
+            for f in &doc.inputs.failures {
+                writeln!(err, "trailwatch: {}: {}", terminal(&f.path), terminal(&f.error))?;
+            }
+        }
+        if strict_stop {
+            for p in &doc.inputs.path_problems {
+                writeln!(err, "trailwatch: {}: {}", terminal(&p.path), terminal(&p.error))?;
+            }
+            writeln!(err, "trailwatch: --strict: stopping because some inputs could not be read")?;
+        }
+        if no_records {
+            writeln!(err, "trailwatch: {}", no_records_message(&doc.inputs))?;
+        }
+        Ok(())
     })
+}
+
+/// Most worker threads: more only add contention (each reads one file at a
+/// time, bound by decompression on its core).
+pub const MAX_THREADS: usize = 1024;
+
+fn threads(n: usize) -> Result<usize, Failure> {
+    if n > MAX_THREADS {
+        return Err(Failure::Usage(format!("--threads {n}: at most {MAX_THREADS} (0: one per core)")));
+    }
+    Ok(n)
+}
+
+/// Smallest `--max-event-bytes`: every CloudTrail record is larger.
+const MIN_EVENT_BYTES: usize = 64;
+
+fn max_event_bytes(n: usize) -> Result<usize, Failure> {
+    if n < MIN_EVENT_BYTES {
+        return Err(Failure::Usage(format!(
+            "--max-event-bytes {n}: at least {MIN_EVENT_BYTES} (a smaller limit would make every record oversized)"
+        )));
+    }
+    Ok(n)
+}
+
+/// Largest `--lag`, either way: a delivery delay, not a calendar shift.
+const MAX_LAG_DAYS: i64 = 366;
+
+fn lag(text: &str) -> Result<i64, Failure> {
+    let ms = parse_duration(text).ok_or_else(|| Failure::Usage(format!("invalid --lag {text:?}")))?;
+    if ms.abs() > MAX_LAG_DAYS * 86_400_000 {
+        return Err(Failure::Usage(format!("--lag {text}: at most {MAX_LAG_DAYS} days either way")));
+    }
+    Ok(ms)
+}
+
+fn time(s: &Option<String>, flag: &str) -> Result<Option<i64>, Failure> {
+    let Some(v) = s else { return Ok(None) };
+    let t = parse_user_time(v)
+        .ok_or_else(|| Failure::Usage(format!("invalid {flag} {v:?} (RFC 3339 or YYYY-MM-DD, UTC)")))?;
+    if !(RFC3339_MIN..=RFC3339_MAX).contains(&t) {
+        return Err(Failure::Usage(format!("{flag} {v:?}: outside the years 0000 to 9999 that RFC 3339 can write")));
+    }
+    Ok(Some(t))
+}
+
+/// What to say when no record was read at all.
+fn no_records_message(i: &model::Inputs) -> String {
+    let skipped: u64 = i.skipped.values().sum();
+    let mut why = format!(
+        "no log record was read ({} file{} opened, {} skipped, {} path problem{})",
+        i.files,
+        if i.files == 1 { "" } else { "s" },
+        skipped,
+        i.path_problems.len(),
+        if i.path_problems.len() == 1 { "" } else { "s" }
+    );
+    why.push_str(": the result says nothing about these logs; check the paths");
+    why
 }

@@ -86,29 +86,31 @@ pub fn run(a: TestPatternArgs) -> Outcome {
         write_explanation(&mut io::stderr().lock(), &p)?;
     }
     let resp = testfilter::run(&req).map_err(pattern_error)?;
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    match format {
-        TestFormat::Json => {
-            serde_json::to_writer(&mut out, &resp).map_err(io::Error::from)?;
-            writeln!(out)?;
-        }
-        TestFormat::Text => {
-            for m in &resp.matches {
-                write!(out, "{:>6}  {}", m.event_number, escape::terminal(&m.event_message))?;
-                for (k, v) in &m.extracted_values {
-                    write!(out, "  {}={}", k, escape::terminal(v))?;
-                }
+    let status = if resp.matches.is_empty() { exit::NO_MATCH } else { exit::OK };
+    super::deliver(status, || {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        match format {
+            TestFormat::Json => {
+                serde_json::to_writer(&mut out, &resp).map_err(io::Error::from)?;
                 writeln!(out)?;
             }
-            if let Some(points) = &resp.datapoints {
-                let sum: f64 = points.iter().map(|d| d.value).sum();
-                writeln!(out, "datapoints: {} (sum {})", points.len(), sum)?;
+            TestFormat::Text => {
+                for m in &resp.matches {
+                    write!(out, "{:>6}  {}", m.event_number, escape::terminal(&m.event_message))?;
+                    for (k, v) in &m.extracted_values {
+                        write!(out, "  {}={}", k, escape::terminal(v))?;
+                    }
+                    writeln!(out)?;
+                }
+                if let Some(points) = &resp.datapoints {
+                    let sum: f64 = points.iter().map(|d| d.value).sum();
+                    writeln!(out, "datapoints: {} (sum {})", points.len(), sum)?;
+                }
+                writeln!(out, "{} of {} events matched", resp.matches.len(), req.log_event_messages.len())?;
             }
-            writeln!(out, "{} of {} events matched", resp.matches.len(), req.log_event_messages.len())?;
         }
-    }
-    out.flush()?;
-    Ok(if resp.matches.is_empty() { exit::NO_MATCH } else { exit::OK })
+        out.flush()
+    })
 }
 
 fn write_explanation(w: &mut impl Write, p: &FilterPattern) -> io::Result<()> {
@@ -124,10 +126,11 @@ fn write_explanation(w: &mut impl Write, p: &FilterPattern) -> io::Result<()> {
 /// `explain`.
 pub fn explain(a: ExplainArgs) -> Outcome {
     let p = FilterPattern::parse(&a.pattern).map_err(pattern_error)?;
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    writeln!(out, "pattern: {}", escape::terminal(p.source()))?;
-    writeln!(out, "canonical: {}", escape::terminal(&p.ast().to_string()))?;
-    write_explanation(&mut out, &p)?;
-    out.flush()?;
-    Ok(exit::OK)
+    super::deliver(exit::OK, || {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        writeln!(out, "pattern: {}", escape::terminal(p.source()))?;
+        writeln!(out, "canonical: {}", escape::terminal(&p.ast().to_string()))?;
+        write_explanation(&mut out, &p)?;
+        out.flush()
+    })
 }

@@ -310,7 +310,91 @@ fn negative_alternative(e: &JsonExpr) -> Option<&Cond> {
     }
 }
 
+/// Keys of CloudTrail records (the top level, `userIdentity`, its
+/// `sessionContext`, `resources` and `tlsDetails`), as CloudTrail spells
+/// them.
+const CLOUDTRAIL_KEYS: &[&str] = &[
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "eventType",
+    "apiVersion",
+    "managementEvent",
+    "readOnly",
+    "resources",
+    "recipientAccountId",
+    "serviceEventDetails",
+    "sharedEventID",
+    "vpcEndpointId",
+    "vpcEndpointAccountId",
+    "eventCategory",
+    "addendum",
+    "sessionCredentialFromConsole",
+    "edgeDeviceDetails",
+    "tlsDetails",
+    "insightDetails",
+    "type",
+    "principalId",
+    "arn",
+    "accountId",
+    "accessKeyId",
+    "userName",
+    "sessionContext",
+    "invokedBy",
+    "sourceIdentity",
+    "identityProvider",
+    "credentialId",
+    "onBehalfOf",
+    "inScopeOf",
+    "attributes",
+    "sessionIssuer",
+    "webIdFederationData",
+    "ec2RoleDelivery",
+    "assumedRoot",
+    "creationDate",
+    "mfaAuthenticated",
+    "ARN",
+    "tlsVersion",
+    "cipherSuite",
+    "clientProvidedHostHeader",
+];
+
+/// A selector step whose letter case CloudTrail never writes
+/// (`$.errorcode` for `$.errorCode`): selectors are case-sensitive, so it
+/// never matches a CloudTrail record.
+fn selector_case_lints(sel: &crate::pattern::ast::Selector, out: &mut Vec<Lint>) {
+    for step in &sel.steps {
+        let (Step::Key(k) | Step::QuotedKey(k)) = step else { continue };
+        if CLOUDTRAIL_KEYS.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some(right) = CLOUDTRAIL_KEYS.iter().find(|c| c.eq_ignore_ascii_case(k)) {
+            out.push(Lint {
+                level: Level::Warning,
+                code: "selector-case",
+                message: format!(
+                    "CloudTrail writes the field {right:?}, not {k:?}, and selectors are case-sensitive, so this condition never sees it"
+                ),
+                span: Some(sel.span),
+            });
+        }
+    }
+}
+
 fn cond_lints(c: &Cond, out: &mut Vec<Lint>) {
+    selector_case_lints(&c.selector, out);
     let Test::Compare { op, value } = &c.test else {
         return;
     };

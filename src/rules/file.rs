@@ -128,11 +128,18 @@ pub fn parse(text: &str) -> Result<Loaded, String> {
 impl Loaded {
     /// Check every example; one line per failure.
     pub fn check_examples(&self) -> Vec<String> {
+        self.count_examples().1
+    }
+
+    /// Check every example: how many were checked, and the failures.
+    pub fn count_examples(&self) -> (usize, Vec<String>) {
+        let mut checked = 0;
         let mut buf = EventBuf::new();
         let mut failures = Vec::new();
         for (rule, exs) in self.rules.iter().zip(&self.examples) {
             for (i, ex) in exs.iter().enumerate() {
                 let got = rule.pattern.matches(&buf.event(&ex.event));
+                checked += 1;
                 if got != ex.matches {
                     failures.push(format!(
                         "{} example {}{}: {}",
@@ -144,7 +151,7 @@ impl Loaded {
                 }
             }
         }
-        failures
+        (checked, failures)
     }
 }
 

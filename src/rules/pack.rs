@@ -197,6 +197,13 @@ impl Pack {
     /// Check every example against every variant of its control. Returns
     /// one line per failure.
     pub fn check_examples(&self) -> Vec<String> {
+        self.count_examples().1
+    }
+
+    /// Check every example against every variant: how many checks were
+    /// made, and the failures.
+    pub fn count_examples(&self) -> (usize, Vec<String>) {
+        let mut checked = 0;
         let mut failures = Vec::new();
         let mut buf = crate::pattern::EventBuf::new();
         for c in &self.controls {
@@ -209,6 +216,7 @@ impl Pack {
                 for v in c.variants.iter().filter(|v| v.error.is_none()) {
                     let p = FilterPattern::parse(&v.pattern).expect("checked above");
                     let got = p.matches(&buf.event(&ex.event));
+                    checked += 1;
                     let want = ex.matches.contains(&v.name);
                     if got != want {
                         failures.push(format!(
@@ -223,7 +231,7 @@ impl Pack {
                 }
             }
         }
-        failures
+        (checked, failures)
     }
 }
 
