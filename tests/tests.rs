@@ -3,6 +3,7 @@
 
 mod util;
 
+mod accounting;
 mod alarm;
 mod conformance;
 mod damage;

@@ -13,8 +13,11 @@ use crate::metric::Datapoint;
 use crate::record::{EventSummary, TimeProblem};
 
 /// Publications a worker holds before it writes them out (a few hundred
-/// bytes each).
-pub const RUN_PUBLICATIONS: usize = 256;
+/// bytes each: about 0.6 MB).
+pub const RUN_PUBLICATIONS: usize = 2048;
+
+/// Runs read back at once: their buffers take a few kilobytes each.
+pub const READ_RUNS: usize = 256;
 
 /// The runs of held-back publications (one key: they are all merged).
 pub type HeldRuns = Runs<()>;

@@ -36,7 +36,7 @@ use crate::source::{
     read_records, Archive, Batch, Form, InputFile, Limits, NameKind, ReadBuffers, ReadError, ReadOutcome, RecordSink,
     SkipKind, Source,
 };
-use held::{HeldRuns, RUN_PUBLICATIONS};
+use held::{HeldRuns, READ_RUNS, RUN_PUBLICATIONS};
 use paths::PathRuns;
 pub use paths::{PathList, LIST_BYTES};
 use prefilter::Prefilter;
@@ -469,7 +469,10 @@ fn finish(
         }
         totals.add(f);
     }
-    let Written { spill, minutes, path_runs, sample_runs, held: held_runs } = written;
+    let Written { spill, minutes, path_runs, sample_runs, held: mut held_runs } = written;
+    // Few enough runs to read at once; if merging fails they stay as they
+    // are (more buffers, the same result).
+    let _ = held_runs.compact::<Publication>(READ_RUNS);
     let runs = (Mutex::new(minutes), Mutex::new(sample_runs));
     let duplicates = resolve_duplicates(&mut partial, spill, &held_runs, &runs, rule_set, opts);
     let mut minutes = runs.0.into_inner().expect("minutes lock");
