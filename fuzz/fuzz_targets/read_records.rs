@@ -19,7 +19,14 @@ use trailwatch::source::{read_records, Batch, Limits, ReadBuffers, ReadOutcome, 
 const NEEDLES: [&[u8]; 3] = [b"\"errorCode\"", b"\"a\"", b"\"}\""];
 
 /// Small limits, so that the guards are reached by small inputs.
-const LIMITS: Limits = Limits { max_decompressed: 1 << 20, max_ratio: 50, ratio_floor: 16 << 10, max_record: 2048 };
+const LIMITS: Limits = Limits {
+    max_decompressed: 1 << 20,
+    max_ratio: 50,
+    ratio_floor: 16 << 10,
+    max_record: 2048,
+    max_archive_decompressed: 4 << 20,
+    max_archive_entries: 64,
+};
 
 /// Everything the reader reported, in order.
 #[derive(Default, Debug, PartialEq)]
