@@ -339,10 +339,16 @@ mod x86 {
     }
 }
 
-/// Which block classifier to use.
+/// Which block classifier to use. Only [`Engine::detect`] (or
+/// [`Engine::portable`]) makes one, so an engine whose instructions this
+/// CPU lacks cannot be chosen from safe code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    /// AVX-512 F and BW, with the features of [`Engine::Avx2`], on CPUs
+pub struct Engine(Kind);
+
+/// The classifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// AVX-512 F and BW, with the features of [`Kind::Avx2`], on CPUs
     /// that also have VBMI2 (see [`Engine::detect`]).
     Avx512,
     /// AVX2 with POPCNT, BMI1, BMI2 and PCLMULQDQ (x86-64 CPUs that have
@@ -355,6 +361,11 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The portable engine, which every CPU runs.
+    pub fn portable() -> Engine {
+        Engine(Kind::Portable)
+    }
+
     /// The fastest engine this CPU supports.
     pub fn detect() -> Engine {
         #[cfg(target_arch = "x86_64")]
@@ -374,14 +385,14 @@ impl Engine {
                     && std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx512vbmi2")
                 {
-                    return Engine::Avx512;
+                    return Engine(Kind::Avx512);
                 }
-                return Engine::Avx2;
+                return Engine(Kind::Avx2);
             }
-            Engine::Sse2
+            Engine(Kind::Sse2)
         }
         #[cfg(not(target_arch = "x86_64"))]
-        Engine::Portable
+        Engine(Kind::Portable)
     }
 }
 
@@ -643,15 +654,16 @@ pub fn find_object_end_probed(
     }
     #[cfg(target_arch = "x86_64")]
     use x86::masks_sse2;
-    match engine {
+    match engine.0 {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2` is only chosen by `Engine::detect` when the CPU has it.
-        Engine::Avx2 => unsafe { by_count!(find_avx2) },
+        // SAFETY: an `Engine` of kind `Avx2` is made only by `Engine::detect`
+        // on a CPU that has it (the kind is private to this module).
+        Kind::Avx2 => unsafe { by_count!(find_avx2) },
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx512` is only chosen by `Engine::detect` when the CPU has it.
-        Engine::Avx512 => unsafe { by_count!(find_avx512) },
+        // SAFETY: as above, for `Avx512`.
+        Kind::Avx512 => unsafe { by_count!(find_avx512) },
         #[cfg(target_arch = "x86_64")]
-        Engine::Sse2 => by_count!(find_baseline, masks_sse2),
+        Kind::Sse2 => by_count!(find_baseline, masks_sse2),
         _ => by_count!(find_baseline, masks_portable),
     }
 }
@@ -698,13 +710,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn engines() -> Vec<Engine> {
-        let mut e = vec![Engine::Portable];
+        let mut e = vec![Engine::portable()];
         #[cfg(target_arch = "x86_64")]
         {
-            e.push(Engine::Sse2);
-            match Engine::detect() {
-                Engine::Avx512 => e.extend([Engine::Avx2, Engine::Avx512]),
-                Engine::Avx2 => e.push(Engine::Avx2),
+            e.push(Engine(Kind::Sse2));
+            match Engine::detect().0 {
+                Kind::Avx512 => e.extend([Engine(Kind::Avx2), Engine(Kind::Avx512)]),
+                Kind::Avx2 => e.push(Engine(Kind::Avx2)),
                 _ => {}
             }
         }
