@@ -4,12 +4,12 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use trailwatch::synth::{self, Config};
 
-use crate::util;
+use crate::util::{self, scan_json as scan, write};
 
 const DAY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2023/07/10";
 
@@ -58,21 +58,6 @@ fn gz_flushed(first: &[u8], rest: &[u8]) -> (Vec<u8>, usize) {
     let cut = e.get_ref().len();
     e.write_all(rest).unwrap();
     (e.finish().unwrap(), cut)
-}
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn scan(args: &[&str]) -> (i32, Value, String) {
-    let mut cmd = util::trailwatch();
-    cmd.arg("scan").arg("--format").arg("json").args(args);
-    let (code, stdout, stderr) = util::run(cmd);
-    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
-    (code, doc, stderr)
 }
 
 fn scan_dir(dir: &Path, extra: &[&str]) -> (i32, Value, String) {

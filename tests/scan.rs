@@ -9,15 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use trailwatch::synth::{self, Config, Manifest};
 
-use crate::util;
-
-fn scan_json(args: &[&str]) -> (i32, Value, String) {
-    let mut cmd = util::trailwatch();
-    cmd.arg("scan").arg("--format").arg("json").args(args);
-    let (code, stdout, stderr) = util::run(cmd);
-    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
-    (code, doc, stderr)
-}
+use crate::util::{self, scan_json};
 
 /// Windows of the first alarm as start → (value, matches).
 fn windows(doc: &Value) -> BTreeMap<String, (f64, u64)> {
@@ -164,8 +156,9 @@ fn first_date(line: &str) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(not(shared_corpus), ignore = "skipped: ../shared/corpus is absent")]
 fn real_records_give_the_windows_listed_in_sources_md() {
-    let Some(corpus) = util::shared_corpus() else { return };
+    let corpus = util::shared_corpus();
     let sources = fs::read_to_string(corpus.join("SOURCES.md")).unwrap();
     let expected = expected_from_sources(&sources);
     assert!(expected.len() >= 3, "parsed {expected:?}");
@@ -180,8 +173,9 @@ fn real_records_give_the_windows_listed_in_sources_md() {
 }
 
 #[test]
+#[cfg_attr(not(shared_corpus), ignore = "skipped: ../shared/corpus is absent")]
 fn whole_shared_corpus_accounts_for_every_record() {
-    let Some(corpus) = util::shared_corpus() else { return };
+    let corpus = util::shared_corpus();
     let (_, doc, _) = scan_json(&[corpus.to_str().unwrap(), "--samples", "0"]);
     // SOURCES.md totals: 3,796 records, 153 matches, 240 objects; the
     // panther fixtures have 7 matching records without a strict eventTime.
@@ -377,4 +371,21 @@ mod property {
             prop_assert_eq!(&got["inputs"]["files"], &f.reference["inputs"]["files"]);
         }
     }
+}
+
+/// The README's example is the real output of its first command (the
+/// timing line aside, which varies from run to run).
+#[test]
+fn the_readme_shows_what_scan_prints() {
+    let readme = fs::read_to_string(util::root().join("README.md")).unwrap();
+    let after = &readme[readme.find("Real output of the first command:").expect("the example's heading")..];
+    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
+    let block = &after[start..start + after[start..].find("```").unwrap()];
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["scan", "testdata/archive"]);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 1);
+    let lines =
+        |t: &str| -> Vec<String> { t.lines().filter(|l| !l.starts_with("time ")).map(str::to_string).collect() };
+    assert_eq!(lines(block), lines(&out));
 }

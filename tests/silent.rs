@@ -3,14 +3,13 @@
 //! success without a word; each fixture is made here, and each test states
 //! the exact counts, the message and the exit status.
 
-use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::util;
+use crate::util::{self, scan_json as scan, write};
 
 /// One record; `errorCode` AccessDenied on every other one.
 fn record(i: usize) -> String {
@@ -43,21 +42,6 @@ fn gz(data: &[u8]) -> Vec<u8> {
 /// A name that says "CloudTrail log file".
 fn trail_name(i: usize) -> String {
     format!("111122223333_CloudTrail_us-east-1_20230710T12{:02}Z_silent{i:08}.json.gz", i % 60)
-}
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn scan(args: &[&str]) -> (i32, Value, String) {
-    let mut cmd = util::trailwatch();
-    cmd.arg("scan").arg("--format").arg("json").args(args);
-    let (code, stdout, stderr) = util::run(cmd);
-    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
-    (code, doc, stderr)
 }
 
 fn scan_path(p: &Path) -> (i32, Value, String) {

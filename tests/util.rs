@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 use std::process::{Command, Output};
 
 /// The repository root.
@@ -26,15 +28,13 @@ pub fn run(mut c: Command) -> (i32, String, String) {
     )
 }
 
-/// The shared corpus of real CloudTrail records, when it is present.
-pub fn shared_corpus() -> Option<PathBuf> {
+/// The shared corpus of real CloudTrail records. The tests that use it are
+/// marked ignored, with the reason, when the build did not find it (see
+/// `build.rs`), so that they show as skipped rather than passed.
+pub fn shared_corpus() -> PathBuf {
     let p = root().join("../shared/corpus");
-    if p.join("SOURCES.md").exists() {
-        Some(p)
-    } else {
-        eprintln!("note: ../shared/corpus is absent; skipping the checks on real CloudTrail records");
-        None
-    }
+    assert!(p.join("SOURCES.md").exists(), "../shared/corpus was present at build time and is gone");
+    p
 }
 
 /// Path of a file under `testdata/`.
@@ -45,4 +45,21 @@ pub fn testdata(rel: &str) -> PathBuf {
 /// Does the path exist?
 pub fn exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// Write `bytes` to `dir/rel`, making the folders on the way.
+pub fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// `trailwatch scan --format json ARGS`: (status, document, stderr).
+pub fn scan_json(args: &[&str]) -> (i32, Value, String) {
+    let mut cmd = trailwatch();
+    cmd.arg("scan").arg("--format").arg("json").args(args);
+    let (code, stdout, stderr) = run(cmd);
+    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
+    (code, doc, stderr)
 }
