@@ -123,16 +123,7 @@ fuzz_target!(|input: &[u8]| {
         }
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
-    let pattern = trailwatch::pattern::FilterPattern::parse(CIS_UNAUTHORIZED_API_CALLS).unwrap();
-    let transform = trailwatch::metric::MetricTransform::new("1", None, &[], &pattern).unwrap();
-    let rule = Rule {
-        name: "headline".into(),
-        title: None,
-        pattern,
-        transform,
-        alarm: Default::default(),
-        alarm_dimensions: Vec::new(),
-    };
+    let rule = Rule::new("headline", CIS_UNAUTHORIZED_API_CALLS).unwrap();
     let opts = ScanOptions { threads: 1, ..ScanOptions::default() };
     let report = scan(&[dir.path().to_path_buf()], std::slice::from_ref(&rule), &opts);
     let t = &report.totals;
