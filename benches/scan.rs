@@ -6,7 +6,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use trailwatch::alarm::eval::Replay;
-use trailwatch::alarm::{AlarmSpec, Comparison, Statistic};
+use trailwatch::alarm::{AlarmSpec, Statistic};
 use trailwatch::metric::{windows, Series};
 use trailwatch::record::{Hit, Probes, RecordSpan, Splitter, Step};
 use trailwatch::rules::{pack, Rule};
@@ -131,13 +131,7 @@ fn bench(c: &mut Criterion) {
     let per_minute: Vec<_> = merged.sorted(&Vec::new()).into_iter().map(|(m, s)| (m, s.clone())).collect();
     g.bench_function("windows/5m", |b| {
         b.iter(|| {
-            let w = windows(
-                black_box(&per_minute).iter().cloned(),
-                300_000,
-                Statistic::Sum,
-                1.0,
-                Comparison::GreaterThanOrEqualToThreshold,
-            );
+            let w = windows(black_box(&per_minute).iter().cloned(), 300_000, Statistic::Sum);
             black_box(w.count())
         })
     });

@@ -2,9 +2,11 @@
 //! aggregate per minute, and how minutes roll up into period windows.
 
 pub mod series;
+pub mod statistic;
 pub mod transform;
 pub mod window;
 
 pub use series::{Series, Stats};
+pub use statistic::Statistic;
 pub use transform::{Datapoint, MetricTransform};
 pub use window::{windows, Window};

@@ -4,7 +4,7 @@
 use std::iter::Peekable;
 
 use super::series::{Minute, Stats, MINUTE_MS};
-use crate::alarm::{Comparison, Statistic};
+use super::Statistic;
 use crate::record::EpochMs;
 
 /// One period window holding at least one datapoint.
@@ -20,8 +20,6 @@ pub struct Window {
     pub matches: u64,
     /// The statistic's value.
     pub value: f64,
-    /// Whether the value breaches the threshold.
-    pub breaching: bool,
 }
 
 /// Index of the window containing `ms` for a period of `period_ms`.
@@ -36,10 +34,8 @@ pub fn windows<I: IntoIterator<Item = (Minute, Stats)>>(
     minutes: I,
     period_ms: i64,
     statistic: Statistic,
-    threshold: f64,
-    comparison: Comparison,
 ) -> Windows<I::IntoIter> {
-    Windows { minutes: minutes.into_iter().peekable(), period_ms, statistic, threshold, comparison }
+    Windows { minutes: minutes.into_iter().peekable(), period_ms, statistic }
 }
 
 /// The windows of [`windows`].
@@ -47,8 +43,6 @@ pub struct Windows<I: Iterator<Item = (Minute, Stats)>> {
     minutes: Peekable<I>,
     period_ms: i64,
     statistic: Statistic,
-    threshold: f64,
-    comparison: Comparison,
 }
 
 impl<I: Iterator<Item = (Minute, Stats)>> Iterator for Windows<I> {
@@ -66,7 +60,6 @@ impl<I: Iterator<Item = (Minute, Stats)>> Iterator for Windows<I> {
                 return Some(Window {
                     start: k * self.period_ms,
                     end: (k + 1) * self.period_ms,
-                    breaching: self.comparison.breaches(value, self.threshold),
                     value,
                     datapoints: acc.count,
                     matches: acc.matches,
@@ -91,8 +84,8 @@ mod tests {
         m
     }
 
-    fn run(m: &BTreeMap<Minute, Stats>, period: i64, st: Statistic, threshold: f64, c: Comparison) -> Vec<Window> {
-        windows(m.iter().map(|(k, v)| (*k, v.clone())), period, st, threshold, c).collect()
+    fn run(m: &BTreeMap<Minute, Stats>, period: i64, st: Statistic) -> Vec<Window> {
+        windows(m.iter().map(|(k, v)| (*k, v.clone())), period, st).collect()
     }
 
     fn starts(w: &[Window]) -> Vec<(String, f64)> {
@@ -103,7 +96,7 @@ mod tests {
     fn windows_are_clock_aligned_and_half_open() {
         let m =
             minutes(&["2023-07-10T11:49:59Z", "2023-07-10T11:50:00Z", "2023-07-10T11:54:59Z", "2023-07-10T11:55:00Z"]);
-        let w = run(&m, 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum);
         assert_eq!(
             starts(&w),
             [
@@ -114,16 +107,14 @@ mod tests {
         );
         assert_eq!(w[1].end - w[1].start, 300_000);
         assert_eq!((w[1].datapoints, w[1].matches), (2, 2));
-        assert!(w.iter().all(|w| w.breaching));
     }
 
     #[test]
     fn out_of_order_input_and_thresholds() {
         let m = minutes(&["2023-07-10T12:07:00Z", "2023-07-10T12:01:00Z", "2023-07-10T12:03:30Z"]);
-        let w = run(&m, 300_000, Statistic::Sum, 2.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum);
         assert_eq!(starts(&w), [("2023-07-10T12:00:00Z".into(), 2.0), ("2023-07-10T12:05:00Z".into(), 1.0)]);
-        assert_eq!(w.iter().map(|w| w.breaching).collect::<Vec<_>>(), [true, false]);
-        let hourly = run(&m, 3_600_000, Statistic::SampleCount, 3.0, Comparison::GreaterThanOrEqualToThreshold);
+        let hourly = run(&m, 3_600_000, Statistic::SampleCount);
         assert_eq!(starts(&hourly), [("2023-07-10T12:00:00Z".into(), 3.0)]);
     }
 
@@ -133,7 +124,7 @@ mod tests {
         let mut s = Stats::new(false);
         s.add(1.0, true);
         m.insert(-1, s);
-        let w = run(&m, 300_000, Statistic::Sum, 1.0, Comparison::GreaterThanOrEqualToThreshold);
+        let w = run(&m, 300_000, Statistic::Sum);
         assert_eq!(w[0].start, -300_000);
     }
 }

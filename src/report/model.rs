@@ -415,14 +415,14 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             // The metric is read again for each pass (here for the counts,
             // then for the lists as they are written), never held.
             let minutes = move || report.minutes(i, &rule.alarm_dimensions);
-            let raw = move || windows(minutes(), period, spec.statistic, spec.threshold, spec.comparison);
+            let raw = move || windows(minutes(), period, spec.statistic);
             let window = move |w: Window, events: Vec<EventReport>| WindowReport {
                 start: format_rfc3339(w.start),
                 end: format_rfc3339(w.end),
                 value: w.value,
                 matches: w.matches,
                 datapoints: w.datapoints,
-                breaching: w.breaching,
+                breaching: spec.breaches(w.value),
                 events,
             };
             // Each window's first samples, read alongside the windows (both
@@ -473,7 +473,7 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
                     examples: res.unplaced.examples.iter().map(|&at| where_(at)).collect(),
                 },
                 outside_range: res.outside_range,
-                breaching_windows: raw().filter(|w| w.breaching).count() as u64,
+                breaching_windows: raw().filter(|w| spec.breaches(w.value)).count() as u64,
                 windows: Lazy::new(move || Box::new(with_events())),
                 transitions: Lazy::new(move || {
                     Box::new(Replay::new(minutes(), spec, from, to).map(|t| TransitionReport::from(&t)))

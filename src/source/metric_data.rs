@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::alarm::Statistic;
+use crate::metric::Statistic;
 use crate::record::time::parse_event_time;
 use crate::record::EpochMs;
 
