@@ -6,5 +6,6 @@ pub mod spec;
 
 pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Replay, Tally, Transition};
 pub use spec::{
-    AlarmSettings, AlarmSpec, AlarmState, Comparison, EvaluationWindow, PeriodSetting, Statistic, TreatMissing,
+    AlarmSettings, AlarmSpec, AlarmState, Comparison, EvaluationWindow, PeriodSetting, SettingError, Statistic,
+    StatisticError, TreatMissing,
 };

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-pub use crate::metric::Statistic;
+pub use crate::metric::statistic::{Statistic, StatisticError};
 
 /// How the statistic is compared with the threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,17 +61,17 @@ impl Comparison {
 }
 
 impl FromStr for Comparison {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Comparison, String> {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<Comparison, SettingError> {
         Ok(match s {
             ">=" | "GreaterThanOrEqualToThreshold" => Comparison::GreaterThanOrEqualToThreshold,
             ">" | "GreaterThanThreshold" => Comparison::GreaterThanThreshold,
             "<" | "LessThanThreshold" => Comparison::LessThanThreshold,
             "<=" | "LessThanOrEqualToThreshold" => Comparison::LessThanOrEqualToThreshold,
             "LessThanLowerOrGreaterThanUpperThreshold" | "LessThanLowerThreshold" | "GreaterThanUpperThreshold" => {
-                return Err(format!("{s} needs an anomaly-detection band, which cannot be replayed offline"))
+                return Err(SettingError::AnomalyDetection(s.to_string()))
             }
-            _ => return Err(format!("unknown comparison {s:?} (>=, >, <, <= or the AWS operator names)")),
+            _ => return Err(SettingError::UnknownComparison(s.to_string())),
         })
     }
 }
@@ -79,16 +79,109 @@ impl FromStr for Comparison {
 /// Validate a period in seconds: metric-filter metrics have one-minute
 /// resolution, so a period is a whole number of minutes (at most a day of
 /// seconds times seven, as CloudWatch allows for periods of an hour or more).
-pub fn check_period(seconds: i64) -> Result<i64, String> {
+pub fn check_period(seconds: i64) -> Result<i64, SettingError> {
     if seconds <= 0 || seconds % 60 != 0 {
-        return Err(format!(
-            "period {seconds}s: metric-filter metrics have 1-minute resolution, so the period must be a positive multiple of 60 seconds"
-        ));
+        return Err(SettingError::PeriodResolution(seconds));
     }
     if seconds > 7 * 86_400 {
-        return Err(format!("period {seconds}s is longer than a week"));
+        return Err(SettingError::PeriodTooLong(seconds));
     }
     Ok(seconds)
+}
+
+/// Why alarm settings are refused: as PutMetricAlarm would refuse them, or
+/// because they cannot be replayed offline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// The statistic's name.
+    Statistic(StatisticError),
+    /// No comparison of that name.
+    UnknownComparison(String),
+    /// A comparison against an anomaly-detection band.
+    AnomalyDetection(String),
+    /// No alarm state of that name.
+    UnknownState(String),
+    /// No missing-data treatment of that name.
+    UnknownTreatMissing(String),
+    /// No evaluation window of that name.
+    UnknownWindow(String),
+    /// A period text that is not a duration.
+    PeriodText(String),
+    /// A period text that is not a whole number of seconds.
+    PeriodFraction(String),
+    /// A period, in seconds, that is not a positive multiple of a minute.
+    PeriodResolution(i64),
+    /// A period, in seconds, longer than a week.
+    PeriodTooLong(i64),
+    /// EvaluationPeriods of 0.
+    NoEvaluationPeriods,
+    /// DatapointsToAlarm (`m`) outside 1..=EvaluationPeriods (`n`).
+    DatapointsToAlarm {
+        /// DatapointsToAlarm.
+        m: u32,
+        /// EvaluationPeriods.
+        n: u32,
+    },
+    /// Period × EvaluationPeriods (`span` seconds) above CloudWatch's `cap`.
+    Span {
+        /// The product, in seconds.
+        span: i64,
+        /// The most allowed for the period.
+        cap: i64,
+    },
+    /// An evaluation range shorter than EvaluationPeriods.
+    Range(u32),
+    /// Wall-clock windows with a period they cannot align to.
+    WallClockPeriod,
+    /// A threshold that is not a finite number.
+    Threshold,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingError::Statistic(e) => write!(f, "{e}"),
+            SettingError::UnknownComparison(s) => {
+                write!(f, "unknown comparison {s:?} (>=, >, <, <= or the AWS operator names)")
+            }
+            SettingError::AnomalyDetection(s) => {
+                write!(f, "{s} needs an anomaly-detection band, which cannot be replayed offline")
+            }
+            SettingError::UnknownState(s) => write!(f, "unknown alarm state {s:?} (OK, ALARM or INSUFFICIENT_DATA)"),
+            SettingError::UnknownTreatMissing(s) => {
+                write!(f, "unknown missing-data treatment {s:?} (missing, notBreaching, breaching, ignore)")
+            }
+            SettingError::UnknownWindow(s) => write!(f, "unknown evaluation window {s:?} (sliding or wall-clock)"),
+            SettingError::PeriodText(t) => write!(f, "invalid period {t:?}"),
+            SettingError::PeriodFraction(t) => write!(f, "period {t:?} is not a whole number of seconds"),
+            SettingError::PeriodResolution(s) => write!(
+                f,
+                "period {s}s: metric-filter metrics have 1-minute resolution, so the period must be a positive multiple of 60 seconds"
+            ),
+            SettingError::PeriodTooLong(s) => write!(f, "period {s}s is longer than a week"),
+            SettingError::NoEvaluationPeriods => f.write_str("evaluation periods must be at least 1"),
+            SettingError::DatapointsToAlarm { m, n } => {
+                write!(f, "datapoints to alarm ({m}) must be between 1 and the evaluation periods ({n})")
+            }
+            SettingError::Span { span, cap } => {
+                write!(f, "period × evaluation periods is {span}s; CloudWatch allows at most {cap}s for this period")
+            }
+            SettingError::Range(r) => write!(f, "evaluation range ({r}) must be at least the evaluation periods"),
+            SettingError::WallClockPeriod => f.write_str(
+                "wall-clock evaluation windows need a period of 1 minute, 5 minutes, 1 hour, 1 day or 1 week",
+            ),
+            SettingError::Threshold => f.write_str("threshold must be a finite number"),
+        }
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+impl From<StatisticError> for SettingError {
+    fn from(e: StatisticError) -> SettingError {
+        SettingError::Statistic(e)
+    }
 }
 
 #[cfg(test)]
@@ -104,7 +197,7 @@ mod tests {
         assert!("p0".parse::<Statistic>().is_err());
         assert_eq!(">=".parse::<Comparison>(), Ok(Comparison::GreaterThanOrEqualToThreshold));
         assert_eq!("LessThanThreshold".parse::<Comparison>(), Ok(Comparison::LessThanThreshold));
-        assert!("LessThanLowerThreshold".parse::<Comparison>().unwrap_err().contains("anomaly"));
+        assert!("LessThanLowerThreshold".parse::<Comparison>().unwrap_err().to_string().contains("anomaly"));
         assert_eq!(check_period(300), Ok(300));
         assert!(check_period(30).is_err());
         assert!(check_period(0).is_err());
@@ -148,13 +241,13 @@ impl fmt::Display for AlarmState {
 }
 
 impl FromStr for AlarmState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<AlarmState, String> {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<AlarmState, SettingError> {
         match s.to_ascii_uppercase().replace('-', "_").as_str() {
             "OK" => Ok(AlarmState::Ok),
             "ALARM" => Ok(AlarmState::Alarm),
             "INSUFFICIENT_DATA" | "INSUFFICIENT" => Ok(AlarmState::InsufficientData),
-            _ => Err(format!("unknown alarm state {s:?} (OK, ALARM or INSUFFICIENT_DATA)")),
+            _ => Err(SettingError::UnknownState(s.to_string())),
         }
     }
 }
@@ -185,14 +278,14 @@ impl TreatMissing {
 }
 
 impl FromStr for TreatMissing {
-    type Err = String;
-    fn from_str(s: &str) -> Result<TreatMissing, String> {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<TreatMissing, SettingError> {
         match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "missing" => Ok(TreatMissing::Missing),
             "notbreaching" => Ok(TreatMissing::NotBreaching),
             "breaching" => Ok(TreatMissing::Breaching),
             "ignore" => Ok(TreatMissing::Ignore),
-            _ => Err(format!("unknown missing-data treatment {s:?} (missing, notBreaching, breaching, ignore)")),
+            _ => Err(SettingError::UnknownTreatMissing(s.to_string())),
         }
     }
 }
@@ -269,36 +362,29 @@ impl AlarmSpec {
     }
 
     /// Check the combination as PutMetricAlarm would.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingError> {
         check_period(self.period_s)?;
         if self.evaluation_periods == 0 {
-            return Err("evaluation periods must be at least 1".into());
+            return Err(SettingError::NoEvaluationPeriods);
         }
         if self.datapoints_to_alarm == 0 || self.datapoints_to_alarm > self.evaluation_periods {
-            return Err(format!(
-                "datapoints to alarm ({}) must be between 1 and the evaluation periods ({})",
-                self.datapoints_to_alarm, self.evaluation_periods
-            ));
+            return Err(SettingError::DatapointsToAlarm { m: self.datapoints_to_alarm, n: self.evaluation_periods });
         }
         let span = self.period_s * i64::from(self.evaluation_periods);
         let cap = if self.period_s < 3600 { 86_400 } else { 604_800 };
         if span > cap {
-            return Err(format!(
-                "period × evaluation periods is {span}s; CloudWatch allows at most {cap}s for this period"
-            ));
+            return Err(SettingError::Span { span, cap });
         }
         if let Some(r) = self.evaluation_range {
             if r < self.evaluation_periods {
-                return Err(format!("evaluation range ({r}) must be at least the evaluation periods"));
+                return Err(SettingError::Range(r));
             }
         }
         if self.window == EvaluationWindow::WallClock && ![60, 300, 3600, 86_400, 604_800].contains(&self.period_s) {
-            return Err(
-                "wall-clock evaluation windows need a period of 1 minute, 5 minutes, 1 hour, 1 day or 1 week".into()
-            );
+            return Err(SettingError::WallClockPeriod);
         }
         if !self.threshold.is_finite() {
-            return Err("threshold must be a finite number".into());
+            return Err(SettingError::Threshold);
         }
         Ok(())
     }
@@ -316,13 +402,13 @@ pub enum PeriodSetting {
 }
 
 impl PeriodSetting {
-    fn seconds(&self) -> Result<i64, String> {
+    fn seconds(&self) -> Result<i64, SettingError> {
         match self {
             PeriodSetting::Seconds(s) => Ok(*s),
             PeriodSetting::Text(t) => {
-                let ms = crate::record::time::parse_duration(t).ok_or_else(|| format!("invalid period {t:?}"))?;
+                let ms = crate::record::time::parse_duration(t).ok_or_else(|| SettingError::PeriodText(t.clone()))?;
                 if ms % 1000 != 0 {
-                    return Err(format!("period {t:?} is not a whole number of seconds"));
+                    return Err(SettingError::PeriodFraction(t.clone()));
                 }
                 Ok(ms / 1000)
             }
@@ -365,7 +451,7 @@ impl AlarmSettings {
 
     /// Apply over `base` and validate. When only EvaluationPeriods is given,
     /// DatapointsToAlarm follows it (AWS: omitted M means M = N).
-    pub fn apply(&self, base: &AlarmSpec) -> Result<AlarmSpec, String> {
+    pub fn apply(&self, base: &AlarmSpec) -> Result<AlarmSpec, SettingError> {
         let mut s = base.clone();
         if let Some(p) = &self.period {
             s.period_s = p.seconds()?;
@@ -398,7 +484,7 @@ impl AlarmSettings {
             s.window = match w.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
                 "sliding" | "slidingwindow" => EvaluationWindow::Sliding,
                 "wallclock" | "wallclockwindow" => EvaluationWindow::WallClock,
-                other => return Err(format!("unknown evaluation window {other:?} (sliding or wall-clock)")),
+                other => return Err(SettingError::UnknownWindow(other.to_string())),
             };
         }
         if let Some(v) = &self.initial_state {

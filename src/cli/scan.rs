@@ -99,7 +99,7 @@ impl AlarmArgs {
 
     /// The CIS alarm with these options applied.
     pub fn spec(&self) -> Result<AlarmSpec, Failure> {
-        self.settings().apply(&AlarmSpec::default()).map_err(Failure::Usage)
+        self.settings().apply(&AlarmSpec::default()).map_err(|e| Failure::Usage(e.to_string()))
     }
 }
 

@@ -64,9 +64,37 @@ impl fmt::Display for Statistic {
     }
 }
 
+/// Why a statistic's name is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StatisticError {
+    /// `pNN` whose number does not parse.
+    Percentile(String),
+    /// A percentile outside (0, 100].
+    PercentileRange(String),
+    /// No statistic of that name (trimmed means and the other extended
+    /// statistics included).
+    Unknown(String),
+}
+
+impl fmt::Display for StatisticError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatisticError::Percentile(s) => write!(f, "invalid percentile statistic {s:?}"),
+            StatisticError::PercentileRange(s) => write!(f, "percentile {s:?} must be above p0 and at most p100"),
+            StatisticError::Unknown(s) => write!(
+                f,
+                "unknown statistic {s:?} (Sum, SampleCount, Average, Minimum, Maximum or pNN); trimmed means and other extended statistics are not supported"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StatisticError {}
+
 impl FromStr for Statistic {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Statistic, String> {
+    type Err = StatisticError;
+    fn from_str(s: &str) -> Result<Statistic, StatisticError> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "samplecount" | "count" => Statistic::SampleCount,
             "sum" => Statistic::Sum,
@@ -74,17 +102,13 @@ impl FromStr for Statistic {
             "minimum" | "min" => Statistic::Minimum,
             "maximum" | "max" => Statistic::Maximum,
             p if p.starts_with('p') => {
-                let v: f64 = p[1..].parse().map_err(|_| format!("invalid percentile statistic {s:?}"))?;
+                let v: f64 = p[1..].parse().map_err(|_| StatisticError::Percentile(s.to_string()))?;
                 if !(v > 0.0 && v <= 100.0) {
-                    return Err(format!("percentile {s:?} must be above p0 and at most p100"));
+                    return Err(StatisticError::PercentileRange(s.to_string()));
                 }
                 Statistic::Percentile(v)
             }
-            _ => {
-                return Err(format!(
-                    "unknown statistic {s:?} (Sum, SampleCount, Average, Minimum, Maximum or pNN); trimmed means and other extended statistics are not supported"
-                ))
-            }
+            _ => return Err(StatisticError::Unknown(s.to_string())),
         })
     }
 }

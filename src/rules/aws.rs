@@ -164,6 +164,10 @@ fn filter_rule(
     })
 }
 
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
 fn alarm_rule(a: &Value, name: &str, filters: &mut [Filter]) -> Result<Option<Rule>, String> {
     if a.get("Metrics").and_then(Value::as_array).is_some_and(|m| !m.is_empty()) {
         return Err("uses metric math (Metrics), which trailwatch cannot replay".into());
@@ -206,10 +210,10 @@ fn alarm_rule(a: &Value, name: &str, filters: &mut [Filter]) -> Result<Option<Ru
     let mut spec = AlarmSpec::default();
     spec.period_s = a.get("Period").and_then(Value::as_i64).ok_or("has no Period")?;
     spec.threshold = a.get("Threshold").and_then(Value::as_f64).ok_or("has no Threshold")?;
-    spec.comparison = s(a, "ComparisonOperator").ok_or("has no ComparisonOperator")?.parse()?;
+    spec.comparison = s(a, "ComparisonOperator").ok_or("has no ComparisonOperator")?.parse().map_err(text)?;
     spec.statistic = match (s(a, "Statistic"), s(a, "ExtendedStatistic")) {
-        (Some(st), _) => st.parse()?,
-        (None, Some(ext)) if ext.starts_with('p') => ext.parse()?,
+        (Some(st), _) => st.parse().map_err(text)?,
+        (None, Some(ext)) if ext.starts_with('p') => ext.parse().map_err(text)?,
         (None, Some(ext)) => return Err(format!("extended statistic {ext} is not supported (only percentiles pNN)")),
         (None, None) => return Err("has neither Statistic nor ExtendedStatistic".into()),
     };
@@ -218,7 +222,7 @@ fn alarm_rule(a: &Value, name: &str, filters: &mut [Filter]) -> Result<Option<Ru
     spec.datapoints_to_alarm =
         a.get("DatapointsToAlarm").and_then(Value::as_u64).map_or(spec.evaluation_periods, |m| m as u32);
     if let Some(t) = s(a, "TreatMissingData") {
-        spec.treat_missing = t.parse()?;
+        spec.treat_missing = t.parse().map_err(text)?;
     }
     if s(a, "EvaluateLowSampleCountPercentile").as_deref() == Some("ignore") {
         return Err("EvaluateLowSampleCountPercentile=ignore is not supported".into());
@@ -240,7 +244,7 @@ fn alarm_rule(a: &Value, name: &str, filters: &mut [Filter]) -> Result<Option<Ru
             ));
         }
     }
-    spec.validate()?;
+    spec.validate().map_err(text)?;
     filters[fi].used = true;
     let mut dims = dims;
     dims.sort();

@@ -111,7 +111,7 @@ pub fn parse(text: &str) -> Result<Loaded, String> {
         let transform =
             MetricTransform::new(def.metric_value.as_deref().unwrap_or("1"), def.default_value, &dims, &pattern)
                 .map_err(|e| ctx(e.kind.to_string()))?;
-        let alarm = def.alarm.apply(&AlarmSpec::default()).map_err(ctx)?;
+        let alarm = def.alarm.apply(&AlarmSpec::default()).map_err(|e| ctx(e.to_string()))?;
         rules.push(Rule {
             name: def.name,
             title: def.title,
