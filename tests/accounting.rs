@@ -178,7 +178,8 @@ fn check(c: &Case, report: &ScanReport, cut_lines: usize) -> Result<(), TestCase
     let skipped: u64 = report.skipped.values().sum();
     // A piece of a cut line alone in a file fits no form: it is skipped, and
     // listed with its path and reason. Nothing else is skipped.
-    let listed = report.files.iter().filter(|f| f.not_trail_log && f.foreign.is_some()).count() as u64;
+    let listed = report.files.iter().filter(|f| f.not_trail_log && f.foreign.is_some()).count() as u64
+        + report.skipped_members.len() as u64;
     prop_assert_eq!(skipped, listed, "{:?}", report.skipped);
     if cut_lines == 0 {
         prop_assert_eq!(skipped, 0);

@@ -510,3 +510,24 @@ fn small_things_a_new_user_hit() {
     let (_, out, _) = util::run(cmd);
     assert!(out.contains("CloudTrail writes the field \"errorCode\", not \"errorcode\""), "{out}");
 }
+
+#[test]
+fn zip_members_that_are_not_files_are_listed_and_directories_with_data_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = document(&records(0..10));
+    // A member whose Unix mode says symbolic link: skipped, and named.
+    let mut zip = zip_of(&[("link.json", &a, true)]);
+    let cd = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    zip[cd + 5] = 3;
+    zip[cd + 38..cd + 42].copy_from_slice(&(0o120777u32 << 16).to_le_bytes());
+    let p = write(dir.path(), "link/a.zip", &zip);
+    let (code, doc, _) = scan(&[p.to_str().unwrap()]);
+    assert_eq!((code, doc["inputs"]["skipped"]["special"].as_u64()), (4, Some(1)));
+    let listed = &doc["inputs"]["skipped_files"][0];
+    assert_eq!(listed["path"], format!("{}!/link.json", p.display()));
+    assert_eq!(listed["kind"], "special");
+    // A "directory" that holds data is read: a name cannot hide records.
+    let p = write(dir.path(), "dir/a.zip", &zip_of(&[("folder/", &a, true)]));
+    let (code, doc, _) = scan(&[p.to_str().unwrap()]);
+    assert_eq!((code, doc["inputs"]["records"].as_u64(), matches(&doc)), (1, Some(10), 5));
+}

@@ -83,8 +83,9 @@ pub struct Inputs {
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
     /// Each file whose content was not read because it holds no events
-    /// (`skipped.not_trail_log`), with what it seems to be: nothing that
-    /// was not read goes unnamed.
+    /// (`skipped.not_trail_log`), with what it seems to be, and each archive
+    /// member skipped for its type (`skipped.special`): nothing that was
+    /// not read goes unnamed.
     pub skipped_files: Vec<SkippedFile>,
     /// Paths that could not be walked (and the temporary directory, if
     /// what the scan wrote there could not be read back).
@@ -126,7 +127,7 @@ pub struct DuplicateExample {
 pub struct SkippedFile {
     /// Its path (`archive!/member` for a member).
     pub path: String,
-    /// The kind it was skipped as (`not_trail_log`).
+    /// The kind it was skipped as (`not_trail_log`, `special`).
     pub kind: &'static str,
     /// What it seems to be.
     pub reason: String,
@@ -388,6 +389,11 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             kind: SkipKind::NotTrailLog.key(),
             reason: f.foreign.clone().unwrap_or_else(|| "not an event log".into()),
         })
+        .chain(report.skipped_members.iter().map(|(kind, path, reason)| SkippedFile {
+            path: path.clone(),
+            kind: kind.key(),
+            reason: reason.clone(),
+        }))
         .collect();
     let where_ = |at: Location| Where { path: report.path(at), offset: at.offset };
     let d = &report.duplicates;

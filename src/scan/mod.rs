@@ -287,6 +287,9 @@ pub struct ScanReport {
     pub paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
+    /// Archive members skipped for their type (links, devices), each with
+    /// its path: (kind, path, reason).
+    pub skipped_members: Vec<(SkipKind, String, String)>,
     /// Paths that could not be walked.
     pub problems: Vec<PathProblem>,
     /// Totals.
@@ -506,6 +509,8 @@ fn finish(
         ));
         PathList::default()
     });
+    let mut skipped_members = std::mem::take(&mut partial.skipped_members);
+    skipped_members.sort();
     let mut notes: Vec<String> = std::mem::take(&mut partial.notes);
     notes.sort();
     notes.extend(
@@ -518,6 +523,7 @@ fn finish(
         paths,
         files,
         skipped,
+        skipped_members,
         problems,
         totals,
         rules,
@@ -675,6 +681,9 @@ struct Partial {
     skipped: BTreeMap<SkipKind, u64>,
     /// What is worth knowing about the archives read and loses nothing.
     notes: Vec<String>,
+    /// Archive members skipped for their type (see
+    /// [`ScanReport::skipped_members`]).
+    skipped_members: Vec<(SkipKind, String, String)>,
     doc: Doc,
     bufs: ReadBuffers,
     masks: Vec<u64>,
@@ -702,6 +711,7 @@ impl Partial {
             paths: PathList::default(),
             skipped: BTreeMap::new(),
             notes: Vec::new(),
+            skipped_members: Vec::new(),
             doc: Doc::new(),
             bufs: ReadBuffers::new(),
             masks: Vec::new(),
@@ -901,8 +911,10 @@ impl Partial {
             member += 1;
             let (name, data, damage) = match entry {
                 Entry::Member { name, data, damage } => (name, data, damage),
-                Entry::Special { .. } => {
+                Entry::Special { name } => {
                     *self.skipped.entry(SkipKind::Special).or_default() += 1;
+                    let why = "not a regular file (a link, a device or a FIFO): not read".to_string();
+                    self.skipped_members.push((SkipKind::Special, format!("{shown}!/{name}"), why));
                     return;
                 }
                 Entry::Note(n) => {
@@ -987,6 +999,7 @@ impl Partial {
             *self.skipped.entry(kind).or_default() += n;
         }
         self.notes.extend(other.notes);
+        self.skipped_members.extend(other.skipped_members);
         self.published.extend(other.published);
         // One at a time, as records add them, so the list never grows past
         // a run.

@@ -300,8 +300,11 @@ fn central_directory<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> 
         let name = String::from_utf8_lossy(&h[46..46 + name_len]).into_owned();
         let mode = le32(h, 38) >> 16;
         let made_on_unix = h[5] == 3;
+        // A directory holds no data: an entry that claims to be one and
+        // has data is read as a file, so its data cannot be hidden.
+        let empty = le32(h, 20) == 0 && le32(h, 24) == 0;
         let mut e = ZipEntry {
-            dir: name.ends_with('/') || (made_on_unix && mode & 0o170000 == 0o040000),
+            dir: empty && (name.ends_with('/') || (made_on_unix && mode & 0o170000 == 0o040000)),
             special: made_on_unix && mode & 0o170000 != 0 && mode & 0o170000 != 0o100000 && mode & 0o170000 != 0o040000,
             name,
             flags: le16(h, 8),
@@ -369,7 +372,7 @@ fn local_entries<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> (Vec
             dir: false,
             special: false,
         };
-        e.dir = e.name.ends_with('/');
+        e.dir = e.name.ends_with('/') && e.packed == 0 && e.size == 0;
         zip64_extra(&meta[name_len..], &mut e);
         if e.flags & 8 != 0 {
             // Sizes follow the data: known only by decoding it.

@@ -94,10 +94,18 @@ impl Form {
     ];
 }
 
-/// Keys every CloudTrail record carries; a top-level object that starts
-/// with none of them in its first bytes is not taken for a record.
-const RECORD_KEYS: [&[u8]; 5] =
-    [b"\"eventVersion\"", b"\"eventTime\"", b"\"eventSource\"", b"\"eventName\"", b"\"eventID\""];
+/// Keys every CloudTrail record carries; an object none of whose top-level
+/// keys (in view) is one of them is not taken for a record.
+const RECORD_KEYS: [&[u8]; 5] = [b"eventVersion", b"eventTime", b"eventSource", b"eventName", b"eventID"];
+
+/// Whether the object `obj` starts with has a CloudTrail record key among
+/// its top-level keys in view. A key nested deeper does not count: a damaged
+/// document whose records sit under another key is not one record.
+fn is_record_object(obj: &[u8]) -> bool {
+    let mut found = false;
+    top_level_keys(obj, &mut |k| found |= RECORD_KEYS.contains(&k));
+    found
+}
 
 /// How many decoded bytes [`detect`] wants to see before it decides (less
 /// is fine at the end of the input).
@@ -162,7 +170,7 @@ fn detect_object(body: &[u8]) -> Form {
     let mut state = ScanState::in_object();
     let end = find_object_end(Engine::detect(), body, 1, &mut state);
     let first = &body[..end.unwrap_or(body.len())];
-    if !RECORD_KEYS.iter().any(|k| memchr::memmem::find(first, k).is_some()) {
+    if !is_record_object(first) {
         return Form::Unknown;
     }
     match end {
@@ -239,10 +247,7 @@ fn has_record_line(body: &[u8]) -> bool {
             break;
         }
         let line = line.trim_ascii();
-        if line.first() == Some(&b'{')
-            && line.last() == Some(&b'}')
-            && RECORD_KEYS.iter().any(|k| memchr::memmem::find(line, k).is_some())
-        {
+        if line.first() == Some(&b'{') && line.last() == Some(&b'}') && is_record_object(line) {
             return true;
         }
     }
@@ -341,6 +346,12 @@ mod tests {
         assert_eq!(detect(b"{\"foo\":1,\"Records\":[{\"eventVersion\":\"1.08\"}]}"), Form::CloudTrail);
         assert_eq!(detect(b"{\"a\":{\"Records\":1},\"b\":[\"Records\"],\"Records\":[]}"), Form::CloudTrail);
         assert_eq!(detect(b"{\"a\":{\"Records\":[]}}"), Form::Unknown, "nested, not top level");
+        // Found by the accounting fuzz target: a document whose `Records`
+        // key is damaged is not one JSON Lines record because its records
+        // carry record keys deeper down.
+        let damaged = b"{\"foo\":[1],\"Record#\":[{\"eventVersion\":\"1.08\"},{\"eventVersion\":\"1.08\"}]}";
+        assert_eq!(detect(damaged), Form::Unknown);
+        assert_eq!(detect(b"{\"a\":{\"eventTime\":\"x\"}}\n{\"b\":1}\n"), Form::Unknown);
         assert_eq!(detect(b"{\"NextToken\":\"t\",\"Events\":[]}"), Form::LookupEvents);
     }
 
