@@ -265,6 +265,9 @@ fn central_directory<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> 
     let at = at.ok_or("no end-of-central-directory record")?;
     let eocd = &tail[at..];
     let mut count = u64::from(le16(eocd, 10));
+    if le16(eocd, 8) != le16(eocd, 10) {
+        return Err("the end-of-central-directory record's two entry counts differ".into());
+    }
     let mut cd_size = u64::from(le32(eocd, 12));
     let mut cd_offset = u64::from(le32(eocd, 16));
     if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
@@ -317,6 +320,9 @@ fn central_directory<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> 
         zip64_extra(&h[46 + name_len..46 + name_len + extra_len], &mut e);
         entries.push(e);
         p += 46 + name_len + extra_len + comment_len;
+    }
+    if p != cd.len() {
+        return Err(format!("the central directory holds more than the {count} entries its end record counts").into());
     }
     Ok(entries)
 }
@@ -396,7 +402,21 @@ fn read_zip<R: Read + Seek>(
     visit: &mut dyn FnMut(Entry<'_>),
 ) -> Result<(), ArchiveError> {
     let (entries, problem) = match central_directory(&mut reader, packed, limits) {
-        Ok(entries) => (entries, None),
+        Ok(mut entries) => {
+            // Members the directory does not list are still in the file:
+            // walked from their local headers, they are read too.
+            let listed: std::collections::HashSet<u64> = entries.iter().map(|e| e.offset).collect();
+            let (local, _) = local_entries(&mut reader, packed, limits);
+            let unlisted: Vec<ZipEntry> = local.into_iter().filter(|e| !e.dir && !listed.contains(&e.offset)).collect();
+            let problem = (!unlisted.is_empty()).then(|| {
+                ArchiveError::new(format!(
+                    "damaged zip archive: {} member(s) the central directory does not list, read from their local headers",
+                    unlisted.len()
+                ))
+            });
+            entries.extend(unlisted);
+            (entries, problem)
+        }
         Err(Directory::TooMany) => return Err(too_many(limits)),
         Err(Directory::Damaged(why)) => {
             let (entries, stop) = local_entries(&mut reader, packed, limits);
