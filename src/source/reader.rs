@@ -11,13 +11,14 @@
 //!
 //! * **whole buffer** (the common case): the input is read into a reusable
 //!   buffer and a single-member gzip is inflated in one call by libdeflate
-//!   into a buffer sized from the gzip trailer; the records are found in one
-//!   pass and handed over as one batch;
-//! * **streaming** (inputs above [`WHOLE_FILE_MAX`], multi-member gzip,
-//!   damaged gzip): flate2 inflates 1 MiB at a time, records are handed over
-//!   per chunk, and memory stays bounded by the chunk plus the largest
-//!   record. Damage is reported precisely and the records before it are
-//!   kept.
+//!   into a buffer sized from the gzip trailer, and used only when that one
+//!   member is the whole file; the records are found in one pass and handed
+//!   over as one batch;
+//! * **streaming** (inputs above [`WHOLE_FILE_MAX`], gzip that decodes to
+//!   more than [`WHOLE_DECODED_MAX`], multi-member gzip, damaged gzip):
+//!   flate2 inflates 1 MiB at a time, records are handed over per chunk,
+//!   and memory stays bounded by the chunk plus the largest record. Damage
+//!   is reported precisely and the records before it are kept.
 //!
 //! Records above the event-size limit are dropped (as CloudTrail drops them
 //! on the way to CloudWatch Logs) and counted, without being kept in memory.
