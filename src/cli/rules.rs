@@ -73,7 +73,7 @@ pub fn run(a: RulesArgs) -> Outcome {
             }
         }
         Some(path) => {
-            let loaded = file::load(Path::new(path)).map_err(Failure::Usage)?;
+            let loaded = file::load(Path::new(path)).map_err(|e| Failure::Usage(e.to_string()))?;
             for r in &loaded.rules {
                 listed.push(Listed {
                     name: r.name.clone(),

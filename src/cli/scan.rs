@@ -221,7 +221,7 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
                         "--rules {path}: not `cis`, `cis-all` or an existing rules file; did you mean `{near}`?"
                     )));
                 }
-                let loaded = file::load(p).map_err(usage)?;
+                let loaded = file::load(p).map_err(|e| usage(e.to_string()))?;
                 set.rules.extend(loaded.rules);
                 from_files = true;
             }

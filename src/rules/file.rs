@@ -20,14 +20,17 @@
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::fs;
+use std::io;
 use std::path::Path;
 
 use serde::Deserialize;
 
 use super::Rule;
-use crate::alarm::{AlarmSettings, AlarmSpec};
+use crate::alarm::{AlarmSettings, AlarmSpec, SettingError};
 use crate::metric::MetricTransform;
+use crate::pattern::PatternError;
 use crate::pattern::{EventBuf, FilterPattern};
 
 #[derive(Deserialize)]
@@ -81,37 +84,99 @@ pub struct Loaded {
     pub examples: Vec<Vec<RuleExample>>,
 }
 
+/// Why a rules file cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// The file cannot be read.
+    Read(io::Error),
+    /// Not valid JSON (serde's message, with line and column).
+    Json(String),
+    /// Not valid TOML (the parser's message, with line and column).
+    Toml(String),
+    /// No `[[rule]]` entries.
+    NoRules,
+    /// Two rules of one name.
+    Twice(String),
+    /// One rule's pattern, metric value or alarm is refused.
+    Rule {
+        /// The rule's name.
+        name: String,
+        /// What is refused.
+        problem: RuleProblem,
+    },
+    /// Any of the above, in the named file.
+    InFile {
+        /// The file, as given.
+        path: String,
+        /// What is wrong.
+        error: Box<RulesError>,
+    },
+}
+
+/// What is refused in one rule.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RuleProblem {
+    /// The filter pattern (with its position).
+    Pattern(PatternError),
+    /// The metric value or default value.
+    MetricValue(String),
+    /// The alarm settings.
+    Alarm(SettingError),
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RulesError::Read(e) => write!(f, "{e}"),
+            RulesError::Json(e) => write!(f, "invalid JSON rules file: {e}"),
+            RulesError::Toml(e) => write!(f, "invalid TOML rules file: {e}"),
+            RulesError::NoRules => f.write_str("no [[rule]] entries"),
+            RulesError::Twice(name) => write!(f, "rule {name:?} is defined twice"),
+            RulesError::Rule { name, problem } => match problem {
+                RuleProblem::Pattern(e) => write!(f, "rule {name:?}: {e}"),
+                RuleProblem::MetricValue(e) => write!(f, "rule {name:?}: {e}"),
+                RuleProblem::Alarm(e) => write!(f, "rule {name:?}: {e}"),
+            },
+            RulesError::InFile { path, error } => write!(f, "{path}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RulesError {}
+
 /// Load a rules file (TOML, or JSON when the content starts with `{`).
-pub fn load(path: &Path) -> Result<Loaded, String> {
-    let shown = path.display();
-    let text = fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
-    parse(&text).map_err(|e| format!("{shown}: {e}"))
+pub fn load(path: &Path) -> Result<Loaded, RulesError> {
+    let in_file = |error| RulesError::InFile { path: path.display().to_string(), error: Box::new(error) };
+    let text = fs::read_to_string(path).map_err(|e| in_file(RulesError::Read(e)))?;
+    parse(&text).map_err(in_file)
 }
 
 /// Parse rules-file text.
-pub fn parse(text: &str) -> Result<Loaded, String> {
+pub fn parse(text: &str) -> Result<Loaded, RulesError> {
     let file: RulesFile = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| format!("invalid JSON rules file: {e}"))?
+        serde_json::from_str(text).map_err(|e| RulesError::Json(e.to_string()))?
     } else {
-        toml::from_str(text).map_err(|e| format!("invalid TOML rules file: {e}"))?
+        toml::from_str(text).map_err(|e| RulesError::Toml(e.to_string()))?
     };
     if file.rule.is_empty() {
-        return Err("no [[rule]] entries".into());
+        return Err(RulesError::NoRules);
     }
     let mut names = HashSet::new();
     let mut rules = Vec::new();
     let mut examples = Vec::new();
     for def in file.rule {
         if !names.insert(def.name.clone()) {
-            return Err(format!("rule {:?} is defined twice", def.name));
+            return Err(RulesError::Twice(def.name));
         }
-        let ctx = |m: String| format!("rule {:?}: {m}", def.name);
-        let pattern = FilterPattern::parse(&def.pattern).map_err(|e| ctx(e.to_string()))?;
+        let refused = |problem| RulesError::Rule { name: def.name.clone(), problem };
+        let pattern = FilterPattern::parse(&def.pattern).map_err(|e| refused(RuleProblem::Pattern(e)))?;
         let dims: Vec<(String, String)> = def.dimensions.into_iter().collect();
         let transform =
             MetricTransform::new(def.metric_value.as_deref().unwrap_or("1"), def.default_value, &dims, &pattern)
-                .map_err(|e| ctx(e.kind.to_string()))?;
-        let alarm = def.alarm.apply(&AlarmSpec::default()).map_err(|e| ctx(e.to_string()))?;
+                .map_err(|e| refused(RuleProblem::MetricValue(e.kind.to_string())))?;
+        let alarm = def.alarm.apply(&AlarmSpec::default()).map_err(|e| refused(RuleProblem::Alarm(e)))?;
         rules.push(Rule {
             name: def.name,
             title: def.title,
@@ -193,12 +258,17 @@ metric_value = "$bytes"
     #[test]
     fn errors_name_the_rule() {
         let e = parse("[[rule]]\nname = \"x\"\npattern = '{ $.a == 1 }'\n").unwrap_err();
+        assert!(matches!(&e, RulesError::Rule { name, problem: RuleProblem::Pattern(_) } if name == "x"), "{e:?}");
+        let e = e.to_string();
         assert!(e.contains("rule \"x\"") && e.contains('^'), "{e}");
         let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[rule.alarm]\nperiod = 30\n").unwrap_err();
+        assert!(matches!(&e, RulesError::Rule { problem: RuleProblem::Alarm(SettingError::PeriodResolution(30)), .. }));
+        let e = e.to_string();
         assert!(e.contains("rule \"x\"") && e.contains("60"), "{e}");
-        let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\ntypo = 1\n").unwrap_err();
+        let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\ntypo = 1\n").unwrap_err().to_string();
         assert!(e.contains("typo"), "{e}");
-        assert!(parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule]]\nname = \"x\"\npattern = 'B'\n").is_err());
+        let twice = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule]]\nname = \"x\"\npattern = 'B'\n");
+        assert!(matches!(twice, Err(RulesError::Twice(n)) if n == "x"));
         let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule.example]]\nevent = 'B'\nmatch = true\n").unwrap();
         assert_eq!(e.check_examples().len(), 1);
     }
