@@ -251,7 +251,7 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
                 serde_json::from_str(&text).map_err(|e| usage(format!("{}: invalid JSON: {e}", p.display())))?;
             docs.push((p.display().to_string(), doc));
         }
-        let imp = aws::import(&docs).map_err(usage)?;
+        let imp = aws::import(&docs).map_err(|e| usage(e.to_string()))?;
         set.rules.extend(imp.rules);
         set.refused.extend(imp.refused);
         set.notes.extend(imp.notes);

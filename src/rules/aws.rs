@@ -46,9 +46,50 @@ fn s(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// Why AWS configuration cannot be imported at all (an alarm or filter that
+/// cannot be replayed is refused on its own, in [`Import::refused`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// A metric filter entry without its name or its transformation.
+    Filter {
+        /// The document it is in.
+        path: String,
+        /// What is missing.
+        problem: String,
+    },
+    /// LogAlarms: scheduled Logs Insights queries.
+    LogAlarms {
+        /// The document.
+        path: String,
+    },
+    /// Neither describe-metric-filters nor describe-alarms output.
+    Unknown {
+        /// The document.
+        path: String,
+    },
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::Filter { path, problem } => write!(f, "{path}: {problem}"),
+            ImportError::LogAlarms { path } => {
+                write!(f, "{path}: LogAlarms (scheduled Logs Insights queries) cannot be replayed")
+            }
+            ImportError::Unknown { path } => write!(
+                f,
+                "{path}: not the output of `aws logs describe-metric-filters` or `aws cloudwatch describe-alarms`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
 /// Import from the parsed JSON documents (any mix of describe-metric-filters
 /// and describe-alarms output).
-pub fn import(docs: &[(String, Value)]) -> Result<Import, String> {
+pub fn import(docs: &[(String, Value)]) -> Result<Import, ImportError> {
     let mut filters = Vec::new();
     let mut alarms = Vec::new();
     for (path, doc) in docs {
@@ -56,7 +97,7 @@ pub fn import(docs: &[(String, Value)]) -> Result<Import, String> {
         if let Some(fs) = doc.get("metricFilters").and_then(Value::as_array) {
             known = true;
             for f in fs {
-                filters.push(filter(f).map_err(|e| format!("{path}: {e}"))?);
+                filters.push(filter(f).map_err(|problem| ImportError::Filter { path: path.clone(), problem })?);
             }
         }
         if let Some(a) = doc.get("MetricAlarms").and_then(Value::as_array) {
@@ -72,26 +113,26 @@ pub fn import(docs: &[(String, Value)]) -> Result<Import, String> {
                         "composite alarms are not replayed (they combine other alarms' states): {}",
                         names.join(", ")
                     )],
-                    ..import_rest(filters, alarms)?
+                    ..import_rest(filters, alarms)
                 });
             }
         }
         if let Some(l) = doc.get("LogAlarms").and_then(Value::as_array) {
             known = true;
             if !l.is_empty() {
-                return Err(format!("{path}: LogAlarms (scheduled Logs Insights queries) cannot be replayed"));
+                return Err(ImportError::LogAlarms { path: path.clone() });
             }
         }
         if !known {
-            return Err(format!(
-                "{path}: not the output of `aws logs describe-metric-filters` or `aws cloudwatch describe-alarms`"
-            ));
+            return Err(ImportError::Unknown { path: path.clone() });
         }
     }
-    import_rest(filters, alarms)
+    Ok(import_rest(filters, alarms))
 }
 
-fn import_rest(mut filters: Vec<Filter>, alarms: Vec<Value>) -> Result<Import, String> {
+/// Join the filters and alarms; what cannot be replayed is refused one by
+/// one, with its reason.
+fn import_rest(mut filters: Vec<Filter>, alarms: Vec<Value>) -> Import {
     let mut out = Import::default();
     for a in &alarms {
         let name = s(a, "AlarmName").unwrap_or_else(|| "(unnamed alarm)".into());
@@ -115,7 +156,7 @@ fn import_rest(mut filters: Vec<Filter>, alarms: Vec<Value>) -> Result<Import, S
             Err(e) => out.refused.push(format!("metric filter {}: {e}", f.name)),
         }
     }
-    Ok(out)
+    out
 }
 
 fn filter(f: &Value) -> Result<Filter, String> {
@@ -300,6 +341,7 @@ mod tests {
         assert_eq!(imp.refused.len(), 2);
         assert!(imp.refused[0].starts_with("alarm band:") && imp.refused[0].contains("anomaly"));
         assert!(imp.refused[1].starts_with("alarm tm:") && imp.refused[1].contains("tm90"));
-        assert!(import(&[("x.json".into(), json!({"foo":1}))]).is_err());
+        let e = import(&[("x.json".into(), json!({"foo":1}))]).unwrap_err();
+        assert_eq!(e, ImportError::Unknown { path: "x.json".into() });
     }
 }
