@@ -437,14 +437,11 @@ fn time(s: &Option<String>, flag: &str) -> Result<Option<i64>, Failure> {
 /// What to say when no record was read at all.
 fn no_records_message(i: &model::Inputs) -> String {
     let skipped: u64 = i.skipped.values().sum();
-    let mut why = format!(
-        "no log record was read ({} file{} opened, {} skipped, {} path problem{})",
+    let problems = i.path_problems.len();
+    format!(
+        "no log record was read ({} file{} opened, {skipped} skipped, {problems} path problem{}): the result says nothing about these logs; check the paths",
         i.files,
         if i.files == 1 { "" } else { "s" },
-        skipped,
-        i.path_problems.len(),
-        if i.path_problems.len() == 1 { "" } else { "s" }
-    );
-    why.push_str(": the result says nothing about these logs; check the paths");
-    why
+        if problems == 1 { "" } else { "s" }
+    )
 }

@@ -202,6 +202,9 @@ fn too_many(limits: Limits) -> ArchiveError {
 #[derive(Clone, Debug)]
 struct ZipEntry {
     name: String,
+    /// The name's length in the archive, in bytes (`name` is decoded
+    /// lossily, and may be longer).
+    name_len: u64,
     flags: u16,
     method: u16,
     crc: u32,
@@ -209,10 +212,16 @@ struct ZipEntry {
     size: u64,
     /// Offset of its local header.
     offset: u64,
-    /// Whether it is a directory or not a regular file (Unix mode).
+    /// A directory: no data, only structure.
     dir: bool,
+    /// Not a regular file by its Unix mode (a link, a device).
     special: bool,
 }
+
+/// Most bytes of central directory per entry it counts: real entries take
+/// about a hundred, so a directory far larger than its count says is
+/// damage, not something to read into memory.
+const DIRECTORY_BYTES_PER_ENTRY: u64 = 4096;
 
 const LOCAL: &[u8; 4] = b"PK\x03\x04";
 const CENTRAL: &[u8; 4] = b"PK\x01\x02";
@@ -288,6 +297,11 @@ fn central_directory<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> 
     if cd_offset.checked_add(cd_size).is_none_or(|end| end > packed) {
         return Err("the central directory lies outside the file".into());
     }
+    if cd_size > count.max(1).saturating_mul(DIRECTORY_BYTES_PER_ENTRY) {
+        return Err(
+            format!("the central directory's {cd_size} bytes are far more than its {count} entries need").into()
+        );
+    }
     let cd = read_at(r, cd_offset, cd_size as usize).map_err(|e| e.to_string())?;
     let mut entries = Vec::with_capacity(count as usize);
     let mut p = 0;
@@ -307,6 +321,7 @@ fn central_directory<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> 
         // has data is read as a file, so its data cannot be hidden.
         let empty = le32(h, 20) == 0 && le32(h, 24) == 0;
         let mut e = ZipEntry {
+            name_len: name_len as u64,
             dir: empty && (name.ends_with('/') || (made_on_unix && mode & 0o170000 == 0o040000)),
             special: made_on_unix && mode & 0o170000 != 0 && mode & 0o170000 != 0o100000 && mode & 0o170000 != 0o040000,
             name,
@@ -369,6 +384,7 @@ fn local_entries<R: Read + Seek>(r: &mut R, packed: u64, limits: Limits) -> (Vec
         };
         let mut e = ZipEntry {
             name: String::from_utf8_lossy(&meta[..name_len]).into_owned(),
+            name_len: name_len as u64,
             flags: le16(&head, 6),
             method: le16(&head, 8),
             crc: le32(&head, 14),
@@ -435,7 +451,7 @@ fn read_zip<R: Read + Seek>(
     let mut overlaps: HashMap<usize, usize> = HashMap::new();
     for pair in order.windows(2) {
         let (a, b) = (&entries[pair[0]], &entries[pair[1]]);
-        let a_end = a.offset.saturating_add(30 + a.name.len() as u64).saturating_add(a.packed);
+        let a_end = a.offset.saturating_add(30 + a.name_len).saturating_add(a.packed);
         if !a.dir && !b.dir && b.offset < a_end {
             overlaps.insert(pair[1], pair[0]);
         }
@@ -666,6 +682,55 @@ mod tests {
         let stopped = seen.iter().position(|s| s.contains("decompression stopped")).expect("stopped");
         assert!(stopped > 3, "the first members pass: {seen:?}");
         assert!(seen[stopped].contains("compression ratio above the limit"), "{}", seen[stopped]);
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_do_not_make_members_overlap() {
+        // The overlap test measures names in the archive's bytes: decoded
+        // lossily, one byte 0xff becomes three.
+        let dir = tempfile::tempdir().unwrap();
+        let mut zip = zip_of(&[("a", b"first member"), ("b", b"second member")]);
+        zip[30] = 0xff;
+        let cd = zip.windows(4).position(|w| w == CENTRAL).unwrap();
+        zip[cd + 46] = 0xff;
+        let p = dir.path().join("names.zip");
+        std::fs::write(&p, &zip).unwrap();
+        let (seen, r) = visit_all(&p, Archive::Zip, Limits::default());
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(seen, ["\u{fffd}: 12 bytes", "b: 13 bytes"]);
+    }
+
+    #[test]
+    fn a_directory_far_larger_than_its_count_is_not_read_into_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        // Bytes that do not compress, so that the file is larger than the
+        // bound for one entry.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let data: Vec<u8> = (0..10_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut zip = zip_of(&[("a", &data)]);
+        assert!(zip.len() > 8192);
+        // The end record claims the whole file as one entry's directory.
+        let end = zip.len() - 22;
+        let size = end as u32;
+        zip[end + 12..end + 16].copy_from_slice(&size.to_le_bytes());
+        zip[end + 16..end + 20].copy_from_slice(&0u32.to_le_bytes());
+        let p = dir.path().join("big.zip");
+        std::fs::write(&p, &zip).unwrap();
+        let (seen, r) = visit_all(&p, Archive::Zip, Limits::default());
+        assert_eq!(seen, ["a: 10000 bytes"]);
+        let e = r.unwrap_err().message;
+        assert!(
+            e.contains(&format!("the central directory's {size} bytes are far more than its 1 entries need")),
+            "{e}"
+        );
+        assert!(e.contains("1 member(s) recovered from their local headers"), "{e}");
     }
 
     #[test]

@@ -154,12 +154,13 @@ fn detect_object(body: &[u8]) -> Form {
         Some(b"Events") | Some(b"NextToken") => return Form::LookupEvents,
         _ => {}
     }
-    // `Records` need not come first: JSON objects have no key order.
-    let mut records = false;
-    let mut events = false;
+    // One pass over the first object's top-level keys. `Records` need not
+    // come first: JSON objects have no key order.
+    let (mut records, mut events, mut record_key) = (false, false, false);
     let complete = top_level_keys(body, &mut |key| {
         records |= key == b"Records";
         events |= key == b"Events";
+        record_key |= RECORD_KEYS.contains(&key);
     });
     if records {
         return Form::CloudTrail;
@@ -167,12 +168,11 @@ fn detect_object(body: &[u8]) -> Form {
     if events && complete {
         return Form::LookupEvents;
     }
-    let mut state = ScanState::in_object();
-    let end = find_object_end(Engine::detect(), body, 1, &mut state);
-    let first = &body[..end.unwrap_or(body.len())];
-    if !is_record_object(first) {
+    if !record_key {
         return Form::Unknown;
     }
+    let mut state = ScanState::in_object();
+    let end = find_object_end(Engine::detect(), body, 1, &mut state);
     match end {
         Some(end) if memchr::memchr(b'\n', &body[..end]).is_none() => Form::JsonLines,
         // A first object that runs over lines is pretty-printed, unless the
