@@ -6,10 +6,10 @@
 
 mod fasthash;
 pub mod json;
-pub mod merge;
 pub mod metric;
 pub mod pattern;
 pub mod report;
+mod spill;
 pub mod testfilter;
 
 /// Exit statuses of the `trailwatch` command (a contract scripts rely on).

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::fasthash::FastMap;
-use crate::merge::Keyed;
+use crate::spill::Keyed;
 
 use crate::record::EpochMs;
 
@@ -594,7 +594,7 @@ mod tests {
                 let rest: Vec<(Minute, Stats)> = p.sorted(&vec![]).into_iter().map(|(m, s)| (m, s.clone())).collect();
                 sources.push(rest.into_iter());
             }
-            let merged: Vec<(Minute, Stats)> = crate::merge::Merge::new(sources).collect();
+            let merged: Vec<(Minute, Stats)> = crate::spill::Merge::new(sources).collect();
             let want = whole.sorted(&vec![]);
             proptest::prop_assert_eq!(merged.len(), want.len());
             for ((m, s), (wm, ws)) in merged.iter().zip(&want) {

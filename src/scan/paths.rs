@@ -16,8 +16,9 @@
 //! read back and kept ([`PathList::keep`]).
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
-use super::runfile::RunFile;
+use crate::spill::{Hold, Item, Keyed, Runs};
 
 /// Bytes a worker's list takes before it is written out.
 pub const LIST_BYTES: usize = 16 << 10;
@@ -179,46 +180,72 @@ impl PathList {
     }
 }
 
-/// Lists written out by workers.
-#[derive(Debug, Default)]
-pub struct PathRuns {
-    file: RunFile,
-    /// Where each list is: start and length.
-    runs: Vec<(u64, u64)>,
+/// A list as a run's item: a little-endian `u32` length, then its
+/// [`PathList::encode`] form. Lists are ordered by their first index (no
+/// two lists share one: every file is read once).
+impl Keyed for PathList {
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.entries.first().map_or(0, |e| e.index)
+    }
+    fn fold(&mut self, other: PathList) {
+        self.append(other);
+    }
 }
 
-impl PathRuns {
-    /// Write `list` out. On failure the caller keeps it; after the first
-    /// failure no more writes are tried.
-    pub fn write(&mut self, list: &PathList) -> Result<(), ()> {
-        let mut bytes = Vec::with_capacity(list.footprint() + 4);
-        list.encode(&mut bytes);
-        let start = self.file.write(&bytes, "paths")?;
-        self.runs.push((start, bytes.len() as u64));
-        Ok(())
+impl Item for PathList {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        PathList::encode(self, out);
+        let len = (out.len() - at - 4) as u32;
+        out[at..at + 4].copy_from_slice(&len.to_le_bytes());
     }
 
-    /// Why lists had to stay in memory, if they did.
-    pub fn problem(&self) -> Option<&str> {
-        self.file.problem()
+    fn decode(bytes: &[u8]) -> Result<Option<(PathList, usize)>, &'static str> {
+        let Some(head) = bytes.first_chunk::<4>() else { return Ok(None) };
+        let len = u32::from_le_bytes(*head) as usize;
+        let Some(list) = bytes.get(4..4 + len) else { return Ok(None) };
+        let list = PathList::decode(list).ok_or("a list of paths is damaged")?;
+        Ok(Some((list, 4 + len)))
+    }
+}
+
+/// The list a worker holds, measured in bytes: written out whole.
+impl Hold for &mut PathList {
+    type Key = ();
+    type Item = PathList;
+
+    fn held(&self) -> usize {
+        self.footprint()
     }
 
-    /// The paths of the files in `wanted`, from the lists written out and
-    /// `held` (the rest), read back one list at a time.
-    pub fn keep(&self, mut held: PathList, wanted: &BTreeSet<u32>) -> Result<PathList, String> {
-        let mut out = PathList::default();
-        held.seal();
-        held.keep(wanted, &mut out);
-        let mut buf = Vec::new();
-        for &(start, len) in &self.runs {
-            buf.resize(len as usize, 0);
-            self.file.read_at(&mut buf, start).map_err(|e| e.to_string())?;
-            let list = PathList::decode(&buf).ok_or("a list of paths is damaged")?;
-            list.keep(wanted, &mut out);
+    fn take(&mut self) -> Vec<((), Vec<PathList>)> {
+        vec![((), vec![std::mem::take(*self)])]
+    }
+
+    fn put_back(&mut self, _key: (), run: Vec<PathList>) {
+        for list in run {
+            self.append(list);
         }
-        out.seal();
-        Ok(out)
     }
+}
+
+/// The paths of the files in `wanted`, from the lists written out to
+/// `runs` and `held` (the rest), read back one list at a time.
+pub(super) fn keep_paths(runs: &Runs<()>, mut held: PathList, wanted: &BTreeSet<u32>) -> Result<PathList, String> {
+    let mut out = PathList::default();
+    held.seal();
+    held.keep(wanted, &mut out);
+    let problem = Mutex::new(None);
+    for list in runs.read(&(), std::iter::empty::<PathList>(), &problem) {
+        list.keep(wanted, &mut out);
+    }
+    if let Some(e) = problem.into_inner().expect("problem lock") {
+        return Err(e);
+    }
+    out.seal();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -268,6 +295,23 @@ mod tests {
                 prop_assert_eq!(all.get(i), Some(p));
             }
         }
+    }
+
+    #[test]
+    fn lists_written_out_and_held_give_back_the_wanted_paths() {
+        let runs = Mutex::new(Runs::new("paths"));
+        let mut budget = crate::spill::Budget::new(200);
+        let mut held = PathList::default();
+        for i in 0..100u32 {
+            held.push(i, &format!("AWSLogs/1/CloudTrail/eu-west-1/2026/11/27/f{i}.json.gz"));
+            budget.check(&mut held, &runs);
+        }
+        let runs = runs.into_inner().unwrap();
+        assert!(runs.count(&()) > 10, "{} lists written", runs.count(&()));
+        let kept = keep_paths(&runs, held, &BTreeSet::from([0, 42, 99, 100])).unwrap();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept.get(42).as_deref(), Some("AWSLogs/1/CloudTrail/eu-west-1/2026/11/27/f42.json.gz"));
+        assert_eq!(kept.get(100), None);
     }
 
     #[test]

@@ -2,53 +2,37 @@
 //! bounded memory.
 //!
 //! Every record that publishes leaves one entry, its event ID and where it
-//! is. A worker keeps at most [`RUN_ENTRIES`] of them; past that it sorts
-//! them and appends them as a *run* to one anonymous temporary file shared
-//! by all workers ([`Spill`]). At the end every run, in memory or on disk,
-//! is merged in order, so copies of an event meet one after the other.
-//! Each run notes where the [`PARTS`] of the key space begin in it, and the
-//! parts are merged at the same time, one per thread. The runs on disk
-//! share a fixed budget of read buffers ([`MERGE_BUFFER`]): all of them are
-//! merged at once while each still gets [`MIN_READ_ENTRIES`] (3,591 runs
-//! for one thread, about 7.4 million entries); more are first merged into
-//! longer runs. The memory this takes barely grows with the number of
-//! records: one run per worker, 160 bytes of bookkeeping per run written
-//! (0.08 bytes per entry), and the read buffers while merging.
-//!
-//! If the temporary file cannot be created or written, runs stay in memory
-//! (the result is the same; only memory grows) and [`Spill::problem`] says
-//! why.
+//! is. A worker holds at most [`RUN_ENTRIES`] of them; past that it sorts
+//! them and writes them out as runs, one per [part](PARTS) of the key
+//! space. At the end each part's runs and what the workers still hold are
+//! merged in order, parts at the same time, so copies of an event meet one
+//! after the other. A part with more runs than can be read at once within
+//! [`MERGE_BUFFER`] has them merged into longer ones first. The memory this
+//! takes barely grows with the number of records: one run per worker, a
+//! few bytes of bookkeeping per run written, and the read buffers while
+//! merging.
 
-use std::cmp::Reverse;
-use std::collections::binary_heap::{BinaryHeap, PeekMut};
-use std::fs::File;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::Location;
+use super::report::Location;
+use crate::spill::{Hold, Item, Keyed, Runs, FAN_IN, READ_BYTES};
 
-/// Entries a worker holds before it writes them out as a run.
-pub const RUN_ENTRIES: usize = 2048;
+/// Entries a worker holds before it writes them out as runs.
+pub(super) const RUN_ENTRIES: usize = 2048;
 /// Bytes of read buffers shared by the runs merged at once.
-pub const MERGE_BUFFER: usize = 4 << 20;
-/// Entries read from a run on disk at a time, at most and at least.
-const MAX_READ_ENTRIES: usize = 256;
-const MIN_READ_ENTRIES: usize = 16;
+pub(super) const MERGE_BUFFER: usize = 4 << 20;
 /// Bytes of one entry on disk: tag, two halves of the ID, file, member,
 /// offset.
 const ENTRY_BYTES: usize = 1 + 16 + 4 + 4 + 8;
-/// Bytes one buffered entry takes while merging: read, then decoded.
-const BUFFERED_BYTES: usize = ENTRY_BYTES + std::mem::size_of::<Entry>();
-/// Runs merged at once.
-const FAN_IN: usize = MERGE_BUFFER / (MIN_READ_ENTRIES * BUFFERED_BYTES);
 
 /// An `eventID`: CloudTrail's are UUIDs, kept exactly as 128 bits; any
 /// other text is hashed to 128 bits. The bits are two `u64`s (high, low)
 /// rather than a `u128`, whose 16-byte alignment would make every entry 48
 /// bytes instead of 40.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventId {
+pub(crate) enum EventId {
     /// A UUID in CloudTrail's form, exactly.
     Uuid([u64; 2]),
     /// Any other text, hashed.
@@ -56,11 +40,11 @@ pub enum EventId {
 }
 
 /// One publishing record: its event ID and where it is.
-pub type Entry = (EventId, Location);
+pub(super) type Entry = (EventId, Location);
 
 impl EventId {
     /// The ID of an `eventID` text.
-    pub fn of(id: &str) -> EventId {
+    pub(crate) fn of(id: &str) -> EventId {
         match parse_uuid(id) {
             Some(halves) => EventId::Uuid(halves),
             None => {
@@ -129,324 +113,141 @@ fn hex8(x: u64) -> Option<u64> {
     Some((v & 0xFFFF) << 16 | (v >> 32 & 0xFFFF))
 }
 
-fn encode(e: &Entry, out: &mut Vec<u8>) {
-    let (tag, [hi, lo]) = match e.0 {
-        EventId::Uuid(h) => (0u8, h),
-        EventId::Other(h) => (1u8, h),
-    };
-    out.push(tag);
-    out.extend_from_slice(&hi.to_le_bytes());
-    out.extend_from_slice(&lo.to_le_bytes());
-    out.extend_from_slice(&e.1.file.to_le_bytes());
-    out.extend_from_slice(&e.1.member.to_le_bytes());
-    out.extend_from_slice(&e.1.offset.to_le_bytes());
+/// Entries are ordered by event ID, then location; no two are equal.
+impl Keyed for Entry {
+    type Key = Entry;
+    fn key(&self) -> Entry {
+        *self
+    }
+    fn fold(&mut self, _same: Entry) {}
 }
 
-fn decode(b: &[u8]) -> io::Result<Entry> {
-    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-    let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
-    let halves = [u64_at(1), u64_at(9)];
-    let id = match b[0] {
-        0 => EventId::Uuid(halves),
-        1 => EventId::Other(halves),
-        t => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad entry tag {t} in the spill file"))),
-    };
-    Ok((id, Location { file: u32_at(17), member: u32_at(21), offset: u64_at(25) }))
+impl Item for Entry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let (tag, [hi, lo]) = match self.0 {
+            EventId::Uuid(h) => (0u8, h),
+            EventId::Other(h) => (1u8, h),
+        };
+        out.push(tag);
+        out.extend_from_slice(&hi.to_le_bytes());
+        out.extend_from_slice(&lo.to_le_bytes());
+        out.extend_from_slice(&self.1.file.to_le_bytes());
+        out.extend_from_slice(&self.1.member.to_le_bytes());
+        out.extend_from_slice(&self.1.offset.to_le_bytes());
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Option<(Entry, usize)>, &'static str> {
+        let Some(b) = bytes.get(..ENTRY_BYTES) else { return Ok(None) };
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        let halves = [u64_at(1), u64_at(9)];
+        let id = match b[0] {
+            0 => EventId::Uuid(halves),
+            1 => EventId::Other(halves),
+            _ => return Err("an event ID of no known kind"),
+        };
+        let at = Location { file: u32_at(17), member: u32_at(21), offset: u64_at(25) };
+        Ok(Some(((id, at), ENTRY_BYTES)))
+    }
 }
 
 /// Parts of the key space, merged on their own and at the same time:
 /// UUIDs by their top four bits (random in CloudTrail's version 4 UUIDs),
 /// then every other ID. Copies of an event fall in the same part.
-pub const PARTS: usize = 17;
+pub(super) const PARTS: usize = 17;
 
 /// The part an ID falls in; parts follow the sort order.
-fn part_of(id: &EventId) -> usize {
+fn part_of(id: &EventId) -> u8 {
     match id {
-        EventId::Uuid([hi, _]) => (hi >> 60) as usize,
-        EventId::Other(_) => PARTS - 1,
+        EventId::Uuid([hi, _]) => (hi >> 60) as u8,
+        EventId::Other(_) => PARTS as u8 - 1,
     }
 }
 
-/// Where each part starts in a sorted run (in entries); the last is the
-/// run's length.
-type Bounds = [u64; PARTS + 1];
+/// The entries a worker holds: written out as one run per part.
+impl Hold for &mut Vec<Entry> {
+    type Key = u8;
+    type Item = Entry;
 
-fn bounds_of(run: &[Entry]) -> Bounds {
-    let mut b = [0; PARTS + 1];
-    for (p, at) in b.iter_mut().enumerate().skip(1) {
-        *at = run.partition_point(|e| part_of(&e.0) < p) as u64;
+    fn held(&self) -> usize {
+        self.len()
     }
-    b
-}
 
-/// A run written to the spill file.
-#[derive(Clone, Copy, Debug)]
-struct Run {
-    /// Byte offset of its first entry.
-    start: u64,
-    /// Where each part begins.
-    bounds: Bounds,
-}
-
-impl Run {
-    /// Part `p` of the run, read `chunk` entries at a time.
-    fn part(&self, p: usize, chunk: usize) -> Source<'static> {
-        let first = self.bounds[p];
-        let len = self.bounds[p + 1] - first;
-        Source::Disk {
-            start: self.start + first * ENTRY_BYTES as u64,
-            len,
-            read: 0,
-            buf: Vec::new(),
-            at: 0,
-            bytes: Vec::new(),
-            chunk,
-        }
-    }
-}
-
-/// The runs written out, in one anonymous temporary file (removed by the
-/// system when it is closed, even if the process is killed).
-#[derive(Debug, Default)]
-pub struct Spill {
-    file: Option<File>,
-    end: u64,
-    runs: Vec<Run>,
-    problem: Option<String>,
-}
-
-impl Spill {
-    /// Append a sorted run. On failure the caller keeps the run in memory;
-    /// after the first failure no more writes are tried.
-    pub fn write(&mut self, run: &[Entry]) -> Result<(), ()> {
-        debug_assert!(run.is_sorted());
-        if self.problem.is_some() {
-            return Err(());
-        }
-        match self.try_write(run) {
-            Ok(r) => {
-                self.runs.push(r);
-                Ok(())
-            }
-            Err(e) => {
-                let dir = std::env::temp_dir();
-                self.problem = Some(format!(
-                    "cannot write event IDs to a temporary file in {} (kept in memory instead): {e}",
-                    dir.display()
-                ));
-                Err(())
+    fn take(&mut self) -> Vec<(u8, Vec<Entry>)> {
+        self.sort_unstable();
+        let mut runs: Vec<(u8, Vec<Entry>)> = Vec::new();
+        for e in self.drain(..) {
+            let p = part_of(&e.0);
+            match runs.last_mut() {
+                Some((q, run)) if *q == p => run.push(e),
+                _ => runs.push((p, vec![e])),
             }
         }
+        runs
     }
 
-    fn try_write(&mut self, run: &[Entry]) -> io::Result<Run> {
-        if self.file.is_none() {
-            self.file = Some(tempfile::tempfile()?);
-        }
-        let mut bytes = Vec::with_capacity(run.len() * ENTRY_BYTES);
-        for e in run {
-            encode(e, &mut bytes);
-        }
-        let start = self.end;
-        append(self.file.as_ref().expect("created"), &mut self.end, &bytes)?;
-        Ok(Run { start, bounds: bounds_of(run) })
-    }
-
-    /// Why runs had to stay in memory, if they did.
-    pub fn problem(&self) -> Option<&str> {
-        self.problem.as_deref()
+    fn put_back(&mut self, _part: u8, run: Vec<Entry>) {
+        self.extend(run);
     }
 }
 
-/// Write `bytes` at `*end` of the spill file and move the end past them.
-pub(super) fn append(mut file: &File, end: &mut u64, bytes: &[u8]) -> io::Result<()> {
-    file.seek(SeekFrom::Start(*end))?;
-    file.write_all(bytes)?;
-    *end += bytes.len() as u64;
-    Ok(())
+/// Runs of one part read back at once: all of them share [`MERGE_BUFFER`]
+/// with the parts merged at the same time.
+fn runs_read_at_once(threads: usize) -> usize {
+    (MERGE_BUFFER / READ_BYTES / threads.clamp(1, PARTS)).max(FAN_IN)
 }
 
-/// Fill `buf` from `offset` of the file without using (or moving) the
-/// shared file position, so that parts can be read at the same time.
-pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-    }
-    #[cfg(windows)]
-    {
-        let mut done = 0;
-        while done < buf.len() {
-            match std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64)? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => done += n,
-            }
-        }
-        Ok(())
-    }
+/// Repeated events found: how many copies, and the first few.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Repeats {
+    /// Repeated copies (an event seen three times counts two).
+    pub(super) copies: u64,
+    /// The first `examples` copies: the event ID, where it was first seen
+    /// and where again.
+    pub(super) examples: Vec<(EventId, Location, Location)>,
+    /// Why the count is incomplete, if it is (a run could not be read
+    /// back).
+    pub(super) lost: Option<String>,
 }
 
-/// Where the next entries of one run (or part of one) come from.
-enum Source<'a> {
-    Memory(std::slice::Iter<'a, Entry>),
-    Disk { start: u64, len: u64, read: u64, buf: Vec<Entry>, at: usize, bytes: Vec<u8>, chunk: usize },
-}
-
-impl Source<'_> {
-    fn next(&mut self, file: Option<&File>) -> io::Result<Option<Entry>> {
-        match self {
-            Source::Memory(it) => Ok(it.next().copied()),
-            Source::Disk { start, len, read, buf, at, bytes, chunk } => {
-                if *at == buf.len() {
-                    let n = (*len - *read).min(*chunk as u64);
-                    if n == 0 {
-                        return Ok(None);
-                    }
-                    let file = file.expect("runs on disk have a file");
-                    bytes.resize(n as usize * ENTRY_BYTES, 0);
-                    read_at(file, bytes, *start + *read * ENTRY_BYTES as u64)?;
-                    buf.clear();
-                    for chunk in bytes.chunks_exact(ENTRY_BYTES) {
-                        buf.push(decode(chunk)?);
-                    }
-                    *read += n;
-                    *at = 0;
-                }
-                *at += 1;
-                Ok(Some(buf[*at - 1]))
-            }
-        }
-    }
-}
-
-/// Merge sorted sources, calling `visit` on every entry in order.
-fn merge(
-    mut sources: Vec<Source<'_>>,
-    file: Option<&File>,
-    visit: &mut dyn FnMut(Entry) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut heads = BinaryHeap::new();
-    for (i, s) in sources.iter_mut().enumerate() {
-        if let Some(e) = s.next(file)? {
-            heads.push(Reverse((e, i)));
-        }
-    }
-    // The smallest head is replaced in place by its successor: one
-    // sift down instead of a pop and a push.
-    while let Some(mut top) = heads.peek_mut() {
-        let Reverse((e, i)) = *top;
-        match sources[i].next(file)? {
-            Some(next) => *top = Reverse((next, i)),
-            None => {
-                PeekMut::pop(top);
-            }
-        }
-        visit(e)?;
-    }
-    Ok(())
-}
-
-/// Entries each of `runs` runs on disk reads at a time, within the budget.
-fn read_chunk(runs: usize) -> usize {
-    (MERGE_BUFFER / BUFFERED_BYTES / runs.max(1)).clamp(MIN_READ_ENTRIES, MAX_READ_ENTRIES)
-}
-
-/// The sources of part `p`: that part of every run.
-fn part_sources<'a>(memory: &[(&'a [Entry], Bounds)], disk: &[Run], p: usize, chunk: usize) -> Vec<Source<'a>> {
-    let mut sources: Vec<Source<'a>> =
-        memory.iter().map(|(r, b)| Source::Memory(r[b[p] as usize..b[p + 1] as usize].iter())).collect();
-    sources.extend(disk.iter().map(|r| r.part(p, chunk)));
-    sources
-}
-
-/// Visit every entry of `memory` (sorted runs) and of the runs in `spill`
-/// in sorted order, one part of the key space at a time and parts at the
-/// same time (on the current rayon pool). Each part is folded into its own
-/// accumulator, made by `new`; the accumulators come back in key order,
-/// with the first error met while reading, if any (the entries after it in
-/// that part are not visited).
-pub fn merge_all<A: Send>(
-    memory: &[Vec<Entry>],
-    spill: Spill,
-    new: impl Fn() -> A + Sync,
-    visit: impl Fn(&mut A, Entry) + Sync,
-) -> (Vec<A>, Option<io::Error>) {
-    let threads = rayon::current_num_threads();
-    merge_runs(memory, spill, (FAN_IN / threads).max(2), threads, new, visit)
-}
-
-/// [`merge_all`], merging at most `fan_in` runs at once, with `threads`
-/// parts at a time sharing the read budget.
-fn merge_runs<A: Send>(
-    memory: &[Vec<Entry>],
-    mut spill: Spill,
-    fan_in: usize,
-    threads: usize,
-    new: impl Fn() -> A + Sync,
-    visit: impl Fn(&mut A, Entry) + Sync,
-) -> (Vec<A>, Option<io::Error>) {
-    let memory: Vec<(&[Entry], Bounds)> = memory.iter().map(|r| (r.as_slice(), bounds_of(r))).collect();
-    // Merge runs on disk into longer ones until the rest can be merged at
-    // once. Should that fail (a full disk, say), the runs are all still
-    // there: they are merged at once, over the read budget, but whole.
-    while spill.runs.len() + memory.len() > fan_in && spill.runs.len() > 1 {
-        if merge_some(&mut spill, fan_in).is_err() {
-            break;
-        }
-    }
-    let chunk = read_chunk(spill.runs.len() * threads.min(PARTS));
-    let file = spill.file.as_ref();
-    let merged: Vec<(A, io::Result<()>)> = (0..PARTS)
+/// Find the repeated events among the entries written out to `runs` and
+/// those still `held`, one part at a time and parts at the same time (on
+/// the current rayon pool), keeping up to `examples` of them in key order.
+pub(super) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: usize) -> Repeats {
+    // Few enough runs to read at once; if merging fails they stay as they
+    // are (more buffers, the same result).
+    let _ = runs.compact::<Entry>(runs_read_at_once(rayon::current_num_threads()));
+    let runs = &*runs;
+    held.sort_unstable();
+    let problem = Mutex::new(None);
+    let parts: Vec<Repeats> = (0..PARTS as u8)
         .into_par_iter()
         .map(|p| {
-            let mut acc = new();
-            let r = merge(part_sources(&memory, &spill.runs, p, chunk), file, &mut |e| {
-                visit(&mut acc, e);
-                Ok(())
-            });
-            (acc, r)
+            let start = held.partition_point(|e| part_of(&e.0) < p);
+            let end = held.partition_point(|e| part_of(&e.0) <= p);
+            let mut found = Repeats::default();
+            let mut last: Option<Entry> = None;
+            for (id, at) in runs.read(&p, held[start..end].iter().copied(), &problem) {
+                match last {
+                    Some((seen, first)) if seen == id => {
+                        found.copies += 1;
+                        if found.examples.len() < examples {
+                            found.examples.push((id, first, at));
+                        }
+                    }
+                    _ => last = Some((id, at)),
+                }
+            }
+            found
         })
         .collect();
-    let mut problem = None;
-    let accs = merged
-        .into_iter()
-        .map(|(acc, r)| {
-            if let Err(e) = r {
-                problem.get_or_insert(e);
-            }
-            acc
-        })
-        .collect();
-    (accs, problem)
-}
-
-/// Merge the first `fan_in` runs on disk into one, part by part. They are
-/// replaced only once the merged run is written.
-fn merge_some(spill: &mut Spill, fan_in: usize) -> io::Result<()> {
-    let take = fan_in.min(spill.runs.len());
-    let group: Vec<Run> = spill.runs[..take].to_vec();
-    let chunk = read_chunk(take);
-    let file = spill.file.as_ref().expect("runs on disk have a file");
-    let start = spill.end;
-    let mut bounds = [0; PARTS + 1];
-    let mut out = Vec::new();
-    for p in 0..PARTS {
-        let mut len = bounds[p];
-        merge(part_sources(&[], &group, p, chunk), Some(file), &mut |e| {
-            encode(&e, &mut out);
-            len += 1;
-            if out.len() >= MAX_READ_ENTRIES * ENTRY_BYTES * 16 {
-                append(file, &mut spill.end, &out)?;
-                out.clear();
-            }
-            Ok(())
-        })?;
-        bounds[p + 1] = len;
+    let mut all = Repeats { lost: problem.into_inner().expect("problem lock"), ..Repeats::default() };
+    for part in parts {
+        all.copies += part.copies;
+        let room = examples - all.examples.len();
+        all.examples.extend(part.examples.into_iter().take(room));
     }
-    append(file, &mut spill.end, &out)?;
-    spill.runs.drain(..take);
-    spill.runs.push(Run { start, bounds });
-    Ok(())
+    all
 }
 
 #[cfg(test)]
@@ -521,51 +322,31 @@ mod tests {
     fn entries_survive_the_disk_format() {
         for e in [entry(0, 0, 0), entry(u64::MAX, u32::MAX, u64::MAX), entry(12345, 7, 1 << 40)] {
             let mut b = Vec::new();
-            encode(&e, &mut b);
+            e.encode(&mut b);
             assert_eq!(b.len(), ENTRY_BYTES);
-            assert_eq!(decode(&b).unwrap(), e);
+            assert_eq!(Entry::decode(&b).unwrap(), Some((e, ENTRY_BYTES)));
+            assert_eq!(Entry::decode(&b[..ENTRY_BYTES - 1]).unwrap(), None);
         }
         let mut b = vec![0u8; ENTRY_BYTES];
         b[0] = 9;
-        assert!(decode(&b).is_err());
+        assert!(Entry::decode(&b).is_err());
     }
 
     #[test]
-    fn merge_buffers_stay_within_the_budget() {
-        assert_eq!(FAN_IN, 3591);
-        for runs in 1..=FAN_IN {
-            let chunk = read_chunk(runs);
-            assert!((MIN_READ_ENTRIES..=MAX_READ_ENTRIES).contains(&chunk));
-            assert!(chunk * runs * BUFFERED_BYTES <= MERGE_BUFFER, "{runs} runs of {chunk}");
+    fn the_runs_read_at_once_stay_within_the_budget() {
+        for threads in [1, 2, 8, 64] {
+            let runs = runs_read_at_once(threads);
+            assert!(runs * READ_BYTES * threads.min(PARTS) <= MERGE_BUFFER, "{threads} threads");
         }
         // A million publishing records in 2,048-entry runs, merged by two
-        // threads: all at once.
-        assert!(1_000_000usize.div_ceil(RUN_ENTRIES) <= FAN_IN / 2);
+        // threads: each part's runs all at once.
+        assert!(1_000_000usize.div_ceil(RUN_ENTRIES) <= runs_read_at_once(2));
     }
 
-    #[test]
-    fn runs_that_cannot_be_merged_into_longer_ones_are_merged_whole() {
-        let entries: Vec<Entry> = (0..600u64).map(|i| entry(i * 7919 % 600, i as u32, i)).collect();
-        let mut spill = Spill::default();
-        for chunk in entries.chunks(50) {
-            let mut run = chunk.to_vec();
-            run.sort_unstable();
-            spill.write(&run).unwrap();
-        }
-        // The same runs in a file that can be read but not written: the
-        // longer runs cannot be written out.
-        let mut bytes = vec![0; spill.end as usize];
-        read_at(spill.file.as_ref().unwrap(), &mut bytes, 0).unwrap();
-        let copy = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(copy.path(), &bytes).unwrap();
-        spill.file = Some(File::open(copy.path()).unwrap());
-        assert!(merge_some(&mut spill, 3).is_err());
-        assert_eq!(spill.runs.len(), 12, "a failed merge keeps its runs");
-        let (parts, problem) = merge_runs(&[], spill, 3, 1, Vec::new, |v: &mut Vec<Entry>, e| v.push(e));
-        assert!(problem.is_none(), "{problem:?}");
-        let mut want = entries;
-        want.sort_unstable();
-        assert_eq!(parts.concat(), want);
+    /// The repeats found the plain way: sort everything, count neighbours.
+    fn repeats_reference(mut entries: Vec<Entry>) -> u64 {
+        entries.sort_unstable();
+        entries.windows(2).filter(|w| w[0].0 == w[1].0).count() as u64
     }
 
     proptest! {
@@ -602,38 +383,41 @@ mod tests {
             prop_assert_eq!(parse_uuid(&id.to_string()), Some([hi, lo]));
         }
 
-        /// However entries are cut into runs and whichever runs go to disk,
-        /// the merge yields every entry once, in sorted order — also when
-        /// there are more runs than can be merged at once.
+        /// However entries are cut into runs, whichever go to disk and
+        /// however few runs can be read at once, every repeat is found, and
+        /// the examples are the first in key order.
         #[test]
-        fn merge_yields_every_entry_in_order(
+        fn every_repeat_is_found_however_entries_are_written(
             ids in proptest::collection::vec(0u64..500, 0..3000),
-            run_len in 1usize..200,
+            budget in 1usize..200,
             to_disk in proptest::collection::vec(any::<bool>(), 1..40),
-            fan_in in 2usize..10,
             threads in 1usize..4,
         ) {
             let entries: Vec<Entry> = ids.iter().enumerate().map(|(i, &id)| entry(id, i as u32, i as u64 * 3)).collect();
-            let mut spill = Spill::default();
-            let mut memory = Vec::new();
-            for (k, chunk) in entries.chunks(run_len).enumerate() {
-                let mut run = chunk.to_vec();
-                run.sort_unstable();
+            let runs = Mutex::new(Runs::new("event IDs"));
+            let mut held = Vec::new();
+            for (k, chunk) in entries.chunks(budget).enumerate() {
+                let mut worker = chunk.to_vec();
                 if to_disk[k % to_disk.len()] {
-                    spill.write(&run).unwrap();
-                } else {
-                    memory.push(run);
+                    crate::spill::Budget::new(budget).check(&mut worker, &runs);
+                }
+                held.extend(worker);
+            }
+            let mut runs = runs.into_inner().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let found = pool.install(|| find_repeats(&mut runs, held, 5));
+            prop_assert_eq!(found.lost, None);
+            prop_assert_eq!(found.copies, repeats_reference(entries.clone()));
+            let mut sorted = entries;
+            sorted.sort_unstable();
+            let mut want = Vec::new();
+            for w in sorted.windows(2) {
+                if w[0].0 == w[1].0 && want.len() < 5 {
+                    let first = sorted.iter().find(|e| e.0 == w[0].0).unwrap().1;
+                    want.push((w[1].0, first, w[1].1));
                 }
             }
-            let (parts, problem) = merge_runs(&memory, spill, fan_in, threads, Vec::new, |v: &mut Vec<Entry>, e| v.push(e));
-            prop_assert!(problem.is_none());
-            prop_assert_eq!(parts.len(), PARTS);
-            for (p, part) in parts.iter().enumerate() {
-                prop_assert!(part.iter().all(|e| part_of(&e.0) == p), "part {}", p);
-            }
-            let mut want = entries;
-            want.sort_unstable();
-            prop_assert_eq!(parts.concat(), want);
+            prop_assert_eq!(found.examples, want);
         }
     }
 }

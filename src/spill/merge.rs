@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// An item of an ascending sequence.
-pub trait Keyed {
+pub(crate) trait Keyed {
     /// What the sequences are sorted by (no key twice within one).
     type Key: Ord + Copy;
     /// This item's key.
@@ -17,7 +17,7 @@ pub trait Keyed {
 
 /// Several ascending sequences merged into one ascending sequence; items of
 /// the same key are folded together.
-pub struct Merge<I: Iterator>
+pub(crate) struct Merge<I: Iterator>
 where
     I::Item: Keyed,
 {
@@ -33,7 +33,7 @@ where
     I::Item: Keyed,
 {
     /// Merge `sources`.
-    pub fn new(sources: Vec<I>) -> Merge<I> {
+    pub(crate) fn new(sources: Vec<I>) -> Merge<I> {
         let mut merge = Merge { heads: (0..sources.len()).map(|_| None).collect(), sources, order: BinaryHeap::new() };
         for i in 0..merge.sources.len() {
             merge.advance(i);

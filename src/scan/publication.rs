@@ -6,21 +6,29 @@
 //! first copy. Memory stays flat however many records publish.
 
 use super::repeats::EventId;
-use super::runs::{Item, Runs};
-use super::{Location, Publication};
-use crate::merge::Keyed;
+use super::report::Location;
 use crate::metric::Datapoint;
-use crate::record::{EventSummary, TimeProblem};
+use crate::record::{EpochMs, EventSummary, TimeProblem};
+use crate::spill::{Hold, Item, Keyed};
 
 /// Publications a worker holds before it writes them out (a few hundred
 /// bytes each: about 0.6 MB).
 pub const RUN_PUBLICATIONS: usize = 2048;
 
 /// Runs read back at once: their buffers take a few kilobytes each.
-pub const READ_RUNS: usize = 256;
+pub(super) const READ_RUNS: usize = 256;
 
-/// The runs of held-back publications (one key: they are all merged).
-pub type HeldRuns = Runs<()>;
+/// What one record publishes, held back until duplicates are resolved
+/// (`--dedup`).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Publication {
+    pub(super) id: EventId,
+    pub(super) at: Location,
+    pub(super) time: Result<EpochMs, TimeProblem>,
+    pub(super) points: Vec<(u32, Datapoint)>,
+    /// The summary and path, kept for every matching event.
+    pub(super) summary: Option<(EventSummary, String)>,
+}
 
 impl Keyed for Publication {
     type Key = (EventId, Location);
@@ -29,6 +37,26 @@ impl Keyed for Publication {
     }
     /// No two publications share an event ID and a location.
     fn fold(&mut self, _same: Publication) {}
+}
+
+/// The publications a worker holds back: written out as one run, by event
+/// ID and location.
+impl Hold for &mut Vec<Publication> {
+    type Key = ();
+    type Item = Publication;
+
+    fn held(&self) -> usize {
+        self.len()
+    }
+
+    fn take(&mut self) -> Vec<((), Vec<Publication>)> {
+        self.sort_unstable_by_key(|p| (p.id, p.at));
+        vec![((), std::mem::take(*self))]
+    }
+
+    fn put_back(&mut self, _key: (), run: Vec<Publication>) {
+        self.extend(run);
+    }
 }
 
 fn text(out: &mut Vec<u8>, t: Option<&str>) {
