@@ -28,8 +28,8 @@ pub fn corpus_dir() -> PathBuf {
         eprintln!("note: ../shared/corpus is absent; benchmarking on a generated archive instead of real records");
         let dir = std::env::temp_dir().join("trailwatch-bench-archive");
         if !dir.join("manifest.json").exists() {
-            let cfg = trailwatch::synth::Config { records: 4000, ..Default::default() };
-            trailwatch::synth::generate(&cfg, &dir).expect("generate archive");
+            let cfg = trailwatch_synth::Config { records: 4000, ..Default::default() };
+            trailwatch_synth::generate(&cfg, &dir).expect("generate archive");
         }
         dir
     }

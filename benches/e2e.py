@@ -95,7 +95,7 @@ def main():
     a = ap.parse_args()
 
     if not a.no_build:
-        sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+        sh(["cargo", "build", "--release", "--quiet", "--workspace"], cwd=ROOT)
     generate(a.corpus, a.records, a.seed)
     files = log_files(a.corpus)
     cores = os.cpu_count() or 1

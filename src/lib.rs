@@ -4,7 +4,6 @@
 //! Data flows one way: sources → records → pattern → metric → alarm → report.
 #![deny(missing_docs)]
 
-mod fasthash;
 pub mod json;
 pub mod metric;
 pub mod pattern;
@@ -37,4 +36,3 @@ pub mod record;
 pub mod rules;
 pub mod scan;
 pub mod source;
-pub mod synth;

@@ -2,7 +2,7 @@
 //! the CIS pack, through the real binary.
 
 use serde_json::Value;
-use trailwatch::synth::{self, Config};
+use trailwatch_synth::{self as synth, Config};
 
 use crate::util;
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
-use trailwatch::synth::{self, Config};
+use trailwatch_synth::{self as synth, Config};
 
 use crate::util::{self, scan_json as scan, write};
 

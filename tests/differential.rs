@@ -17,7 +17,7 @@ use serde_json::Value;
 use trailwatch::report::model;
 use trailwatch::rules::{file, pack, Rule};
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::synth::{self, Config};
+use trailwatch_synth::{self as synth, Config};
 
 use crate::util;
 

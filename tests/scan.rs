@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trailwatch::synth::{self, Config, Manifest};
+use trailwatch_synth::{self as synth, Config, Manifest};
 
 use crate::util::{self, scan_json};
 
@@ -319,7 +319,7 @@ mod property {
     use trailwatch::report::model;
     use trailwatch::rules::{pack, Rule};
     use trailwatch::scan::{scan, ScanOptions};
-    use trailwatch::synth::{self, Config};
+    use trailwatch_synth::{self as synth, Config};
 
     struct Fixture {
         _dir: tempfile::TempDir,

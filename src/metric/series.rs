@@ -10,8 +10,11 @@
 
 use std::collections::HashMap;
 
-use crate::fasthash::FastMap;
+// Minutes are keyed with FxHash, not a keyed hash: eventTime is the log
+// author's, but minutes that collide in a table of 2^k slots lie 2^k
+// minutes apart, and eventTime's range allows only a few thousand.
 use crate::spill::Keyed;
+use rustc_hash::FxHashMap as FastMap;
 
 use crate::record::EpochMs;
 

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use memchr::memmem::Finder;
 
-use crate::fasthash::FastMap;
+use rustc_hash::FxHashMap as FastMap;
 
 use crate::pattern::required::{Atom, Requirement, ValueTest, SELECTIVE};
 use crate::pattern::TextMatch;

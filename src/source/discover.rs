@@ -74,17 +74,9 @@ impl InputFile {
 /// Open `name` in the open directory `dir`, read-only.
 #[cfg(unix)]
 fn open_at(dir: &File, name: &std::ffi::OsStr) -> io::Result<File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    use std::os::unix::ffi::OsStrExt;
-    let name = std::ffi::CString::new(name.as_bytes())?;
-    // SAFETY: `dir` is an open descriptor and `name` a NUL-terminated
-    // string, both alive for the call.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    Ok(unsafe { File::from_raw_fd(fd) })
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    Ok(File::from(fd))
 }
 
 /// Why a file was not read.

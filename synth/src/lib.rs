@@ -21,8 +21,8 @@ use flate2::{Compression, GzBuilder};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::record::time::format_rfc3339;
-use crate::record::EpochMs;
+use trailwatch::record::time::format_rfc3339;
+use trailwatch::record::EpochMs;
 
 /// A small, fast, seedable PRNG (SplitMix64).
 #[derive(Clone, Debug)]
@@ -576,7 +576,7 @@ pub fn read_manifest(root: &Path) -> io::Result<Manifest> {
 
 /// Paths of every trail log under `root` (sorted).
 pub fn log_files(root: &Path) -> Vec<PathBuf> {
-    crate::source::discover(&[root.to_path_buf()]).files.into_iter().map(|f| f.path).collect()
+    trailwatch::source::discover(&[root.to_path_buf()]).files.into_iter().map(|f| f.path).collect()
 }
 
 #[cfg(test)]

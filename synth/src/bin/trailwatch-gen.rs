@@ -2,7 +2,7 @@
 //! S3 layout, with `manifest.json` holding the known answer.
 //!
 //! ```text
-//! cargo run --release --bin trailwatch-gen -- --out testdata/archive --seed 1
+//! cargo run --release -p trailwatch-synth -- --out testdata/archive --seed 1
 //! ```
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use trailwatch::record::time::{parse_duration, parse_user_time};
-use trailwatch::synth::{generate, Config};
+use trailwatch_synth::{generate, Config};
 
 /// Generate a synthetic CloudTrail archive.
 #[derive(Parser, Debug)]
