@@ -1,7 +1,8 @@
 //! trailwatch: replay CloudWatch metric filters and alarms offline over
 //! downloaded CloudTrail logs.
 //!
-//! Data flows one way: sources → records → pattern → metric → alarm → report.
+//! Data flows one way: sources → records → pattern → metric → alarm →
+//! rules → scan → replay → report.
 #![deny(missing_docs)]
 
 pub mod json;
@@ -33,6 +34,7 @@ pub mod exit {
 }
 pub mod alarm;
 pub mod record;
+pub mod replay;
 pub mod rules;
 pub mod scan;
 pub mod source;

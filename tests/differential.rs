@@ -110,7 +110,8 @@ fn report(paths: &[PathBuf], rules: &[Rule], threads: usize, prefilter: bool) ->
 fn report_with(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> Value {
     let opts = opts.clone();
     let result = scan(paths, rules, &opts);
-    let doc = model::build(&result, rules, &opts);
+    let replays = trailwatch::replay::replay(&result, rules, &opts);
+    let doc = model::build(&result, &replays, &opts);
     let mut v = serde_json::to_value(doc).unwrap();
     v.as_object_mut().unwrap().remove("timing");
     v["settings"].as_object_mut().unwrap().remove("threads");

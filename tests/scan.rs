@@ -230,7 +230,28 @@ fn csv_and_ndjson() {
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("alarm,start,end,value,matches,datapoints,breaching"));
     let m = synth::read_manifest(&dir).unwrap();
-    assert_eq!(lines.count(), m.windows_5m.len());
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), m.windows_5m.len());
+    // Each row is the JSON report's window, times in RFC 3339.
+    let mut cmd = util::trailwatch();
+    cmd.args(["scan", dir.to_str().unwrap(), "--format", "json"]);
+    let (_, json, _) = util::run(cmd);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let want: Vec<String> = doc["alarms"][0]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let field = |k: &str| match &w[k] {
+                Value::Number(n) => n.as_f64().unwrap().to_string(),
+                v => v.to_string().trim_matches('"').to_string(),
+            };
+            let fields = ["start", "end", "value", "matches", "datapoints", "breaching"].map(field);
+            format!("unauthorized-api-calls,{}", fields.join(","))
+        })
+        .collect();
+    assert_eq!(rows, want);
+    assert!(rows[0].starts_with("unauthorized-api-calls,2023-07-10T"), "{}", rows[0]);
     let mut cmd = util::trailwatch();
     cmd.args(["scan", dir.to_str().unwrap(), "--format", "ndjson"]);
     let (_, nd, _) = util::run(cmd);
@@ -337,7 +358,8 @@ mod property {
         let rules = rules();
         let opts = ScanOptions { threads, samples: 2, ..ScanOptions::default() };
         let result = scan(paths, &rules, &opts);
-        let doc = model::build(&result, &rules, &opts);
+        let replays = trailwatch::replay::replay(&result, &rules, &opts);
+        let doc = model::build(&result, &replays, &opts);
         let mut v = serde_json::to_value(doc).unwrap();
         v.as_object_mut().unwrap().remove("timing");
         v["settings"].as_object_mut().unwrap().remove("threads");

@@ -8,12 +8,12 @@ use clap::{Args, ValueEnum};
 
 use trailwatch::alarm::{AlarmSettings, AlarmSpec, PeriodSetting};
 use trailwatch::exit;
-use trailwatch::metric::MetricTransform;
-use trailwatch::pattern::FilterPattern;
 use trailwatch::record::time::{parse_duration, parse_user_time, RFC3339_MAX, RFC3339_MIN};
+use trailwatch::replay::replay;
 use trailwatch::report::escape::terminal;
 use trailwatch::report::{self, model, text::Style, Format};
-use trailwatch::rules::{aws, file, pack, Rule, CIS_UNAUTHORIZED_API_CALLS};
+use trailwatch::rules::select::{self, RuleSet};
+use trailwatch::rules::{aws, file};
 use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::source::Limits;
 
@@ -191,28 +191,14 @@ pub struct ScanArgs {
     no_prefilter: bool,
 }
 
-/// Rules to run and what was refused or worth noting on the way.
-pub struct RuleSet {
-    /// The rules.
-    pub rules: Vec<Rule>,
-    /// Items that cannot be replayed, with the reason.
-    pub refused: Vec<String>,
-    /// Other notes.
-    pub notes: Vec<String>,
-}
-
-/// Build the rules from the arguments.
+/// Build the rules from the arguments: the files read here, the choice
+/// made by [`select::select`].
 fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
     let usage = Failure::Usage;
-    let mut set = RuleSet { rules: Vec::new(), refused: Vec::new(), notes: Vec::new() };
-    let mut from_files = false;
+    let mut from = Vec::new();
     for spec in &a.rules {
         match spec.as_str() {
-            "cis" | "cis-all" => {
-                let sel = pack::cis().select(spec).map_err(usage)?;
-                set.rules.extend(sel.rules);
-                set.refused.extend(sel.refused);
-            }
+            "cis" | "cis-all" => from.push(select::From::Pack(spec.clone())),
             path => {
                 let p = std::path::Path::new(path);
                 if !p.exists() && !path.contains(['/', '.']) {
@@ -222,27 +208,11 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
                     )));
                 }
                 let loaded = file::load(p).map_err(|e| usage(e.to_string()))?;
-                set.rules.extend(loaded.rules);
-                from_files = true;
+                from.push(select::From::Rules(loaded.rules));
             }
         }
     }
-    if !a.rule.is_empty() {
-        if a.rules.is_empty() {
-            for name in &a.rule {
-                let sel = pack::cis().select(name).map_err(usage)?;
-                set.rules.extend(sel.rules);
-            }
-        } else {
-            for name in &a.rule {
-                if !set.rules.iter().any(|r| &r.name == name) {
-                    let where_ = if from_files { "the rules files" } else { "the selected pack" };
-                    return Err(usage(format!("--rule {name:?}: no such rule in {where_}")));
-                }
-            }
-            set.rules.retain(|r| a.rule.contains(&r.name));
-        }
-    }
+    let mut imported = None;
     if !a.aws_config.is_empty() {
         let mut docs = Vec::new();
         for p in &a.aws_config {
@@ -251,49 +221,19 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
                 serde_json::from_str(&text).map_err(|e| usage(format!("{}: invalid JSON: {e}", p.display())))?;
             docs.push((p.display().to_string(), doc));
         }
-        let imp = aws::import(&docs).map_err(|e| usage(e.to_string()))?;
-        set.rules.extend(imp.rules);
-        set.refused.extend(imp.refused);
-        set.notes.extend(imp.notes);
+        imported = Some(aws::import(&docs).map_err(|e| usage(e.to_string()))?);
     }
-    let custom = a.pattern.is_some();
-    if (a.metric_value.is_some() || a.default_value.is_some()) && !custom && !set.rules.is_empty() {
-        return Err(usage("--metric-value and --default-value apply to --pattern".into()));
-    }
-    if custom || set.rules.is_empty() {
-        let (name, title, source) = match &a.pattern {
-            Some(p) => (a.name.clone(), None, p.as_str()),
-            None => (
-                "unauthorized-api-calls".to_string(),
-                Some("CIS unauthorized API calls (CloudWatch.2)".to_string()),
-                CIS_UNAUTHORIZED_API_CALLS,
-            ),
-        };
-        let pattern = FilterPattern::parse(source).map_err(|e| usage(e.to_string()))?;
-        let transform = MetricTransform::new(a.metric_value.as_deref().unwrap_or("1"), a.default_value, &[], &pattern)
-            .map_err(|e| usage(format!("--metric-value: {}", e.kind)))?;
-        set.rules.push(Rule {
-            name,
-            title,
-            pattern,
-            transform,
-            alarm: AlarmSpec::default(),
-            alarm_dimensions: Vec::new(),
-        });
-    }
-    let overrides = a.alarm.settings();
-    if !overrides.is_empty() {
-        for r in &mut set.rules {
-            r.alarm = overrides.apply(&r.alarm).map_err(|e| usage(format!("rule {}: {e}", r.name)))?;
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for r in &set.rules {
-        if !seen.insert(r.name.as_str()) {
-            return Err(usage(format!("two rules are named {:?}", r.name)));
-        }
-    }
-    Ok(set)
+    let request = select::Request {
+        from,
+        names: &a.rule,
+        imported,
+        pattern: a.pattern.as_deref(),
+        name: &a.name,
+        metric_value: a.metric_value.as_deref(),
+        default_value: a.default_value,
+        overrides: a.alarm.settings(),
+    };
+    select::select(request).map_err(|e| usage(e.to_string()))
 }
 
 /// Whether to colour stdout.
@@ -344,7 +284,8 @@ pub fn run(a: ScanArgs) -> Outcome {
         }
     }
     let result = scan(&a.paths, &rules, &opts);
-    let mut doc = model::build(&result, &rules, &opts);
+    let replays = replay(&result, &rules, &opts);
+    let mut doc = model::build(&result, &replays, &opts);
     doc.refused = set.refused;
     let failed = result.has_failures();
     let no_records = result.totals.records == 0;

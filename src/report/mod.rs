@@ -10,6 +10,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::record::time::format_rfc3339;
 use model::Document;
 
 /// Output formats of `scan`.
@@ -47,8 +48,8 @@ fn csv(out: &mut impl Write, doc: &Document) -> io::Result<()> {
                 out,
                 "{},{},{},{},{},{},{}",
                 escape::csv_cell(&a.name),
-                w.start,
-                w.end,
+                format_rfc3339(w.start),
+                format_rfc3339(w.end),
                 w.value,
                 w.matches,
                 w.datapoints,

@@ -13,14 +13,13 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::alarm::eval::{Replay, Tally, Transition};
-use crate::alarm::AlarmState;
-use crate::metric::window::Window;
-use crate::metric::windows;
+use crate::alarm::eval::Transition;
+use crate::alarm::{AlarmState, Comparison, EvaluationWindow, TreatMissing};
+use crate::metric::Statistic;
 use crate::record::time::format_rfc3339;
-use crate::record::EventSummary;
-use crate::rules::Rule;
-use crate::scan::{Location, ScanOptions, ScanReport};
+use crate::record::{EpochMs, EventSummary};
+use crate::replay::{AlarmReplay, JudgedWindow};
+use crate::scan::{Location, Sample, ScanOptions, ScanReport};
 use crate::source::Form;
 use crate::source::SkipKind;
 
@@ -171,22 +170,26 @@ pub struct AlarmReport<'a> {
     pub default_value: Option<f64>,
     /// Period in seconds.
     pub period_s: i64,
-    /// Statistic.
-    pub statistic: String,
+    /// Statistic (`Sum`, `p99`, ...).
+    #[serde(serialize_with = "text::display")]
+    pub statistic: Statistic,
     /// Threshold.
     pub threshold: f64,
     /// Comparison (AWS name).
-    pub comparison: String,
+    #[serde(serialize_with = "text::comparison")]
+    pub comparison: Comparison,
     /// EvaluationPeriods.
     pub evaluation_periods: u32,
     /// DatapointsToAlarm.
     pub datapoints_to_alarm: u32,
     /// TreatMissingData.
-    pub treat_missing_data: &'static str,
+    #[serde(serialize_with = "text::treat_missing")]
+    pub treat_missing_data: TreatMissing,
     /// Evaluation range used (periods).
     pub evaluation_range: u32,
     /// `sliding` or `wall-clock`.
-    pub evaluation_window: &'static str,
+    #[serde(serialize_with = "text::evaluation_window")]
+    pub evaluation_window: EvaluationWindow,
     /// Records matching the pattern.
     pub matches: u64,
     /// Datapoints placed in time.
@@ -206,7 +209,8 @@ pub struct AlarmReport<'a> {
     /// Minutes the alarm spent in ALARM.
     pub minutes_in_alarm: u64,
     /// State at the last evaluation.
-    pub final_state: String,
+    #[serde(serialize_with = "text::state")]
+    pub final_state: AlarmState,
 }
 
 /// A list made each time it is read (iterated, written out) and never
@@ -280,9 +284,11 @@ pub struct Where {
 #[derive(Clone, Debug, Serialize)]
 pub struct WindowReport {
     /// Start, RFC 3339 UTC.
-    pub start: String,
+    #[serde(serialize_with = "text::rfc3339")]
+    pub start: EpochMs,
     /// End (exclusive).
-    pub end: String,
+    #[serde(serialize_with = "text::rfc3339")]
+    pub end: EpochMs,
     /// The statistic's value.
     pub value: f64,
     /// Matching records in the window.
@@ -299,7 +305,8 @@ pub struct WindowReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct EventReport {
     /// CloudWatch timestamp used (eventTime + lag).
-    pub time: String,
+    #[serde(serialize_with = "text::rfc3339")]
+    pub time: EpochMs,
     /// File.
     pub path: String,
     /// Byte offset of the record in the decoded file.
@@ -313,11 +320,14 @@ pub struct EventReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct TransitionReport {
     /// When (the evaluation instant).
-    pub at: String,
+    #[serde(serialize_with = "text::rfc3339")]
+    pub at: EpochMs,
     /// Previous state.
-    pub from: String,
+    #[serde(serialize_with = "text::state")]
+    pub from: AlarmState,
     /// New state.
-    pub to: String,
+    #[serde(serialize_with = "text::state")]
+    pub to: AlarmState,
     /// Worded like CloudWatch's StateReason.
     pub reason: String,
 }
@@ -330,9 +340,11 @@ pub struct Settings {
     /// Time shift added to eventTime, seconds.
     pub lag_s: f64,
     /// `--from`.
-    pub from: Option<String>,
+    #[serde(serialize_with = "text::rfc3339_or_null")]
+    pub from: Option<EpochMs>,
     /// `--to`.
-    pub to: Option<String>,
+    #[serde(serialize_with = "text::rfc3339_or_null")]
+    pub to: Option<EpochMs>,
     /// Whether records that cannot match were skipped unparsed (false with
     /// `--no-prefilter`).
     pub prefilter: bool,
@@ -353,17 +365,12 @@ pub struct Timing {
 
 impl From<&Transition> for TransitionReport {
     fn from(t: &Transition) -> TransitionReport {
-        TransitionReport {
-            at: format_rfc3339(t.at),
-            from: t.from.aws_name().into(),
-            to: t.to.aws_name().into(),
-            reason: t.reason.clone(),
-        }
+        TransitionReport { at: t.at, from: t.from, to: t.to, reason: t.reason.clone() }
     }
 }
 
-/// Build the document.
-pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOptions) -> Document<'a> {
+/// Build the document from a scan and the replay of its alarms.
+pub fn build<'a>(report: &'a ScanReport, replays: &[AlarmReplay<'a>], opts: &ScanOptions) -> Document<'a> {
     let t = &report.totals;
     let mut skipped: BTreeMap<&'static str, u64> = SkipKind::ALL.iter().map(|k| (k.key(), 0)).collect();
     for (k, n) in &report.skipped {
@@ -411,85 +418,7 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             .collect(),
         problem: d.problem.clone(),
     };
-    let alarms = rules
-        .iter()
-        .zip(&report.rules)
-        .enumerate()
-        .map(|(i, (rule, res))| {
-            let spec = &rule.alarm;
-            let period = spec.period_ms();
-            // The metric is read again for each pass (here for the counts,
-            // then for the lists as they are written), never held.
-            let minutes = move || report.minutes(i, &rule.alarm_dimensions);
-            let raw = move || windows(minutes(), period, spec.statistic);
-            let window = move |w: Window, events: Vec<EventReport>| WindowReport {
-                start: format_rfc3339(w.start),
-                end: format_rfc3339(w.end),
-                value: w.value,
-                matches: w.matches,
-                datapoints: w.datapoints,
-                breaching: spec.breaches(w.value),
-                events,
-            };
-            // Each window's first samples, read alongside the windows (both
-            // ascending by window).
-            let with_events = move || {
-                let mut samples = report.samples(i).peekable();
-                raw().map(move |w| {
-                    let k = w.start.div_euclid(period);
-                    while samples.next_if(|(j, _)| *j < k).is_some() {}
-                    let mut events = Vec::new();
-                    while let Some((_, s)) = samples.next_if(|(j, _)| *j == k) {
-                        if events.len() < opts.samples {
-                            let time = format_rfc3339(s.time);
-                            events.push(EventReport { time, path: s.path, offset: s.at.offset, summary: s.summary });
-                        }
-                    }
-                    window(w, events)
-                })
-            };
-            let (from, to) = (opts.from, opts.to);
-            let mut replay = Replay::new(minutes(), spec, from, to);
-            let mut alarm = Tally::new(AlarmState::Alarm, spec.initial_state, replay.start());
-            replay.by_ref().for_each(|t| alarm.add(&t));
-            let end = replay.end().expect("replayed to its end");
-            AlarmReport {
-                name: rule.name.clone(),
-                title: rule.title.clone(),
-                pattern: rule.pattern.source().to_string(),
-                metric_value: rule.transform.value_text().to_string(),
-                default_value: rule.transform.default_value(),
-                period_s: spec.period_s,
-                statistic: spec.statistic.to_string(),
-                threshold: spec.threshold,
-                comparison: spec.comparison.aws_name().into(),
-                evaluation_periods: spec.evaluation_periods,
-                datapoints_to_alarm: spec.datapoints_to_alarm,
-                treat_missing_data: spec.treat_missing.aws_name(),
-                evaluation_range: spec.range(),
-                evaluation_window: match spec.window {
-                    crate::alarm::EvaluationWindow::Sliding => "sliding",
-                    crate::alarm::EvaluationWindow::WallClock => "wall-clock",
-                },
-                matches: res.matches,
-                datapoints: res.datapoints,
-                unplaced: Unplaced {
-                    missing_time: res.unplaced.missing,
-                    unparseable_time: res.unplaced.unparseable,
-                    examples: res.unplaced.examples.iter().map(|&at| where_(at)).collect(),
-                },
-                outside_range: res.outside_range,
-                breaching_windows: raw().filter(|w| spec.breaches(w.value)).count() as u64,
-                windows: Lazy::new(move || Box::new(with_events())),
-                transitions: Lazy::new(move || {
-                    Box::new(Replay::new(minutes(), spec, from, to).map(|t| TransitionReport::from(&t)))
-                }),
-                alarm_episodes: alarm.entered(),
-                minutes_in_alarm: alarm.minutes(end),
-                final_state: alarm.current().aws_name().into(),
-            }
-        })
-        .collect();
+    let alarms = replays.iter().map(|r| alarm_report(r, &where_)).collect();
     let inputs = Inputs {
         files: t.files_read + t.files_failed,
         files_read: t.files_read,
@@ -523,8 +452,8 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
         settings: Settings {
             threads: report.threads,
             lag_s: opts.lag_ms as f64 / 1000.0,
-            from: opts.from.map(format_rfc3339),
-            to: opts.to.map(format_rfc3339),
+            from: opts.from,
+            to: opts.to,
             prefilter: opts.prefilter,
         },
         timing: Timing {
@@ -533,6 +462,105 @@ pub fn build<'a>(report: &'a ScanReport, rules: &'a [Rule], opts: &'a ScanOption
             decoded_mb_per_s: round3(t.bytes_decompressed as f64 / 1e6 / secs),
             records_per_s: (t.records as f64 / secs).round(),
         },
+    }
+}
+
+/// One alarm's part of the document.
+fn alarm_report<'a>(r: &AlarmReplay<'a>, where_: &dyn Fn(Location) -> Where) -> AlarmReport<'a> {
+    let (rule, res, spec) = (r.rule, r.result, r.spec());
+    let replay = *r;
+    AlarmReport {
+        name: rule.name.clone(),
+        title: rule.title.clone(),
+        pattern: rule.pattern.source().to_string(),
+        metric_value: rule.transform.value_text().to_string(),
+        default_value: rule.transform.default_value(),
+        period_s: spec.period_s,
+        statistic: spec.statistic,
+        threshold: spec.threshold,
+        comparison: spec.comparison,
+        evaluation_periods: spec.evaluation_periods,
+        datapoints_to_alarm: spec.datapoints_to_alarm,
+        treat_missing_data: spec.treat_missing,
+        evaluation_range: spec.range(),
+        evaluation_window: spec.window,
+        matches: res.matches,
+        datapoints: res.datapoints,
+        unplaced: Unplaced {
+            missing_time: res.unplaced.missing,
+            unparseable_time: res.unplaced.unparseable,
+            examples: res.unplaced.examples.iter().map(|&at| where_(at)).collect(),
+        },
+        outside_range: res.outside_range,
+        breaching_windows: r.breaching_windows,
+        windows: Lazy::new(move || Box::new(replay.windows().map(WindowReport::from))),
+        transitions: Lazy::new(move || Box::new(replay.transitions().map(|t| TransitionReport::from(&t)))),
+        alarm_episodes: r.alarm_episodes,
+        minutes_in_alarm: r.minutes_in_alarm,
+        final_state: r.final_state,
+    }
+}
+
+impl From<JudgedWindow> for WindowReport {
+    fn from(j: JudgedWindow) -> WindowReport {
+        let w = j.window;
+        WindowReport {
+            start: w.start,
+            end: w.end,
+            value: w.value,
+            matches: w.matches,
+            datapoints: w.datapoints,
+            breaching: j.breaching,
+            events: j.events.into_iter().map(EventReport::from).collect(),
+        }
+    }
+}
+
+impl From<Sample> for EventReport {
+    fn from(s: Sample) -> EventReport {
+        EventReport { time: s.time, path: s.path, offset: s.at.offset, summary: s.summary }
+    }
+}
+
+/// How typed values are written in the document: as the text AWS and
+/// RFC 3339 use, so that the JSON is what a script reads.
+mod text {
+    use serde::Serializer;
+
+    use super::*;
+
+    pub(super) fn rfc3339<S: Serializer>(t: &EpochMs, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_rfc3339(*t))
+    }
+
+    pub(super) fn rfc3339_or_null<S: Serializer>(t: &Option<EpochMs>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => rfc3339(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn display<S: Serializer>(v: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub(super) fn comparison<S: Serializer>(c: &Comparison, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(c.aws_name())
+    }
+
+    pub(super) fn treat_missing<S: Serializer>(t: &TreatMissing, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.aws_name())
+    }
+
+    pub(super) fn state<S: Serializer>(a: &AlarmState, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(a.aws_name())
+    }
+
+    pub(super) fn evaluation_window<S: Serializer>(w: &EvaluationWindow, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match w {
+            EvaluationWindow::Sliding => "sliding",
+            EvaluationWindow::WallClock => "wall-clock",
+        })
     }
 }
 

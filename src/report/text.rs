@@ -6,6 +6,9 @@ use std::io::{self, Write};
 
 use super::escape::terminal;
 use super::model::{AlarmReport, Document, EventReport, WindowReport};
+use crate::alarm::AlarmState;
+use crate::record::time::format_rfc3339;
+use crate::record::EpochMs;
 
 /// ANSI styling, off unless writing to a terminal without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
@@ -70,15 +73,16 @@ fn duration_words(s: i64) -> String {
     }
 }
 
-/// `2023-07-10T11:50:00Z` → `2023-07-10 11:50`.
-fn short(ts: &str) -> String {
-    let t = ts.replace('T', " ");
+/// `2023-07-10 11:50`, with the seconds when they are not zero.
+fn short(t: EpochMs) -> String {
+    let ts = format_rfc3339(t);
+    let t = ts.replacen('T', " ", 1);
     let t = t.strip_suffix('Z').unwrap_or(&t);
     t.strip_suffix(":00").unwrap_or(t).to_string()
 }
 
 fn window_span(w: &WindowReport) -> String {
-    let (s, e) = (short(&w.start), short(&w.end));
+    let (s, e) = (short(w.start), short(w.end));
     if s.get(..10) == e.get(..10) {
         format!("{s} – {}", &e[11..])
     } else {
@@ -87,7 +91,8 @@ fn window_span(w: &WindowReport) -> String {
 }
 
 fn event_line(e: &EventReport) -> String {
-    let time = e.time.get(11..19).unwrap_or(&e.time).to_string();
+    let ts = format_rfc3339(e.time);
+    let time = ts.get(11..19).unwrap_or(&ts).to_string();
     let s = &e.summary;
     let source = s.event_source.as_deref().unwrap_or("?").trim_end_matches(".amazonaws.com");
     let mut parts = vec![time, format!("{}:{}", terminal(source), terminal(s.event_name.as_deref().unwrap_or("?")))];
@@ -110,12 +115,12 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         out,
         "  alarm    {} {} {} over {}, {} of {} periods, missing data: {}; metric value {}, {}",
         a.statistic,
-        symbol(&a.comparison),
+        a.comparison.symbol(),
         num(a.threshold),
         duration_words(a.period_s),
         a.datapoints_to_alarm,
         a.evaluation_periods,
-        a.treat_missing_data,
+        a.treat_missing_data.aws_name(),
         terminal(&a.metric_value),
         default
     )?;
@@ -147,12 +152,12 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "  {}", st.bold("STATE TIMELINE (UTC)"))?;
         for t in transitions {
-            let to = match t.to.as_str() {
-                "ALARM" => st.red(&t.to),
-                "OK" => st.green(&t.to),
-                other => st.yellow(other),
+            let to = match t.to {
+                AlarmState::Alarm => st.red(t.to.aws_name()),
+                AlarmState::Ok => st.green(t.to.aws_name()),
+                AlarmState::InsufficientData => st.yellow(t.to.aws_name()),
             };
-            writeln!(out, "  {}  {} → {}  {}", short(&t.at), t.from, to, st.dim(&t.reason))?;
+            writeln!(out, "  {}  {} → {}  {}", short(t.at), t.from.aws_name(), to, st.dim(&t.reason))?;
         }
     }
     writeln!(
@@ -189,10 +194,6 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         writeln!(out, "  {} datapoint{} outside --from/--to", thousands(a.outside_range), plural(a.outside_range))?;
     }
     Ok(())
-}
-
-fn symbol(aws: &str) -> &'static str {
-    aws.parse::<crate::alarm::Comparison>().map(|c| c.symbol()).unwrap_or("?")
 }
 
 fn plural(n: u64) -> &'static str {
@@ -323,7 +324,9 @@ mod tests {
         assert_eq!(num(0.5), "0.5");
         assert_eq!(duration_words(300), "5 min");
         assert_eq!(duration_words(3600), "1 h");
-        assert_eq!(short("2023-07-10T11:50:00Z"), "2023-07-10 11:50");
-        assert_eq!(short("2023-07-10T00:00:00Z"), "2023-07-10 00:00");
+        let day = 1_688_947_200_000; // 2023-07-10T00:00:00Z
+        assert_eq!(short(day + 42_600_000), "2023-07-10 11:50");
+        assert_eq!(short(day), "2023-07-10 00:00");
+        assert_eq!(short(day + 42_630_000), "2023-07-10 11:50:30");
     }
 }
