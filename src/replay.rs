@@ -20,17 +20,17 @@ use crate::scan::{RuleResult, Sample, ScanOptions, ScanReport};
 #[derive(Clone, Copy, Debug)]
 pub struct AlarmReplay<'a> {
     /// The rule.
-    pub rule: &'a Rule,
+    pub(crate) rule: &'a Rule,
     /// What the scan found for it.
-    pub result: &'a RuleResult,
+    pub(crate) result: &'a RuleResult,
     /// Windows whose value breaches the threshold.
-    pub breaching_windows: u64,
+    pub(crate) breaching_windows: u64,
     /// Times the alarm entered ALARM.
-    pub alarm_episodes: u64,
+    pub(crate) alarm_episodes: u64,
     /// Minutes the alarm spent in ALARM.
-    pub minutes_in_alarm: u64,
+    pub(crate) minutes_in_alarm: u64,
     /// State at the last evaluation.
-    pub final_state: AlarmState,
+    pub(crate) final_state: AlarmState,
     report: &'a ScanReport,
     index: usize,
     opts: &'a ScanOptions,
@@ -40,11 +40,11 @@ pub struct AlarmReplay<'a> {
 #[derive(Clone, Debug)]
 pub struct JudgedWindow {
     /// The window and its value.
-    pub window: Window,
+    pub(crate) window: Window,
     /// Whether the value breaches the threshold.
-    pub breaching: bool,
+    pub(crate) breaching: bool,
     /// The first `--samples` matching events, earliest first.
-    pub events: Vec<Sample>,
+    pub(crate) events: Vec<Sample>,
 }
 
 /// Replay every rule's alarm over `report` (scanned with `rules` and
@@ -90,7 +90,7 @@ fn replay_one<'a>(
 
 impl<'a> AlarmReplay<'a> {
     /// The alarm replayed.
-    pub fn spec(&self) -> &'a AlarmSpec {
+    pub(crate) fn spec(&self) -> &'a AlarmSpec {
         &self.rule.alarm
     }
 
@@ -126,7 +126,7 @@ impl<'a> AlarmReplay<'a> {
     }
 
     /// The alarm's state changes, in time order.
-    pub fn transitions(&self) -> impl Iterator<Item = Transition> + 'a {
+    pub(crate) fn transitions(&self) -> impl Iterator<Item = Transition> + 'a {
         Replay::new(self.minutes(), self.spec(), self.opts.from, self.opts.to)
     }
 }

@@ -60,12 +60,12 @@ pub struct TestMatch {
 #[serde(rename_all = "camelCase")]
 pub struct TestDatapoint {
     /// 1-based position of the event that published it.
-    pub event_number: u64,
+    pub(crate) event_number: u64,
     /// The value.
     pub value: f64,
     /// Dimensions, when the transformation has them and all were present.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dimensions: BTreeMap<String, String>,
+    pub(crate) dimensions: BTreeMap<String, String>,
 }
 
 /// Evaluate a request.

@@ -37,18 +37,18 @@ use crate::record::EpochMs;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Slot {
     /// Start of the period.
-    pub start: EpochMs,
+    pub(crate) start: EpochMs,
     /// The statistic's value, or `None` when the period has no data.
-    pub value: Option<f64>,
+    pub(crate) value: Option<f64>,
 }
 
 /// The result of one evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
     /// The new state (equal to the current one when the rule retains it).
-    pub state: AlarmState,
+    pub(crate) state: AlarmState,
     /// Why, worded like CloudWatch's StateReason.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// A state change.
@@ -59,7 +59,7 @@ pub struct Transition {
     /// Previous state.
     pub from: AlarmState,
     /// New state.
-    pub to: AlarmState,
+    pub(crate) to: AlarmState,
     /// StateReason.
     pub reason: String,
 }
@@ -79,11 +79,11 @@ pub struct EvalPoint {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
     /// State before the first evaluation.
-    pub initial: AlarmState,
+    pub(crate) initial: AlarmState,
     /// First evaluation instant.
-    pub start: EpochMs,
+    pub(crate) start: EpochMs,
     /// Last evaluation instant.
-    pub end: EpochMs,
+    pub(crate) end: EpochMs,
     /// State changes, in time order.
     pub transitions: Vec<Transition>,
     /// Individual evaluations (only filled by [`evaluate_periods`]).
@@ -103,12 +103,14 @@ impl Evaluation {
     }
 
     /// State after the last evaluation.
-    pub fn final_state(&self) -> AlarmState {
+    #[cfg(test)]
+    pub(crate) fn final_state(&self) -> AlarmState {
         self.transitions.last().map_or(self.initial, |t| t.to)
     }
 
     /// Minutes spent in `state` between the first and last evaluation.
-    pub fn minutes_in(&self, state: AlarmState) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn minutes_in(&self, state: AlarmState) -> u64 {
         self.tally(state).minutes(self.end)
     }
 }
@@ -126,12 +128,12 @@ pub struct Tally {
 
 impl Tally {
     /// Count `state` for a replay that starts at `start` in `initial`.
-    pub fn new(state: AlarmState, initial: AlarmState, start: EpochMs) -> Tally {
+    pub(crate) fn new(state: AlarmState, initial: AlarmState, start: EpochMs) -> Tally {
         Tally { state, current: initial, since: start, ms: 0, entered: 0 }
     }
 
     /// One state change.
-    pub fn add(&mut self, t: &Transition) {
+    pub(crate) fn add(&mut self, t: &Transition) {
         if self.current == self.state {
             self.ms += t.at - self.since;
         }
@@ -141,17 +143,17 @@ impl Tally {
     }
 
     /// Times the state was entered.
-    pub fn entered(&self) -> u64 {
+    pub(crate) fn entered(&self) -> u64 {
         self.entered
     }
 
     /// The state after the last change (the initial one if none).
-    pub fn current(&self) -> AlarmState {
+    pub(crate) fn current(&self) -> AlarmState {
         self.current
     }
 
     /// Whole minutes in the state up to `end`.
-    pub fn minutes(&self, end: EpochMs) -> u64 {
+    pub(crate) fn minutes(&self, end: EpochMs) -> u64 {
         let tail = if self.current == self.state { end - self.since } else { 0 };
         ((self.ms + tail).max(0) / MINUTE_MS) as u64
     }
@@ -515,12 +517,12 @@ impl<'s, I: Iterator<Item = (Minute, Stats)>> Replay<'s, I> {
     }
 
     /// The first evaluation instant.
-    pub fn start(&self) -> EpochMs {
+    pub(crate) fn start(&self) -> EpochMs {
         self.start * MINUTE_MS
     }
 
     /// The last evaluation instant, once the replay has run to its end.
-    pub fn end(&self) -> Option<EpochMs> {
+    pub(crate) fn end(&self) -> Option<EpochMs> {
         self.end.map(|e| e * MINUTE_MS)
     }
 

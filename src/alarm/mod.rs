@@ -2,7 +2,7 @@
 //! (`eval`), both pure.
 
 pub mod eval;
-pub mod spec;
+pub(crate) mod spec;
 
 pub use eval::{decide, evaluate_periods, evaluate_series, Evaluation, Replay, Tally, Transition};
 pub use spec::{

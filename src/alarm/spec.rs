@@ -20,7 +20,7 @@ pub enum Comparison {
 
 impl Comparison {
     /// Does `value` breach `threshold`?
-    pub fn breaches(self, value: f64, threshold: f64) -> bool {
+    pub(crate) fn breaches(self, value: f64, threshold: f64) -> bool {
         match self {
             Comparison::GreaterThanOrEqualToThreshold => value >= threshold,
             Comparison::GreaterThanThreshold => value > threshold,
@@ -30,7 +30,7 @@ impl Comparison {
     }
 
     /// The AWS name.
-    pub fn aws_name(self) -> &'static str {
+    pub(crate) fn aws_name(self) -> &'static str {
         match self {
             Comparison::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
             Comparison::GreaterThanThreshold => "GreaterThanThreshold",
@@ -50,7 +50,7 @@ impl Comparison {
     }
 
     /// The wording CloudWatch uses in StateReason ("greater than or equal to").
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Comparison::GreaterThanOrEqualToThreshold => "greater than or equal to",
             Comparison::GreaterThanThreshold => "greater than",
@@ -79,7 +79,7 @@ impl FromStr for Comparison {
 /// Validate a period in seconds: metric-filter metrics have one-minute
 /// resolution, so a period is a whole number of minutes (at most a day of
 /// seconds times seven, as CloudWatch allows for periods of an hour or more).
-pub fn check_period(seconds: i64) -> Result<i64, SettingError> {
+pub(crate) fn check_period(seconds: i64) -> Result<i64, SettingError> {
     if seconds <= 0 || seconds % 60 != 0 {
         return Err(SettingError::PeriodResolution(seconds));
     }
@@ -347,7 +347,7 @@ impl Default for AlarmSpec {
 
 impl AlarmSpec {
     /// Whether a period's value breaches the threshold.
-    pub fn breaches(&self, value: f64) -> bool {
+    pub(crate) fn breaches(&self, value: f64) -> bool {
         self.comparison.breaches(value, self.threshold)
     }
 
@@ -362,7 +362,7 @@ impl AlarmSpec {
     }
 
     /// Check the combination as PutMetricAlarm would.
-    pub fn validate(&self) -> Result<(), SettingError> {
+    pub(crate) fn validate(&self) -> Result<(), SettingError> {
         check_period(self.period_s)?;
         if self.evaluation_periods == 0 {
             return Err(SettingError::NoEvaluationPeriods);
@@ -445,7 +445,7 @@ pub struct AlarmSettings {
 
 impl AlarmSettings {
     /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == AlarmSettings::default()
     }
 

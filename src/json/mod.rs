@@ -21,17 +21,17 @@
 
 mod number;
 
-pub use number::{java_double_to_string, Decimal, JsonNumber};
+pub(crate) use number::{java_double_to_string, Decimal, JsonNumber};
 
 use std::borrow::Cow;
 use std::fmt;
 
 /// Default maximum nesting depth of objects and arrays.
-pub const DEFAULT_MAX_DEPTH: usize = 1000;
+pub(crate) const DEFAULT_MAX_DEPTH: usize = 1000;
 
 /// The kind of a JSON value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `{...}`
     Object,
     /// `[...]`
@@ -85,15 +85,15 @@ pub struct Doc {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonError {
     /// Byte offset in the message where parsing stopped.
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// What was wrong there.
-    pub kind: JsonErrorKind,
+    pub(crate) kind: JsonErrorKind,
 }
 
 /// The kinds of [`JsonError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum JsonErrorKind {
+pub(crate) enum JsonErrorKind {
     /// The message does not start with `{` (after blanks).
     NotAnObject,
     /// The text ended inside a value.
@@ -323,7 +323,7 @@ impl Doc {
     }
 
     /// [`Doc::parse_object`] with an explicit nesting limit.
-    pub fn parse_object_with_depth(&mut self, text: &str, max_depth: usize) -> Result<(), JsonError> {
+    pub(crate) fn parse_object_with_depth(&mut self, text: &str, max_depth: usize) -> Result<(), JsonError> {
         self.nodes.clear();
         self.stack.clear();
         let b = text.as_bytes();
@@ -483,7 +483,7 @@ impl<'a> Value<'a> {
 
     /// The kind of this value.
     #[inline]
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self.node().tag {
             Tag::Object => Kind::Object,
             Tag::Array => Kind::Array,
@@ -529,7 +529,7 @@ impl<'a> Value<'a> {
 
     /// The members `keys` of an object, found in one walk over its members
     /// (for each key the last one, as [`Value::get`]).
-    pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<Value<'a>>; N] {
+    pub(crate) fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<Value<'a>>; N] {
         let mut found = [None; N];
         if self.node().tag != Tag::Object {
             return found;
@@ -550,7 +550,7 @@ impl<'a> Value<'a> {
     }
 
     /// Element `i` of an array.
-    pub fn index(&self, i: usize) -> Option<Value<'a>> {
+    pub(crate) fn index(&self, i: usize) -> Option<Value<'a>> {
         if self.node().tag != Tag::Array {
             return None;
         }
@@ -559,7 +559,7 @@ impl<'a> Value<'a> {
 
     /// The element values of an array, or the member values of an object, in
     /// document order; empty for scalars.
-    pub fn children(&self) -> Children<'a> {
+    pub(crate) fn children(&self) -> Children<'a> {
         let n = self.node();
         let (next, end, is_obj) = match n.tag {
             Tag::Object => (self.idx + 1, n.skip, true),
@@ -605,7 +605,7 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Iterator over the child values of an array or object.
-pub struct Children<'a> {
+pub(crate) struct Children<'a> {
     doc: &'a Doc,
     text: &'a str,
     next: u32,
@@ -647,7 +647,7 @@ impl<'a> Iterator for Members<'a> {
 }
 
 /// Decode the escapes of a validated JSON string body.
-pub fn unescape(raw: &str) -> String {
+pub(crate) fn unescape(raw: &str) -> String {
     let b = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;

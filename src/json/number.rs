@@ -24,22 +24,17 @@ pub struct JsonNumber<'a> {
 impl<'a> JsonNumber<'a> {
     /// Wrap number text. The text should follow JSON (or filter-pattern
     /// literal) number syntax; anything else behaves as a non-finite number.
-    pub fn new(text: &'a str) -> JsonNumber<'a> {
+    pub(crate) fn new(text: &'a str) -> JsonNumber<'a> {
         JsonNumber { text }
     }
 
-    /// The source text.
-    pub fn text(&self) -> &'a str {
-        self.text
-    }
-
     /// True when the text has no fraction and no exponent.
-    pub fn is_integer_syntax(&self) -> bool {
+    pub(crate) fn is_integer_syntax(&self) -> bool {
         !self.text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
     }
 
     /// The value as a 64-bit integer, when the text is an integer that fits.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         if self.is_integer_syntax() {
             self.text.strip_prefix('+').unwrap_or(self.text).parse().ok()
         } else {
@@ -48,19 +43,19 @@ impl<'a> JsonNumber<'a> {
     }
 
     /// The value as a double (`inf` when out of range, NaN when unparsable).
-    pub fn as_f64(&self) -> f64 {
+    pub(crate) fn as_f64(&self) -> f64 {
         self.text.strip_prefix('+').unwrap_or(self.text).parse().unwrap_or(f64::NAN)
     }
 
     /// The finite double value, or `None` when out of range.
-    pub fn finite(&self) -> Option<f64> {
+    pub(crate) fn finite(&self) -> Option<f64> {
         let v = self.as_f64();
         v.is_finite().then_some(v)
     }
 
     /// The exact decimal value CloudWatch compares: integers exactly, other
     /// numbers through a double. `None` when out of double range.
-    pub fn decimal(&self) -> Option<Decimal> {
+    pub(crate) fn decimal(&self) -> Option<Decimal> {
         if self.is_integer_syntax() {
             Decimal::parse(self.text)
         } else {
@@ -71,7 +66,7 @@ impl<'a> JsonNumber<'a> {
     /// Compare with a pattern literal, `None` when this number is out of
     /// double range (it then satisfies no numeric comparison).
     #[inline]
-    pub fn compare_literal(&self, lit: &Decimal, lit_int: Option<i64>) -> Option<Ordering> {
+    pub(crate) fn compare_literal(&self, lit: &Decimal, lit_int: Option<i64>) -> Option<Ordering> {
         if let (Some(a), Some(b)) = (self.as_i64(), lit_int) {
             return Some(a.cmp(&b));
         }
@@ -79,7 +74,7 @@ impl<'a> JsonNumber<'a> {
     }
 
     /// The canonical text used when a number meets a text comparison.
-    pub fn canonical_text(&self) -> Cow<'a, str> {
+    pub(crate) fn canonical_text(&self) -> Cow<'a, str> {
         if let Some(i) = self.as_i64() {
             if i.to_string() == self.text {
                 Cow::Borrowed(self.text)
@@ -98,7 +93,7 @@ impl<'a> JsonNumber<'a> {
 /// An exact decimal number: `0.d1 d2 ... dn × 10^exp`, normalised so that
 /// equal values have equal representations (zero has no digits and no sign).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decimal {
+pub(crate) struct Decimal {
     negative: bool,
     digits: Vec<u8>,
     exp: i64,
@@ -106,7 +101,7 @@ pub struct Decimal {
 
 impl Decimal {
     /// Parse number text (`[+-]digits[.digits][e[+-]digits]`) exactly.
-    pub fn parse(text: &str) -> Option<Decimal> {
+    pub(crate) fn parse(text: &str) -> Option<Decimal> {
         let (negative, rest) = match text.as_bytes().first()? {
             b'-' => (true, &text[1..]),
             b'+' => (false, &text[1..]),
@@ -136,7 +131,7 @@ impl Decimal {
 
     /// The shortest decimal that reads back as `d` (what Java's
     /// `BigDecimal.valueOf(double)` gives).
-    pub fn from_f64(d: f64) -> Option<Decimal> {
+    pub(crate) fn from_f64(d: f64) -> Option<Decimal> {
         if !d.is_finite() {
             return None;
         }
@@ -177,7 +172,7 @@ impl PartialOrd for Decimal {
 /// Format a double the way Java's `Double.toString` does (shortest
 /// round-trip digits; plain notation for 1e-3 <= |d| < 1e7, otherwise
 /// `d.dddE±n`).
-pub fn java_double_to_string(d: f64) -> String {
+pub(crate) fn java_double_to_string(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
     }

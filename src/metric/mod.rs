@@ -1,10 +1,10 @@
 //! Metrics: what a metric filter publishes per event, how datapoints
 //! aggregate per minute, and how minutes roll up into period windows.
 
-pub mod series;
-pub mod statistic;
-pub mod transform;
-pub mod window;
+pub(crate) mod series;
+pub(crate) mod statistic;
+pub(crate) mod transform;
+pub(crate) mod window;
 
 pub use series::{Series, Stats};
 pub use statistic::Statistic;

@@ -19,13 +19,13 @@ use rustc_hash::FxHashMap as FastMap;
 use crate::record::EpochMs;
 
 /// One minute, as `floor(epoch_ms / 60_000)`.
-pub type Minute = i64;
+pub(crate) type Minute = i64;
 
 /// Milliseconds per minute.
-pub const MINUTE_MS: i64 = 60_000;
+pub(crate) const MINUTE_MS: i64 = 60_000;
 
 /// The minute containing `ms`.
-pub fn minute_of(ms: EpochMs) -> Minute {
+pub(crate) fn minute_of(ms: EpochMs) -> Minute {
     ms.div_euclid(MINUTE_MS)
 }
 
@@ -35,7 +35,7 @@ pub fn minute_of(ms: EpochMs) -> Minute {
 /// at most two of them, which covers every sum of integers below
 /// 2^53 (one partial): no allocation per minute in the common case.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ExactSum {
+pub(crate) struct ExactSum {
     partials: Partials,
 }
 
@@ -91,7 +91,7 @@ impl Partials {
 
 impl ExactSum {
     /// Add one value.
-    pub fn add(&mut self, mut x: f64) {
+    pub(crate) fn add(&mut self, mut x: f64) {
         let mut i = 0;
         let p = self.partials.as_mut_slice();
         for j in 0..p.len() {
@@ -112,7 +112,7 @@ impl ExactSum {
     }
 
     /// Add another sum.
-    pub fn merge(&mut self, other: &ExactSum) {
+    pub(crate) fn merge(&mut self, other: &ExactSum) {
         for &p in other.partials.as_slice() {
             self.add(p);
         }
@@ -120,13 +120,13 @@ impl ExactSum {
 
     /// The non-overlapping partials whose exact sum this is, smallest
     /// magnitude first (see [`ExactSum::from_partials`]).
-    pub fn partials(&self) -> &[f64] {
+    pub(crate) fn partials(&self) -> &[f64] {
         self.partials.as_slice()
     }
 
     /// The sum whose partials are `p`, as [`ExactSum::partials`] returned
     /// them (no addition is redone, so the partials are kept exactly).
-    pub fn from_partials(p: &[f64]) -> ExactSum {
+    pub(crate) fn from_partials(p: &[f64]) -> ExactSum {
         let partials = if p.len() <= INLINE {
             let mut items = [0.0; INLINE];
             items[..p.len()].copy_from_slice(p);
@@ -138,7 +138,7 @@ impl ExactSum {
     }
 
     /// The correctly rounded total.
-    pub fn value(&self) -> f64 {
+    pub(crate) fn value(&self) -> f64 {
         let p = self.partials.as_slice();
         let Some(mut n) = p.len().checked_sub(1) else { return 0.0 };
         let mut hi = p[n];
@@ -170,24 +170,25 @@ impl ExactSum {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stats {
     /// Number of datapoints (SampleCount).
-    pub count: u64,
+    pub(crate) count: u64,
     /// Exact sum of their values.
-    pub sum: ExactSum,
+    pub(crate) sum: ExactSum,
     /// Smallest value.
-    pub min: f64,
+    pub(crate) min: f64,
     /// Largest value.
-    pub max: f64,
+    pub(crate) max: f64,
     /// How many of the datapoints came from matching events (the others are
     /// default values of non-matching events).
-    pub matches: u64,
+    pub(crate) matches: u64,
     /// Every value, kept only when a percentile statistic needs them (boxed:
     /// 8 bytes instead of 24 in every other minute's set).
-    pub values: Option<Box<Vec<f64>>>,
+    #[allow(clippy::box_collection)]
+    pub(crate) values: Option<Box<Vec<f64>>>,
 }
 
 impl Stats {
     /// An empty set (`keep_values`: remember values for percentiles).
-    pub fn new(keep_values: bool) -> Stats {
+    pub(crate) fn new(keep_values: bool) -> Stats {
         Stats {
             count: 0,
             sum: ExactSum::default(),
@@ -199,7 +200,7 @@ impl Stats {
     }
 
     /// Add one datapoint.
-    pub fn add(&mut self, value: f64, matched: bool) {
+    pub(crate) fn add(&mut self, value: f64, matched: bool) {
         self.count += 1;
         self.sum.add(value);
         self.min = self.min.min(value);
@@ -211,7 +212,7 @@ impl Stats {
     }
 
     /// Add another set.
-    pub fn merge(&mut self, other: &Stats) {
+    pub(crate) fn merge(&mut self, other: &Stats) {
         self.count += other.count;
         self.sum.merge(&other.sum);
         self.min = self.min.min(other.min);
@@ -227,7 +228,7 @@ impl Stats {
     /// the minute, count, matches, minimum, maximum, the sum's partials and
     /// the kept values, each list after its `u32` length (`u32::MAX`: no
     /// values kept).
-    pub fn encode(&self, minute: Minute, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, minute: Minute, out: &mut Vec<u8>) {
         let partials = self.sum.partials();
         let values = self.values.as_deref().map(Vec::as_slice);
         let floats = partials.len() + values.map_or(0, <[f64]>::len);
@@ -248,7 +249,7 @@ impl Stats {
     /// Read one set written by [`Stats::encode`] from the front of
     /// `bytes`: the minute, the set and the bytes it took, `Ok(None)` when
     /// `bytes` holds only part of it, an error when it is not a set.
-    pub fn decode(bytes: &[u8]) -> Result<Option<(Minute, Stats, usize)>, &'static str> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Option<(Minute, Stats, usize)>, &'static str> {
         let Some(head) = bytes.get(..4) else { return Ok(None) };
         let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
         let Some(mut rest) = bytes.get(4..4 + len) else { return Ok(None) };
@@ -286,7 +287,7 @@ impl Stats {
 }
 
 /// Dimension name/value pairs identifying one metric (empty: no dimensions).
-pub type Dimensions = Vec<(String, String)>;
+pub(crate) type Dimensions = Vec<(String, String)>;
 
 /// Datapoints per minute, for every dimension combination of one metric.
 #[derive(Clone, Debug, Default)]
@@ -307,6 +308,18 @@ impl Series {
     /// An empty series (`keep_values` for percentile statistics).
     pub fn new(keep_values: bool) -> Series {
         Series { keep_values, plain: FastMap::default(), metrics: HashMap::new(), held: 0 }
+    }
+
+    /// The dimension combinations seen, sorted (the dimensionless metric,
+    /// if present, first).
+    #[cfg(test)]
+    pub(crate) fn dimensions(&self) -> Vec<&Dimensions> {
+        static NONE: Dimensions = Vec::new();
+        let plain = (&NONE, &self.plain);
+        let mut d: Vec<_> =
+            std::iter::once(plain).chain(&self.metrics).filter(|(_, m)| !m.is_empty()).map(|(d, _)| d).collect();
+        d.sort();
+        d
     }
 
     /// The sets of the metric with these dimensions.
@@ -343,13 +356,13 @@ impl Series {
     }
 
     /// Add a whole set for `minute` (merged with the one held, if any).
-    pub fn insert(&mut self, dims: Dimensions, minute: Minute, stats: Stats) {
+    pub(crate) fn insert(&mut self, dims: Dimensions, minute: Minute, stats: Stats) {
         self.held += put(self.table(dims), minute, stats);
     }
 
     /// Number of statistic sets held (minutes, over all dimension
     /// combinations).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.held
     }
 
@@ -360,7 +373,7 @@ impl Series {
 
     /// Take every set out, by dimension combination, each ascending by
     /// minute (to be written out as sorted runs). The series is left empty.
-    pub fn drain_sorted(&mut self) -> Vec<(Dimensions, Vec<(Minute, Stats)>)> {
+    pub(crate) fn drain_sorted(&mut self) -> Vec<(Dimensions, Vec<(Minute, Stats)>)> {
         self.held = 0;
         let plain = std::mem::take(&mut self.plain);
         let mut out: Vec<_> = std::iter::once((Dimensions::new(), plain))
@@ -374,17 +387,6 @@ impl Series {
             .collect();
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out
-    }
-
-    /// The dimension combinations seen, sorted (the dimensionless metric,
-    /// if present, first).
-    pub fn dimensions(&self) -> Vec<&Dimensions> {
-        static NONE: Dimensions = Vec::new();
-        let plain = (&NONE, &self.plain);
-        let mut d: Vec<_> =
-            std::iter::once(plain).chain(&self.metrics).filter(|(_, m)| !m.is_empty()).map(|(d, _)| d).collect();
-        d.sort();
-        d
     }
 
     /// The sets of one metric, ascending by minute, borrowed (16 bytes a

@@ -26,7 +26,7 @@ pub enum Statistic {
 
 impl Statistic {
     /// The statistic's value over a set of datapoints (`None` when empty).
-    pub fn of(&self, s: &Stats) -> Option<f64> {
+    pub(crate) fn of(&self, s: &Stats) -> Option<f64> {
         if s.count == 0 {
             return None;
         }
@@ -46,7 +46,7 @@ impl Statistic {
     }
 
     /// Whether raw values must be kept (percentiles).
-    pub fn needs_values(&self) -> bool {
+    pub(crate) fn needs_values(&self) -> bool {
         matches!(self, Statistic::Percentile(_))
     }
 }

@@ -20,7 +20,7 @@ use crate::pattern::parse::{is_number, parse_selector};
 use crate::pattern::{ast::Entry, walk, Ast, ErrorKind, Event, FilterPattern, Path, PatternError, PatternKind, Span};
 
 /// Most dimensions on one metric filter.
-pub const MAX_DIMENSIONS: usize = 3;
+pub(crate) const MAX_DIMENSIONS: usize = 3;
 
 /// Where a metric value or dimension comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,13 +46,13 @@ pub struct MetricTransform {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datapoint {
     /// The value.
-    pub value: f64,
+    pub(crate) value: f64,
     /// Dimension name/value pairs (empty when the metric has none, or when a
     /// dimension field was absent).
-    pub dimensions: Vec<(String, String)>,
+    pub(crate) dimensions: Vec<(String, String)>,
     /// Whether the event matched (false: this is the default value of a
     /// non-matching event).
-    pub matched: bool,
+    pub(crate) matched: bool,
 }
 
 impl fmt::Display for MetricTransform {
@@ -79,7 +79,7 @@ fn bad(detail: String, text: &str) -> PatternError {
 
 impl MetricTransform {
     /// The CIS default: value 1, no default value, no dimensions.
-    pub fn count() -> MetricTransform {
+    pub(crate) fn count() -> MetricTransform {
         MetricTransform { value_text: "1".into(), value: Source::Literal(1.0), default: None, dimensions: Vec::new() }
     }
 
@@ -121,22 +121,13 @@ impl MetricTransform {
     }
 
     /// The metric value as written.
-    pub fn value_text(&self) -> &str {
+    pub(crate) fn value_text(&self) -> &str {
         &self.value_text
     }
 
     /// The default value.
-    pub fn default_value(&self) -> Option<f64> {
+    pub(crate) fn default_value(&self) -> Option<f64> {
         self.default
-    }
-
-    /// Whether this transformation publishes a constant for every match
-    /// (the common `metricValue: 1` case).
-    pub fn literal_value(&self) -> Option<f64> {
-        match self.value {
-            Source::Literal(v) => Some(v),
-            _ => None,
-        }
     }
 
     /// What `ev` publishes, given whether the pattern matched and (for

@@ -11,19 +11,19 @@ use crate::record::EpochMs;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {
     /// Start (inclusive), epoch milliseconds.
-    pub start: EpochMs,
+    pub(crate) start: EpochMs,
     /// End (exclusive).
-    pub end: EpochMs,
+    pub(crate) end: EpochMs,
     /// Datapoints in the window (its SampleCount).
-    pub datapoints: u64,
+    pub(crate) datapoints: u64,
     /// How many of them came from matching events.
-    pub matches: u64,
+    pub(crate) matches: u64,
     /// The statistic's value.
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 /// Index of the window containing `ms` for a period of `period_ms`.
-pub fn window_index(ms: EpochMs, period_ms: i64) -> i64 {
+pub(crate) fn window_index(ms: EpochMs, period_ms: i64) -> i64 {
     ms.div_euclid(period_ms)
 }
 

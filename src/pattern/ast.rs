@@ -24,7 +24,7 @@ pub enum Ast {
 
 /// How a term takes part in the match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TermKind {
+pub(crate) enum TermKind {
     /// Must occur.
     Required,
     /// `-term`: must not occur.
@@ -38,22 +38,22 @@ pub enum TermKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Term {
     /// Its role.
-    pub kind: TermKind,
+    pub(crate) kind: TermKind,
     /// The text searched for (quotes removed, escapes decoded).
-    pub text: String,
+    pub(crate) text: String,
     /// Whether it was written in double quotes.
-    pub quoted: bool,
+    pub(crate) quoted: bool,
     /// Where it is in the pattern.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A regex literal, without its `%` delimiters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegexLit {
     /// The regex in CloudWatch's dialect.
-    pub source: String,
+    pub(crate) source: String,
     /// Where it is in the pattern (including the `%`s).
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A boolean expression of JSON conditions.
@@ -73,32 +73,32 @@ pub enum JsonExpr {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cond {
     /// What is tested.
-    pub selector: Selector,
+    pub(crate) selector: Selector,
     /// How.
-    pub test: Test,
+    pub(crate) test: Test,
     /// The whole condition.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A JSON path selector such as `$.a.b[0]`, `$.a[*]`, `$.['k.with.dots']`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Selector {
+pub(crate) struct Selector {
     /// The steps from the root object.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Where it is.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl Selector {
     /// Position of the wildcard step, if any.
-    pub fn wildcard(&self) -> Option<usize> {
+    pub(crate) fn wildcard(&self) -> Option<usize> {
         self.steps.iter().position(|s| matches!(s, Step::Wildcard(_)))
     }
 }
 
 /// How a wildcard step was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WildcardStyle {
+pub(crate) enum WildcardStyle {
     /// `.*`
     Dot,
     /// `[*]`
@@ -120,7 +120,7 @@ pub enum Step {
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CmpOp {
+pub(crate) enum CmpOp {
     /// `=`
     Eq,
     /// `!=`
@@ -137,7 +137,7 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// The operator as written.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CmpOp::Eq => "=",
             CmpOp::Ne => "!=",
@@ -149,14 +149,14 @@ impl CmpOp {
     }
 
     /// True for `<`, `>`, `<=`, `>=`.
-    pub fn is_ordering(self) -> bool {
+    pub(crate) fn is_ordering(self) -> bool {
         !matches!(self, CmpOp::Eq | CmpOp::Ne)
     }
 }
 
 /// What a JSON condition checks.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Test {
+pub(crate) enum Test {
     /// `op value`
     Compare {
         /// The operator.
@@ -176,7 +176,7 @@ pub enum Test {
 
 /// A value on the right of a comparison.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ValueLit {
+pub(crate) enum ValueLit {
     /// An unquoted number such as `1`, `-2.5`, `1e3`: compared numerically
     /// with numbers and by its text with strings.
     Number {
@@ -200,7 +200,7 @@ pub enum ValueLit {
 
 impl ValueLit {
     /// Where the value is.
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         match self {
             ValueLit::Number { span, .. } | ValueLit::Str { span, .. } => *span,
             ValueLit::Regex(r) => r.span,
@@ -212,12 +212,12 @@ impl ValueLit {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delimited {
     /// The entries between the brackets.
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 /// One entry of a space-delimited pattern.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// `...`: zero or more fields.
     Ellipsis(Span),
     /// A field, optionally named, optionally tested.
@@ -233,7 +233,7 @@ pub enum Entry {
 
 /// Conditions on one field of a space-delimited pattern.
 #[derive(Clone, Debug, PartialEq)]
-pub enum FieldExpr {
+pub(crate) enum FieldExpr {
     /// `a || b`
     Or(Vec<FieldExpr>),
     /// `a && b`

@@ -22,10 +22,10 @@ pub(crate) enum Matcher {
 }
 
 pub(crate) struct Terms {
-    pub required: Vec<Finder<'static>>,
-    pub excluded: Vec<Finder<'static>>,
+    pub(crate) required: Vec<Finder<'static>>,
+    pub(crate) excluded: Vec<Finder<'static>>,
     /// Empty unless the pattern has only `?` terms.
-    pub optional: Vec<Finder<'static>>,
+    pub(crate) optional: Vec<Finder<'static>>,
 }
 
 pub(crate) enum Expr {
@@ -35,16 +35,16 @@ pub(crate) enum Expr {
 }
 
 pub(crate) struct Cond {
-    pub path: Path,
-    pub test: CTest,
+    pub(crate) path: Path,
+    pub(crate) test: CTest,
 }
 
 /// A selector split around its (optional) wildcard.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Path {
-    pub before: Vec<PathStep>,
-    pub wildcard: bool,
-    pub after: Vec<PathStep>,
+    pub(crate) before: Vec<PathStep>,
+    pub(crate) wildcard: bool,
+    pub(crate) after: Vec<PathStep>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -72,27 +72,27 @@ pub(crate) enum Operand {
 /// A numeric literal, parsed once into an exact decimal.
 #[derive(Clone, Debug)]
 pub(crate) struct NumLit {
-    pub text: String,
-    pub int: Option<i64>,
-    pub exact: Decimal,
+    pub(crate) text: String,
+    pub(crate) int: Option<i64>,
+    pub(crate) exact: Decimal,
 }
 
 impl NumLit {
-    pub fn new(text: &str) -> NumLit {
+    pub(crate) fn new(text: &str) -> NumLit {
         let exact = Decimal::parse(text).expect("the parser only accepts valid numbers");
         NumLit { text: text.to_string(), int: JsonNumber::new(text).as_i64(), exact }
     }
 
     /// Compare a number with this literal (`None`: out of double range).
     #[inline]
-    pub fn compare(&self, n: &JsonNumber<'_>) -> Option<Ordering> {
+    pub(crate) fn compare(&self, n: &JsonNumber<'_>) -> Option<Ordering> {
         n.compare_literal(&self.exact, self.int)
     }
 }
 
 /// A string value with `*` wildcards, lowered to the cheapest test.
 #[derive(Clone, Debug, PartialEq)]
-pub enum TextMatch {
+pub(crate) enum TextMatch {
     /// No wildcard.
     Exact(String),
     /// `*`: anything.
@@ -116,7 +116,7 @@ pub enum TextMatch {
 
 impl TextMatch {
     /// Lower a value with `*` wildcards to the cheapest test.
-    pub fn new(text: &str) -> TextMatch {
+    pub(crate) fn new(text: &str) -> TextMatch {
         if !text.contains('*') {
             return TextMatch::Exact(text.to_string());
         }
@@ -134,7 +134,7 @@ impl TextMatch {
 
     /// Does `s` match?
     #[inline]
-    pub fn is_match(&self, s: &str) -> bool {
+    pub(crate) fn is_match(&self, s: &str) -> bool {
         match self {
             TextMatch::Exact(t) => s == t,
             TextMatch::Any => true,
@@ -175,14 +175,14 @@ fn glob(s: &str, parts: &[String], anchored_start: bool, anchored_end: bool) -> 
 }
 
 pub(crate) struct Delim {
-    pub entries: Vec<DEntry>,
+    pub(crate) entries: Vec<DEntry>,
     /// Index of the `...` entry.
-    pub ellipsis: Option<usize>,
+    pub(crate) ellipsis: Option<usize>,
 }
 
 pub(crate) struct DEntry {
-    pub name: Option<String>,
-    pub expr: Option<FExpr>,
+    pub(crate) name: Option<String>,
+    pub(crate) expr: Option<FExpr>,
 }
 
 pub(crate) enum FExpr {

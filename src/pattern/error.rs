@@ -6,19 +6,19 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
     /// First byte.
-    pub start: usize,
+    pub(crate) start: usize,
     /// One past the last byte.
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 impl Span {
     /// A span from `start` to `end`.
-    pub fn new(start: usize, end: usize) -> Span {
+    pub(crate) fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
 
     /// The span covering both.
-    pub fn to(self, other: Span) -> Span {
+    pub(crate) fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 }
@@ -140,7 +140,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// The message CloudWatch Logs' API gives for the same mistake (as
     /// observed with TestMetricFilter), for users comparing with AWS.
-    pub fn aws_message(&self) -> String {
+    pub(crate) fn aws_message(&self) -> String {
         match self {
             ErrorKind::TooLong { .. } => "Member must have length less than or equal to 1024".into(),
             ErrorKind::JsonNotClosed => "If a filter pattern starts with '{' it must end with '}'".into(),
@@ -238,9 +238,9 @@ pub struct PatternError {
     /// Why.
     pub kind: ErrorKind,
     /// Where, as a byte range into [`PatternError::pattern`].
-    pub span: Span,
+    pub(crate) span: Span,
     /// The whole pattern text.
-    pub pattern: String,
+    pub(crate) pattern: String,
 }
 
 impl PatternError {
@@ -257,7 +257,7 @@ impl PatternError {
     /// The pattern on one line with a caret line under the offending text.
     /// Control characters are shown as `�` so that a hostile pattern cannot
     /// drive the terminal, and so the caret still lines up.
-    pub fn caret(&self) -> String {
+    pub(crate) fn caret(&self) -> String {
         let shown: String = self.pattern.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
         let start = floor_char_boundary(&self.pattern, self.span.start);
         let end = floor_char_boundary(&self.pattern, self.span.end.max(self.span.start));

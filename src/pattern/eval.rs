@@ -161,10 +161,10 @@ fn equals(op: &Operand, v: Value<'_>) -> Option<bool> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Field<'a> {
     /// The value (quotes or brackets removed).
-    pub value: &'a str,
+    pub(crate) value: &'a str,
     /// Byte offset where the field starts in the message (at its quote or
     /// bracket, if any).
-    pub start: usize,
+    pub(crate) start: usize,
 }
 
 /// Split a message into fields: runs of blanks separate fields; a field that

@@ -8,7 +8,7 @@ use super::{FilterPattern, Span};
 
 /// How serious a lint is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     /// Probably not what the author meant.
     Warning,
     /// Worth knowing; may well be intended.
@@ -19,13 +19,13 @@ pub enum Level {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lint {
     /// How serious.
-    pub level: Level,
+    pub(crate) level: Level,
     /// A short stable identifier, e.g. `mixed-and-or`.
-    pub code: &'static str,
+    pub(crate) code: &'static str,
     /// What and why.
-    pub message: String,
+    pub(crate) message: String,
     /// Where, when it concerns one part of the pattern.
-    pub span: Option<Span>,
+    pub(crate) span: Option<Span>,
 }
 
 /// The parsed tree, one node per line, with `AND`/`OR` shown explicitly.

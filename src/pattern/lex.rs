@@ -8,16 +8,16 @@ use super::error::{ErrorKind, PatternError, Span};
 
 /// A token with its span.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     /// What it is.
-    pub tok: Tok,
+    pub(crate) tok: Tok,
     /// Where it is.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// Token kinds.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// `{`
     LBrace,
     /// `}`
@@ -50,7 +50,7 @@ pub enum Tok {
 
 impl Tok {
     /// A short description for error messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Tok::LBrace => "'{'".into(),
             Tok::RBrace => "'}'".into(),
@@ -71,7 +71,7 @@ impl Tok {
 }
 
 /// Characters of unquoted words (values, keywords, field names, numbers).
-pub fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '*' | '-' | '+') || (!c.is_ascii() && c.is_alphanumeric())
 }
 
@@ -81,7 +81,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Split `src[start..end]` into tokens.
-pub fn tokenize(src: &str, start: usize, end: usize) -> Result<Vec<Token>, PatternError> {
+pub(crate) fn tokenize(src: &str, start: usize, end: usize) -> Result<Vec<Token>, PatternError> {
     let mut lx = Lexer { src, pos: start, end, out: Vec::new() };
     lx.run()?;
     Ok(lx.out)
@@ -330,7 +330,7 @@ impl<'a> Lexer<'a> {
 /// Scan a double-quoted string whose opening quote is at `start`; returns the
 /// decoded text and the index after the closing quote. `\"` and `\\` are
 /// escapes; any other backslash is kept literally.
-pub fn scan_quoted(src: &str, start: usize, end: usize) -> Option<(String, usize)> {
+pub(crate) fn scan_quoted(src: &str, start: usize, end: usize) -> Option<(String, usize)> {
     let mut text = String::new();
     let mut it = src[start + 1..end].char_indices();
     while let Some((k, c)) = it.next() {

@@ -2,7 +2,7 @@
 //!
 //! A pattern goes through four separate pieces:
 //!
-//! 1. [`lex`]: JSON and space-delimited pattern text → tokens with spans;
+//! 1. `lex`: JSON and space-delimited pattern text → tokens with spans;
 //! 2. [`parse`]: text → [`Ast`] (plain data with spans), rejecting every form
 //!    AWS rejects with a [`PatternError`] that points at the offending text;
 //! 3. `compile`: [`Ast`] → a matcher with selectors pre-split, globs lowered
@@ -22,15 +22,15 @@
 //! assert!(!p.matches(&buf.event(r#"{"errorCode":"VpceAccessDenied"}"#)));
 //! ```
 
-pub mod ast;
+pub(crate) mod ast;
 mod compile;
 mod error;
 mod eval;
 pub mod explain;
-pub mod lex;
+pub(crate) mod lex;
 pub mod parse;
 mod regex;
-pub mod required;
+pub(crate) mod required;
 
 use std::fmt;
 
@@ -38,7 +38,7 @@ pub use ast::Ast;
 pub use error::{ErrorKind, PatternError, Span};
 pub use eval::{Event, Extracted};
 
-pub use compile::TextMatch;
+pub(crate) use compile::TextMatch;
 pub(crate) use compile::{path, Path};
 pub(crate) use eval::walk;
 
@@ -61,7 +61,7 @@ pub enum PatternKind {
 
 impl PatternKind {
     /// A human name.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             PatternKind::MatchAll => "empty pattern (matches every event)",
             PatternKind::Terms => "unstructured term pattern",
@@ -114,26 +114,15 @@ impl FilterPattern {
         }
     }
 
-    /// Whether evaluation needs the event parsed as JSON.
-    pub fn needs_json(&self) -> bool {
-        self.kind() == PatternKind::Json
-    }
-
     /// Does the event match?
     #[inline]
     pub fn matches(&self, ev: &Event<'_>) -> bool {
         self.matcher.matches(ev)
     }
 
-    /// What an event must contain for this pattern to have a chance to
-    /// match (see [`required`]).
-    pub fn requirement(&self) -> required::Requirement {
-        required::requirement(&self.ast)
-    }
-
     /// The requirements to choose from, most selective first (see
     /// [`required::alternatives`]).
-    pub fn requirement_alternatives(&self) -> Vec<required::Requirement> {
+    pub(crate) fn requirement_alternatives(&self) -> Vec<required::Requirement> {
         required::alternatives(&self.ast)
     }
 

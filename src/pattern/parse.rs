@@ -8,14 +8,14 @@ use super::error::{ErrorKind, PatternError, Span};
 use super::lex::{scan_quoted, tokenize, Tok, Token};
 
 /// Longest pattern CloudWatch accepts, in characters.
-pub const MAX_PATTERN_CHARS: usize = 1024;
+pub(crate) const MAX_PATTERN_CHARS: usize = 1024;
 /// Most regexes in one pattern.
-pub const MAX_REGEXES: usize = 2;
+pub(crate) const MAX_REGEXES: usize = 2;
 /// Most selectors with a wildcard in one pattern.
-pub const MAX_WILDCARD_SELECTORS: usize = 3;
+pub(crate) const MAX_WILDCARD_SELECTORS: usize = 3;
 /// Deepest parenthesis nesting the parser accepts (AWS's limit is unknown;
 /// this bound only protects the stack).
-pub const MAX_NESTING: usize = 128;
+pub(crate) const MAX_NESTING: usize = 128;
 
 /// Parse a filter pattern.
 pub fn parse(src: &str) -> Result<Ast, PatternError> {
@@ -56,7 +56,7 @@ pub fn parse(src: &str) -> Result<Ast, PatternError> {
 
 /// Parse a standalone selector such as `$.a.b` (used for metric values and
 /// dimensions).
-pub fn parse_selector(src: &str) -> Result<Selector, PatternError> {
+pub(crate) fn parse_selector(src: &str) -> Result<Selector, PatternError> {
     let start = src.len() - src.trim_start().len();
     let end = src.trim_end().len();
     let toks = tokenize(src, start, end)?;
@@ -447,7 +447,7 @@ fn word_value(w: String, span: Span, src: &str) -> Result<ValueLit, PatternError
 }
 
 /// `("+"|"-")? digits ("." digits)? (("e"|"E") ("+"|"-")? digits)?`
-pub fn is_number(w: &str) -> bool {
+pub(crate) fn is_number(w: &str) -> bool {
     let b = w.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'+' | b'-')) {

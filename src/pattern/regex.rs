@@ -16,7 +16,7 @@ use super::error::{ErrorKind, PatternError, Span};
 
 /// Check a regex body (between the `%`s, starting at byte `offset` of the
 /// pattern) and compile it.
-pub fn compile(body: &str, offset: usize, pattern: &str) -> Result<regex::Regex, PatternError> {
+pub(crate) fn compile(body: &str, offset: usize, pattern: &str) -> Result<regex::Regex, PatternError> {
     let translated = translate(body, offset, pattern)?;
     regex::RegexBuilder::new(&translated).size_limit(1 << 20).build().map_err(|e| {
         PatternError::new(
@@ -65,7 +65,7 @@ const SPACE: &str = "\\t\\n\\x0C\\r ";
 
 /// Translate the dialect into `regex` crate syntax, rejecting what
 /// CloudWatch rejects.
-pub fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, PatternError> {
+pub(crate) fn translate(body: &str, offset: usize, pattern: &str) -> Result<String, PatternError> {
     let err = |kind: ErrorKind, s: usize, e: usize| PatternError::new(kind, Span::new(offset + s, offset + e), pattern);
     if body.is_empty() {
         return Err(err(ErrorKind::RegexEmpty, 0, 0));

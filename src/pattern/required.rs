@@ -20,17 +20,17 @@ use super::compile::TextMatch;
 
 /// A test on a key's raw string value.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ValueTest {
+pub(crate) struct ValueTest {
     /// The matcher (exact, prefix, suffix, contains, glob).
-    pub text: TextMatch,
+    pub(crate) text: TextMatch,
     /// The value could also match a number through its canonical text
     /// (`"1"` matches 1), so a non-string value must count as a candidate.
-    pub numeric: bool,
+    pub(crate) numeric: bool,
 }
 
 /// One thing an event may contain.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Atom {
+pub(crate) enum Atom {
     /// A key with a string value passing a test.
     KeyValue {
         /// The key, as it appears in the JSON text.
@@ -46,7 +46,7 @@ pub enum Atom {
 
 /// What an event must contain.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Requirement {
+pub(crate) enum Requirement {
     /// Any event may match.
     Always,
     /// The event must contain at least one of these.
@@ -79,7 +79,7 @@ fn could_be_number_text(s: &str) -> bool {
 /// a test on a key whose values do not repeat across most events (not
 /// `eventSource`, `awsRegion`, ...) scores at least this; tests on those
 /// common keys and bare texts score below it.
-pub const SELECTIVE: u32 = 20;
+pub(crate) const SELECTIVE: u32 = 20;
 
 /// How selective an atom is (higher: fewer events pass).
 fn score(a: &Atom) -> u32 {
@@ -100,7 +100,7 @@ fn score(a: &Atom) -> u32 {
 impl Requirement {
     /// How selective the requirement is (higher: fewer events pass; see
     /// [`SELECTIVE`]): that of its least selective atom.
-    pub fn selectivity(&self) -> u32 {
+    pub(crate) fn selectivity(&self) -> u32 {
         match self {
             Requirement::Always => 0,
             Requirement::AnyOf(atoms) => atoms.iter().map(score).min().unwrap_or(0),
@@ -126,7 +126,7 @@ impl Requirement {
 }
 
 /// The requirement of a parsed pattern.
-pub fn requirement(ast: &Ast) -> Requirement {
+pub(crate) fn requirement(ast: &Ast) -> Requirement {
     match ast {
         Ast::MatchAll | Ast::Regex(_) | Ast::Delimited(_) => Requirement::Always,
         Ast::Terms(ts) => terms(ts),
@@ -139,7 +139,7 @@ pub fn requirement(ast: &Ast) -> Requirement {
 /// nested ANDs and parentheses; any one of them is necessary); otherwise
 /// just [`requirement`]'s. A rule set can then prefer a conjunct whose
 /// search another rule already needs, and save a pass over the bytes.
-pub fn alternatives(ast: &Ast) -> Vec<Requirement> {
+pub(crate) fn alternatives(ast: &Ast) -> Vec<Requirement> {
     fn conjuncts<'a>(e: &'a JsonExpr, out: &mut Vec<&'a JsonExpr>) {
         match e {
             JsonExpr::And(xs) => xs.iter().for_each(|x| conjuncts(x, out)),

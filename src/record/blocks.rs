@@ -14,15 +14,15 @@
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ScanState {
     /// Open braces not yet closed (1 right after the record's `{`).
-    pub depth: u32,
+    pub(crate) depth: u32,
     /// Inside a string.
-    pub in_string: bool,
+    pub(crate) in_string: bool,
     /// The next byte is escaped (an odd run of backslashes ended the buffer).
-    pub escaped: bool,
+    pub(crate) escaped: bool,
     /// A backslash was among the bytes scanned since this was last cleared
     /// (up to the closing brace, when one was found). Without one, the
     /// object holds no escapes at all.
-    pub backslash: bool,
+    pub(crate) backslash: bool,
 }
 
 impl ScanState {
@@ -33,7 +33,7 @@ impl ScanState {
 }
 
 /// Most probes a scan looks for at once.
-pub const MAX_PROBES: usize = 4;
+pub(crate) const MAX_PROBES: usize = 4;
 
 /// Needles looked for while records are scanned, so that a prefilter need
 /// not search the bytes again. A needle that opens with a quote (a key
@@ -77,12 +77,12 @@ impl Probes {
     }
 
     /// Number of probes.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 }
@@ -267,7 +267,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2 (checked by the caller).
     #[target_feature(enable = "avx2")]
-    pub unsafe fn masks_avx2<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
+    pub(crate) unsafe fn masks_avx2<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
         // 64 bytes from `at` as a mask per byte value `c`.
         let eq = |at: usize, c: u8| {
             // SAFETY: `at + 64 <= WINDOW` (the block, or a probe's offset
@@ -291,7 +291,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX-512 F and BW (checked by the caller).
     #[target_feature(enable = "avx512f,avx512bw")]
-    pub unsafe fn masks_avx512<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
+    pub(crate) unsafe fn masks_avx512<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
         // SAFETY: `at + 64 <= WINDOW` (the block, or a probe's offset below
         // 64); unaligned loads are allowed.
         let load = |at: usize| unsafe { _mm512_loadu_si512(window.as_ptr().add(at) as *const __m512i) };
@@ -312,14 +312,14 @@ mod x86 {
     /// # Safety
     /// The CPU must support PCLMULQDQ.
     #[target_feature(enable = "pclmulqdq")]
-    pub unsafe fn prefix_xor_clmul(x: u64) -> u64 {
+    pub(crate) unsafe fn prefix_xor_clmul(x: u64) -> u64 {
         let v = _mm_set_epi64x(0, x as i64);
         let ones = _mm_set1_epi8(-1);
         _mm_cvtsi128_si64(_mm_clmulepi64_si128(v, ones, 0)) as u64
     }
 
     /// SSE2 is part of x86-64, so this needs no detection.
-    pub fn masks_sse2<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
+    pub(crate) fn masks_sse2<const N: usize>(window: &[u8; WINDOW], probes: &Probes) -> (Masks, [u64; N]) {
         // 64 bytes from `at` as a mask per byte value `c`.
         let eq = |at: usize, c: u8| {
             let mut m = 0u64;
@@ -340,7 +340,7 @@ mod x86 {
 }
 
 /// Which block classifier to use. Only [`Engine::detect`] (or
-/// [`Engine::portable`]) makes one, so an engine whose instructions this
+/// `Engine::portable`) makes one, so an engine whose instructions this
 /// CPU lacks cannot be chosen from safe code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Engine(Kind);
@@ -356,13 +356,15 @@ enum Kind {
     Avx2,
     /// SSE2 (every x86-64 CPU).
     Sse2,
-    /// Portable Rust.
+    /// Portable Rust (constructed on other architectures, and by tests).
+    #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
     Portable,
 }
 
 impl Engine {
     /// The portable engine, which every CPU runs.
-    pub fn portable() -> Engine {
+    #[cfg(test)]
+    pub(crate) fn portable() -> Engine {
         Engine(Kind::Portable)
     }
 
@@ -632,7 +634,7 @@ pub fn find_object_end(engine: Engine, buf: &[u8], pos: usize, state: &mut ScanS
 /// scanned in one call (not resumed in another buffer). A quote just before
 /// the closing brace may also be a hit for a probe byte past it: hits are
 /// candidates, to be compared with the whole needle.
-pub fn find_object_end_probed(
+pub(crate) fn find_object_end_probed(
     engine: Engine,
     buf: &[u8],
     pos: usize,
@@ -672,7 +674,8 @@ pub fn find_object_end_probed(
 /// version, a backslash escapes the next byte wherever it is (outside a
 /// string it is invalid JSON anyway; what matters is that every path
 /// agrees on such input).
-pub fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
+#[cfg(test)]
+pub(crate) fn find_object_end_scalar(buf: &[u8], pos: usize, state: &mut ScanState) -> Option<usize> {
     for (i, &b) in buf.iter().enumerate().skip(pos) {
         if state.escaped {
             state.escaped = false;

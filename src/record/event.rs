@@ -4,42 +4,42 @@ use serde::Serialize;
 
 use crate::json::{Kind, Value};
 
-use super::time::{format_rfc3339, parse_event_time, EpochMs};
+use super::time::{parse_event_time, EpochMs};
 
 /// Longest text kept per field (longer values are cut, with `…`).
-pub const MAX_FIELD_CHARS: usize = 256;
+pub(crate) const MAX_FIELD_CHARS: usize = 256;
 
 /// A short, owned description of one CloudTrail record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct EventSummary {
     /// `eventTime` as written.
     #[serde(rename = "eventTime", skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<String>,
+    pub(crate) event_time: Option<String>,
     /// `eventSource`, e.g. `ec2.amazonaws.com`.
     #[serde(rename = "eventSource", skip_serializing_if = "Option::is_none")]
-    pub event_source: Option<String>,
+    pub(crate) event_source: Option<String>,
     /// `eventName`.
     #[serde(rename = "eventName", skip_serializing_if = "Option::is_none")]
-    pub event_name: Option<String>,
+    pub(crate) event_name: Option<String>,
     /// `errorCode`.
     #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub(crate) error_code: Option<String>,
     /// Who: `userIdentity.arn`, else `type:userName`/`principalId`, else
     /// `invokedBy`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
+    pub(crate) principal: Option<String>,
     /// `sourceIPAddress`.
     #[serde(rename = "sourceIPAddress", skip_serializing_if = "Option::is_none")]
-    pub source_ip: Option<String>,
+    pub(crate) source_ip: Option<String>,
     /// `awsRegion`.
     #[serde(rename = "awsRegion", skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// `recipientAccountId`, else `userIdentity.accountId`.
     #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// `eventID`.
     #[serde(rename = "eventID", skip_serializing_if = "Option::is_none")]
-    pub event_id: Option<String>,
+    pub(crate) event_id: Option<String>,
 }
 
 fn text(v: Option<Value<'_>>) -> Option<String> {
@@ -63,10 +63,10 @@ fn clip(mut s: String) -> String {
 
 impl EventSummary {
     /// Number of fields (see [`EventSummary::fields`]).
-    pub const FIELDS: usize = 9;
+    pub(crate) const FIELDS: usize = 9;
 
     /// Every field, in declaration order.
-    pub fn fields(&self) -> [&Option<String>; EventSummary::FIELDS] {
+    pub(crate) fn fields(&self) -> [&Option<String>; EventSummary::FIELDS] {
         [
             &self.event_time,
             &self.event_source,
@@ -81,7 +81,7 @@ impl EventSummary {
     }
 
     /// The summary whose [`EventSummary::fields`] are `f`.
-    pub fn from_fields(f: [Option<String>; EventSummary::FIELDS]) -> EventSummary {
+    pub(crate) fn from_fields(f: [Option<String>; EventSummary::FIELDS]) -> EventSummary {
         let [event_time, event_source, event_name, error_code, principal, source_ip, region, account, event_id] = f;
         EventSummary {
             event_time,
@@ -97,7 +97,7 @@ impl EventSummary {
     }
 
     /// Summarise a parsed record.
-    pub fn of(root: Value<'_>) -> EventSummary {
+    pub(crate) fn of(root: Value<'_>) -> EventSummary {
         let ui = root.get("userIdentity");
         let principal = text(ui.and_then(|u| u.get("arn"))).or_else(|| {
             let u = ui?;
@@ -146,11 +146,6 @@ pub fn event_time_of(member: Option<Value<'_>>) -> Result<EpochMs, TimeProblem> 
             None => Err(TimeProblem::Unparseable),
         },
     }
-}
-
-/// RFC 3339 text of a time, for reports.
-pub fn show_time(ms: EpochMs) -> String {
-    format_rfc3339(ms)
 }
 
 #[cfg(test)]

@@ -32,25 +32,25 @@ fn is_blank(b: u8) -> bool {
 
 impl LineSplitter {
     /// A splitter at the start of the input.
-    pub fn new() -> LineSplitter {
+    pub(crate) fn new() -> LineSplitter {
         LineSplitter::default()
     }
 
     /// Absolute offset of buffer position `pos`.
-    pub fn absolute(&self, pos: usize) -> u64 {
+    pub(crate) fn absolute(&self, pos: usize) -> u64 {
         self.base + pos as u64
     }
 
     /// Start at byte `n` of the input instead of its first (past a
     /// byte-order mark). Only before the first step.
-    pub fn skip_prefix(&mut self, n: usize) {
+    pub(crate) fn skip_prefix(&mut self, n: usize) {
         debug_assert!(self.pos == 0 && self.base == 0);
         self.pos = n;
         self.line_start = n;
     }
 
     /// How many bytes at the front of the buffer are no longer needed.
-    pub fn reclaimable(&self) -> usize {
+    pub(crate) fn reclaimable(&self) -> usize {
         if self.discarding {
             self.pos
         } else {
@@ -59,14 +59,14 @@ impl LineSplitter {
     }
 
     /// Stop keeping the bytes of the current line (it is too large).
-    pub fn discard_pending(&mut self) {
+    pub(crate) fn discard_pending(&mut self) {
         if self.pos > self.line_start {
             self.discarding = true;
         }
     }
 
     /// The caller removed `n` bytes from the front of the buffer.
-    pub fn consumed(&mut self, n: usize) {
+    pub(crate) fn consumed(&mut self, n: usize) {
         debug_assert!(n <= self.reclaimable());
         self.pos -= n;
         self.line_start = self.line_start.saturating_sub(n);
@@ -74,13 +74,13 @@ impl LineSplitter {
     }
 
     /// Bytes of the line currently being read.
-    pub fn pending_record_len(&self) -> u64 {
+    pub(crate) fn pending_record_len(&self) -> u64 {
         self.absolute(self.pos) - self.line_offset
     }
 
     /// Advance to the next non-blank line. `eof`: no more data will follow
     /// `buf` (a last line without a newline is then complete).
-    pub fn next(&mut self, buf: &[u8], eof: bool) -> Step {
+    pub(crate) fn next(&mut self, buf: &[u8], eof: bool) -> Step {
         loop {
             if self.pos == self.line_start && !self.discarding {
                 self.line_offset = self.absolute(self.line_start);

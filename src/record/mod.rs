@@ -2,9 +2,9 @@
 //! fields every report needs (time, who, what).
 
 pub mod blocks;
-pub mod event;
-pub mod lines;
-pub mod split;
+pub(crate) mod event;
+pub(crate) mod lines;
+pub(crate) mod split;
 pub mod time;
 
 pub use blocks::{Hit, Probes};

@@ -28,7 +28,7 @@ pub struct RecordSpan {
 
 impl RecordSpan {
     /// The span `buf[start..end]`, looking for a backslash in it.
-    pub fn of(buf: &[u8], start: usize, end: usize) -> RecordSpan {
+    pub(crate) fn of(buf: &[u8], start: usize, end: usize) -> RecordSpan {
         let bytes = &buf[start..end];
         RecordSpan { start, end, backslash: memchr::memchr(b'\\', bytes).is_some() }
     }
@@ -38,9 +38,9 @@ impl RecordSpan {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitError {
     /// Absolute byte offset (in the decompressed stream) where it went wrong.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// What.
-    pub kind: SplitErrorKind,
+    pub(crate) kind: SplitErrorKind,
 }
 
 /// Kinds of [`SplitError`].
@@ -158,7 +158,7 @@ impl Default for Splitter {
 pub enum Step {
     /// A complete record.
     Record(RecordSpan),
-    /// A record whose bytes were discarded (see [`Splitter::discard_pending`]).
+    /// A record whose bytes were discarded (see `Splitter::discard_pending`).
     Discarded {
         /// Absolute offset of its first byte.
         offset: u64,
@@ -181,7 +181,7 @@ impl Splitter {
     }
 
     /// A splitter at the start of input laid out as `layout`.
-    pub fn with_layout(layout: Layout) -> Splitter {
+    pub(crate) fn with_layout(layout: Layout) -> Splitter {
         Splitter {
             layout,
             state: State::Start,
@@ -202,13 +202,13 @@ impl Splitter {
     }
 
     /// Absolute offset of buffer position `pos`.
-    pub fn absolute(&self, pos: usize) -> u64 {
+    pub(crate) fn absolute(&self, pos: usize) -> u64 {
         self.base + pos as u64
     }
 
     /// Start at byte `n` of the input instead of its first (past a
     /// byte-order mark). Only before the first step.
-    pub fn skip_prefix(&mut self, n: usize) {
+    pub(crate) fn skip_prefix(&mut self, n: usize) {
         debug_assert!(self.pos == 0 && self.base == 0 && self.state == State::Start);
         self.pos = n;
         self.value_start = n;
@@ -216,7 +216,7 @@ impl Splitter {
 
     /// How many bytes at the front of the buffer are no longer needed (the
     /// caller may drop them and then call [`Splitter::consumed`]).
-    pub fn reclaimable(&self) -> usize {
+    pub(crate) fn reclaimable(&self) -> usize {
         match self.state {
             State::InRecord if self.discarding => self.pos,
             State::InRecord | State::SkipValue => self.value_start,
@@ -227,14 +227,14 @@ impl Splitter {
     /// Stop keeping the bytes of the record being scanned (it is too large);
     /// the splitter still finds its end and then reports
     /// [`Step::Discarded`].
-    pub fn discard_pending(&mut self) {
+    pub(crate) fn discard_pending(&mut self) {
         if self.state == State::InRecord {
             self.discarding = true;
         }
     }
 
     /// The caller removed `n` bytes from the front of the buffer.
-    pub fn consumed(&mut self, n: usize) {
+    pub(crate) fn consumed(&mut self, n: usize) {
         debug_assert!(n <= self.reclaimable());
         self.pos -= n;
         self.value_start = self.value_start.saturating_sub(n);
@@ -246,7 +246,7 @@ impl Splitter {
     }
 
     /// Bytes of the record currently being scanned (0 when between records).
-    pub fn pending_record_len(&self) -> u64 {
+    pub(crate) fn pending_record_len(&self) -> u64 {
         match self.state {
             State::InRecord => self.absolute(self.pos) - self.record_offset,
             _ => 0,
@@ -442,11 +442,6 @@ impl Splitter {
             Layout::Array => State::Done,
             _ => State::TopAfterValue,
         }
-    }
-
-    /// Whether the document is complete (every opened structure closed).
-    pub fn is_complete(&self) -> bool {
-        matches!(self.state, State::Done) || (matches!(self.state, State::Start) && self.saw_document)
     }
 
     fn more(&self, eof: bool) -> Result<Step, SplitError> {

@@ -49,7 +49,7 @@ fn needs_terminal_escape(c: char) -> bool {
 /// One CSV cell: quoted when needed (RFC 4180), and guarded against formula
 /// injection: a cell that a spreadsheet would evaluate (starting with `=`,
 /// `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
-pub fn csv_cell(s: &str) -> Cow<'_, str> {
+pub(crate) fn csv_cell(s: &str) -> Cow<'_, str> {
     let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
     // A plain number is not a formula even when it starts with '-' or '+'.
     let number = crate::pattern::parse::is_number(s);
@@ -59,25 +59,6 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
     } else {
         guarded
     }
-}
-
-/// Escape text for HTML element content and attribute values.
-pub fn html(s: &str) -> Cow<'_, str> {
-    if !s.contains(['&', '<', '>', '"', '\'']) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -102,11 +83,5 @@ mod tests {
         assert_eq!(csv_cell("-1.5"), "-1.5");
         assert_eq!(csv_cell("-cmd"), "'-cmd");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
-    }
-
-    #[test]
-    fn html_escapes() {
-        assert_eq!(html("<script>alert('x')</script>&"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;");
-        assert_eq!(html("ok"), "ok");
     }
 }

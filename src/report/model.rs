@@ -27,7 +27,7 @@ use crate::source::SkipKind;
 #[derive(Clone, Debug, Serialize)]
 pub struct Document<'a> {
     /// trailwatch version.
-    pub trailwatch: &'static str,
+    pub(crate) trailwatch: &'static str,
     /// What was read.
     pub inputs: Inputs,
     /// One entry per rule/alarm.
@@ -35,9 +35,9 @@ pub struct Document<'a> {
     /// Rules or alarms that could not be replayed, with the reason.
     pub refused: Vec<String>,
     /// How the scan was run.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// Wall time and throughput (vary from run to run).
-    pub timing: Timing,
+    pub(crate) timing: Timing,
 }
 
 /// Inputs accounting: every file lands in exactly one bucket.
@@ -46,90 +46,90 @@ pub struct Inputs {
     /// CloudTrail log files opened (read completely or failed).
     pub files: u64,
     /// Files read completely.
-    pub files_read: u64,
+    pub(crate) files_read: u64,
     /// Files damaged or unreadable.
-    pub files_failed: u64,
+    pub(crate) files_failed: u64,
     /// Files read (completely or not), by the form of their content:
     /// `cloudtrail`, `json_lines`, `json_objects`, `json_array`,
     /// `lookup_events`, `cloudwatch_export`.
-    pub forms: BTreeMap<&'static str, u64>,
+    pub(crate) forms: BTreeMap<&'static str, u64>,
     /// Archives (tar, tar.gz, zip) opened; their members are counted as
     /// files.
-    pub archives: u64,
+    pub(crate) archives: u64,
     /// Files not read, by kind.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Records found (good records of damaged files included).
-    pub records: u64,
+    pub(crate) records: u64,
     /// Records that are not valid JSON objects or not UTF-8 (among those
     /// parsed).
-    pub records_invalid: u64,
+    pub(crate) records_invalid: u64,
     /// Records fully parsed. Every record's structure (strings, braces,
     /// the `Records` array) is checked; with the prefilter, only records
     /// that could match some rule are parsed, so damage inside the others
     /// (a bad escape, invalid UTF-8) is not seen. `--no-prefilter` parses
     /// every record.
-    pub records_parsed: u64,
+    pub(crate) records_parsed: u64,
     /// Records above the event-size limit, which CloudTrail does not send to
     /// CloudWatch Logs.
-    pub records_oversized: u64,
+    pub(crate) records_oversized: u64,
     /// Compressed bytes read.
-    pub bytes_compressed: u64,
+    pub(crate) bytes_compressed: u64,
     /// Decoded bytes.
-    pub bytes_decompressed: u64,
+    pub(crate) bytes_decompressed: u64,
     /// Events seen more than once (same `eventID`) among the records that
     /// published a datapoint.
-    pub duplicates: DuplicatesReport,
+    pub(crate) duplicates: DuplicatesReport,
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
     /// Each file whose content was not read because it holds no events
     /// (`skipped.not_trail_log`), with what it seems to be, and each archive
     /// member skipped for its type (`skipped.special`): nothing that was
     /// not read goes unnamed.
-    pub skipped_files: Vec<SkippedFile>,
+    pub(crate) skipped_files: Vec<SkippedFile>,
     /// Paths that could not be walked (and the temporary directory, if
     /// what the scan wrote there could not be read back).
     pub path_problems: Vec<PathProblem>,
     /// What did not change the result but is worth knowing (e.g. data kept
     /// in memory because no temporary file could be written).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Repeated events.
 #[derive(Clone, Debug, Serialize)]
-pub struct DuplicatesReport {
+pub(crate) struct DuplicatesReport {
     /// Repeated copies (an event seen three times counts two).
-    pub copies: u64,
+    pub(crate) copies: u64,
     /// Whether they were dropped (`--dedup`); otherwise they are counted in
     /// the results, as CloudWatch would count an event delivered twice.
-    pub dropped: bool,
+    pub(crate) dropped: bool,
     /// The first few.
-    pub examples: Vec<DuplicateExample>,
+    pub(crate) examples: Vec<DuplicateExample>,
     /// Set when the event IDs could not be written to a temporary file
     /// (memory grew instead) or read back (the count is incomplete).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
 }
 
 /// One repeated event.
 #[derive(Clone, Debug, Serialize)]
-pub struct DuplicateExample {
+pub(crate) struct DuplicateExample {
     /// Its `eventID`.
-    pub event_id: String,
+    pub(crate) event_id: String,
     /// Where it was first seen.
-    pub first: Where,
+    pub(crate) first: Where,
     /// Where it was seen again.
-    pub again: Where,
+    pub(crate) again: Where,
 }
 
 /// A file not read for its content.
 #[derive(Clone, Debug, Serialize)]
-pub struct SkippedFile {
+pub(crate) struct SkippedFile {
     /// Its path (`archive!/member` for a member).
-    pub path: String,
+    pub(crate) path: String,
     /// The kind it was skipped as (`not_trail_log`, `special`).
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// What it seems to be.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// A damaged or unreadable file.
@@ -140,9 +140,9 @@ pub struct Failure {
     /// First problem.
     pub error: String,
     /// Records read from it anyway.
-    pub records_recovered: u64,
+    pub(crate) records_recovered: u64,
     /// Invalid records in it.
-    pub records_invalid: u64,
+    pub(crate) records_invalid: u64,
 }
 
 /// A path that could not be walked.
@@ -158,77 +158,77 @@ pub struct PathProblem {
 #[derive(Clone, Debug, Serialize)]
 pub struct AlarmReport<'a> {
     /// Rule/alarm name.
-    pub name: String,
+    pub(crate) name: String,
     /// Description.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Filter pattern.
-    pub pattern: String,
+    pub(crate) pattern: String,
     /// Metric value.
-    pub metric_value: String,
+    pub(crate) metric_value: String,
     /// Default value.
-    pub default_value: Option<f64>,
+    pub(crate) default_value: Option<f64>,
     /// Period in seconds.
-    pub period_s: i64,
+    pub(crate) period_s: i64,
     /// Statistic (`Sum`, `p99`, ...).
     #[serde(serialize_with = "text::display")]
-    pub statistic: Statistic,
+    pub(crate) statistic: Statistic,
     /// Threshold.
-    pub threshold: f64,
+    pub(crate) threshold: f64,
     /// Comparison (AWS name).
     #[serde(serialize_with = "text::comparison")]
-    pub comparison: Comparison,
+    pub(crate) comparison: Comparison,
     /// EvaluationPeriods.
-    pub evaluation_periods: u32,
+    pub(crate) evaluation_periods: u32,
     /// DatapointsToAlarm.
-    pub datapoints_to_alarm: u32,
+    pub(crate) datapoints_to_alarm: u32,
     /// TreatMissingData.
     #[serde(serialize_with = "text::treat_missing")]
-    pub treat_missing_data: TreatMissing,
+    pub(crate) treat_missing_data: TreatMissing,
     /// Evaluation range used (periods).
-    pub evaluation_range: u32,
+    pub(crate) evaluation_range: u32,
     /// `sliding` or `wall-clock`.
     #[serde(serialize_with = "text::evaluation_window")]
-    pub evaluation_window: EvaluationWindow,
+    pub(crate) evaluation_window: EvaluationWindow,
     /// Records matching the pattern.
-    pub matches: u64,
+    pub(crate) matches: u64,
     /// Datapoints placed in time.
-    pub datapoints: u64,
+    pub(crate) datapoints: u64,
     /// Matching records with no usable time (not counted in any window).
-    pub unplaced: Unplaced,
+    pub(crate) unplaced: Unplaced,
     /// Datapoints dropped by `--from`/`--to`.
-    pub outside_range: u64,
+    pub(crate) outside_range: u64,
     /// Windows holding at least one datapoint, ascending.
-    pub windows: Lazy<'a, WindowReport>,
+    pub(crate) windows: Lazy<'a, WindowReport>,
     /// How many windows breach.
     pub breaching_windows: u64,
     /// State changes of the replayed alarm, in time order.
-    pub transitions: Lazy<'a, TransitionReport>,
+    pub(crate) transitions: Lazy<'a, TransitionReport>,
     /// Number of times the alarm entered ALARM.
-    pub alarm_episodes: u64,
+    pub(crate) alarm_episodes: u64,
     /// Minutes the alarm spent in ALARM.
-    pub minutes_in_alarm: u64,
+    pub(crate) minutes_in_alarm: u64,
     /// State at the last evaluation.
     #[serde(serialize_with = "text::state")]
-    pub final_state: AlarmState,
+    pub(crate) final_state: AlarmState,
 }
 
 /// A list made each time it is read (iterated, written out) and never
 /// held: the windows and state changes of a replay over months come from
 /// the scan's per-minute data as they are written.
 #[derive(Clone)]
-pub struct Lazy<'a, T> {
+pub(crate) struct Lazy<'a, T> {
     make: Rc<dyn Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a>,
 }
 
 impl<'a, T> Lazy<'a, T> {
     /// The list that `make` produces.
-    pub fn new(make: impl Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a) -> Lazy<'a, T> {
+    pub(crate) fn new(make: impl Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a) -> Lazy<'a, T> {
         Lazy { make: Rc::new(make) }
     }
 
     /// Its items, made anew.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = T> + 'a> {
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = T> + 'a> {
         (self.make)()
     }
 }
@@ -264,56 +264,56 @@ impl<T: Serialize> Serialize for Lazy<'_, T> {
 #[derive(Clone, Debug, Serialize)]
 pub struct Unplaced {
     /// No eventTime.
-    pub missing_time: u64,
+    pub(crate) missing_time: u64,
     /// eventTime present but not a timestamp.
-    pub unparseable_time: u64,
+    pub(crate) unparseable_time: u64,
     /// Where the first few are.
-    pub examples: Vec<Where>,
+    pub(crate) examples: Vec<Where>,
 }
 
 /// A record's location.
 #[derive(Clone, Debug, Serialize)]
-pub struct Where {
+pub(crate) struct Where {
     /// File.
-    pub path: String,
+    pub(crate) path: String,
     /// Byte offset in the decoded file.
-    pub offset: u64,
+    pub(crate) offset: u64,
 }
 
 /// One period window.
 #[derive(Clone, Debug, Serialize)]
-pub struct WindowReport {
+pub(crate) struct WindowReport {
     /// Start, RFC 3339 UTC.
     #[serde(serialize_with = "text::rfc3339")]
-    pub start: EpochMs,
+    pub(crate) start: EpochMs,
     /// End (exclusive).
     #[serde(serialize_with = "text::rfc3339")]
-    pub end: EpochMs,
+    pub(crate) end: EpochMs,
     /// The statistic's value.
-    pub value: f64,
+    pub(crate) value: f64,
     /// Matching records in the window.
-    pub matches: u64,
+    pub(crate) matches: u64,
     /// Datapoints in the window (SampleCount).
-    pub datapoints: u64,
+    pub(crate) datapoints: u64,
     /// Whether the value breaches the threshold.
-    pub breaching: bool,
+    pub(crate) breaching: bool,
     /// The first matching events of the window.
-    pub events: Vec<EventReport>,
+    pub(crate) events: Vec<EventReport>,
 }
 
 /// A matching event, for drill-down.
 #[derive(Clone, Debug, Serialize)]
-pub struct EventReport {
+pub(crate) struct EventReport {
     /// CloudWatch timestamp used (eventTime + lag).
     #[serde(serialize_with = "text::rfc3339")]
-    pub time: EpochMs,
+    pub(crate) time: EpochMs,
     /// File.
-    pub path: String,
+    pub(crate) path: String,
     /// Byte offset of the record in the decoded file.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// Key fields.
     #[serde(flatten)]
-    pub summary: EventSummary,
+    pub(crate) summary: EventSummary,
 }
 
 /// A state change.
@@ -321,46 +321,46 @@ pub struct EventReport {
 pub struct TransitionReport {
     /// When (the evaluation instant).
     #[serde(serialize_with = "text::rfc3339")]
-    pub at: EpochMs,
+    pub(crate) at: EpochMs,
     /// Previous state.
     #[serde(serialize_with = "text::state")]
-    pub from: AlarmState,
+    pub(crate) from: AlarmState,
     /// New state.
     #[serde(serialize_with = "text::state")]
-    pub to: AlarmState,
+    pub(crate) to: AlarmState,
     /// Worded like CloudWatch's StateReason.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// How the scan ran.
 #[derive(Clone, Debug, Serialize)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Worker threads.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Time shift added to eventTime, seconds.
-    pub lag_s: f64,
+    pub(crate) lag_s: f64,
     /// `--from`.
     #[serde(serialize_with = "text::rfc3339_or_null")]
-    pub from: Option<EpochMs>,
+    pub(crate) from: Option<EpochMs>,
     /// `--to`.
     #[serde(serialize_with = "text::rfc3339_or_null")]
-    pub to: Option<EpochMs>,
+    pub(crate) to: Option<EpochMs>,
     /// Whether records that cannot match were skipped unparsed (false with
     /// `--no-prefilter`).
-    pub prefilter: bool,
+    pub(crate) prefilter: bool,
 }
 
 /// Wall time and throughput.
 #[derive(Clone, Debug, Serialize)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// Seconds.
-    pub elapsed_s: f64,
+    pub(crate) elapsed_s: f64,
     /// Compressed MB (10^6 bytes) per second.
-    pub mb_per_s: f64,
+    pub(crate) mb_per_s: f64,
     /// Decoded MB per second.
-    pub decoded_mb_per_s: f64,
+    pub(crate) decoded_mb_per_s: f64,
     /// Records per second.
-    pub records_per_s: f64,
+    pub(crate) records_per_s: f64,
 }
 
 impl From<&Transition> for TransitionReport {

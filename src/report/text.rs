@@ -43,7 +43,7 @@ impl Style {
 }
 
 /// Group digits: 1234567 → 1,234,567.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -208,7 +208,7 @@ fn plural(n: u64) -> &'static str {
 const SKIPPED_SHOWN: usize = 10;
 
 /// Write the whole report.
-pub fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> {
+pub(crate) fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> {
     for a in &doc.alarms {
         alarm(out, a, st)?;
         writeln!(out)?;

@@ -21,12 +21,12 @@ use crate::pattern::FilterPattern;
 #[derive(Debug, Default)]
 pub struct Import {
     /// One rule per replayable alarm (and per metric filter without alarm).
-    pub rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
     /// Alarms or filters that cannot be replayed, with the reason.
-    pub refused: Vec<String>,
+    pub(crate) refused: Vec<String>,
     /// Things worth knowing (alarms that are not on a metric filter,
     /// filters without alarms).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 struct Filter {
@@ -47,7 +47,7 @@ fn s(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Why AWS configuration cannot be imported at all (an alarm or filter that
-/// cannot be replayed is refused on its own, in [`Import::refused`]).
+/// cannot be replayed is refused on its own, in `Import::refused`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImportError {

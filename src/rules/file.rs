@@ -64,15 +64,15 @@ struct RuleDef {
 /// An example event of a rule and whether it must match.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleExample {
+pub(crate) struct RuleExample {
     /// The log event.
-    pub event: String,
+    pub(crate) event: String,
     /// Whether the rule's pattern must match it.
     #[serde(rename = "match")]
-    pub matches: bool,
+    pub(crate) matches: bool,
     /// What it shows.
     #[serde(default)]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// A loaded rules file.
@@ -81,7 +81,7 @@ pub struct Loaded {
     /// The rules, in file order.
     pub rules: Vec<Rule>,
     /// Each rule's examples.
-    pub examples: Vec<Vec<RuleExample>>,
+    pub(crate) examples: Vec<Vec<RuleExample>>,
 }
 
 /// Why a rules file cannot be used.
@@ -191,11 +191,6 @@ pub fn parse(text: &str) -> Result<Loaded, RulesError> {
 }
 
 impl Loaded {
-    /// Check every example; one line per failure.
-    pub fn check_examples(&self) -> Vec<String> {
-        self.count_examples().1
-    }
-
     /// Check every example: how many were checked, and the failures.
     pub fn count_examples(&self) -> (usize, Vec<String>) {
         let mut checked = 0;
@@ -250,7 +245,7 @@ metric_value = "$bytes"
         assert_eq!(l.rules.len(), 2);
         assert_eq!(l.rules[0].alarm.period_s, 3600);
         assert_eq!(l.rules[0].alarm.threshold, 5.0);
-        assert!(l.check_examples().is_empty());
+        assert!(l.count_examples().1.is_empty());
         let json = r#"{"rules":[{"name":"a","pattern":"ERROR","alarm":{"period":60}}]}"#;
         assert_eq!(parse(json).unwrap().rules[0].alarm.period_s, 60);
     }
@@ -270,6 +265,6 @@ metric_value = "$bytes"
         let twice = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule]]\nname = \"x\"\npattern = 'B'\n");
         assert!(matches!(twice, Err(RulesError::Twice(n)) if n == "x"));
         let e = parse("[[rule]]\nname = \"x\"\npattern = 'A'\n[[rule.example]]\nevent = 'B'\nmatch = true\n").unwrap();
-        assert_eq!(e.check_examples().len(), 1);
+        assert_eq!(e.count_examples().1.len(), 1);
     }
 }

@@ -26,12 +26,12 @@ pub struct Rule {
     /// The filter pattern.
     pub pattern: FilterPattern,
     /// What a matching (or non-matching) event publishes.
-    pub transform: MetricTransform,
+    pub(crate) transform: MetricTransform,
     /// The alarm.
-    pub alarm: AlarmSpec,
+    pub(crate) alarm: AlarmSpec,
     /// Which metric of the filter the alarm watches (dimension set; empty
     /// for the dimensionless metric).
-    pub alarm_dimensions: Dimensions,
+    pub(crate) alarm_dimensions: Dimensions,
 }
 
 impl Rule {

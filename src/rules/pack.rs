@@ -47,13 +47,13 @@ struct VariantDef {
 /// An example event and the variants it must match.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Example {
+pub(crate) struct Example {
     /// What it shows.
-    pub note: String,
+    pub(crate) note: String,
     /// The CloudTrail record.
-    pub event: String,
+    pub(crate) event: String,
     /// Variant names that match it; every other variant must not.
-    pub matches: Vec<String>,
+    pub(crate) matches: Vec<String>,
 }
 
 /// One published pattern of a control.
@@ -75,7 +75,7 @@ pub struct Control {
     /// Security Hub id (`CloudWatch.2`) or `CIS-4.15`.
     pub id: String,
     /// Rule name (`unauthorized-api-calls`).
-    pub name: String,
+    pub(crate) name: String,
     /// Title.
     pub title: String,
     /// CIS recommendation numbers by benchmark version.
@@ -85,12 +85,12 @@ pub struct Control {
     /// Published variants.
     pub variants: Vec<Variant>,
     /// Example events (true positives and true negatives).
-    pub examples: Vec<Example>,
+    pub(crate) examples: Vec<Example>,
 }
 
 impl Control {
     /// The default variant.
-    pub fn default_variant(&self) -> &Variant {
+    pub(crate) fn default_variant(&self) -> &Variant {
         self.variants.iter().find(|v| v.name == self.default).expect("the pack's default variant exists")
     }
 
@@ -100,7 +100,7 @@ impl Control {
     }
 
     /// The rule for a variant (CIS remediation alarm).
-    pub fn rule(&self, v: &Variant) -> Result<Rule, PatternError> {
+    pub(crate) fn rule(&self, v: &Variant) -> Result<Rule, PatternError> {
         let pattern = FilterPattern::parse(&v.pattern)?;
         Ok(Rule {
             name: self.rule_name(v),
@@ -155,7 +155,7 @@ pub struct Selection {
     /// Rules to run.
     pub rules: Vec<Rule>,
     /// `name: reason` for variants CloudWatch would refuse.
-    pub refused: Vec<String>,
+    pub(crate) refused: Vec<String>,
 }
 
 impl Pack {
@@ -192,12 +192,6 @@ impl Pack {
             }
         }
         Ok(sel)
-    }
-
-    /// Check every example against every variant of its control. Returns
-    /// one line per failure.
-    pub fn check_examples(&self) -> Vec<String> {
-        self.count_examples().1
     }
 
     /// Check every example against every variant: how many checks were
@@ -260,7 +254,7 @@ mod tests {
 
     #[test]
     fn every_example_matches_exactly_its_variants() {
-        let failures = cis().check_examples();
+        let failures = cis().count_examples().1;
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 

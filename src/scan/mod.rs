@@ -2,20 +2,20 @@
 //! offered to every rule, datapoints aggregated per minute.
 //!
 //! Parallelism is at file granularity (rayon work stealing). Each worker
-//! accumulates a partial result ([`partial`]); partials merge associatively
+//! accumulates a partial result (`partial`); partials merge associatively
 //! and commutatively, and everything order-dependent (file lists, samples)
 //! is sorted by a key that does not depend on scheduling, so the result is
 //! identical for any thread count and any order of the inputs. What a
 //! worker would hold past a budget it writes out as sorted runs
-//! ([`crate::spill`]), so memory stays flat however much is read.
+//! (`crate::spill`), so memory stays flat however much is read.
 //!
-//! - [`options`]: how to run a scan;
+//! - `options`: how to run a scan;
 //! - this module: the driver, from paths to a [`ScanReport`];
 //! - `partial`: one worker's results, file by file, and their merge;
 //! - `sink`: what one record does to them;
 //! - `minutes`, `samples`, `paths`, `repeats`, `publication`: what a worker
 //!   holds of each kind and how it is written out;
-//! - [`report`]: what a scan found, and reading back what was written out.
+//! - `report`: what a scan found, and reading back what was written out.
 
 mod minutes;
 mod options;
@@ -52,7 +52,7 @@ pub use options::ScanOptions;
 pub use paths::{PathList, LIST_BYTES};
 pub use publication::RUN_PUBLICATIONS;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
-pub use samples::RUN_SAMPLES;
+pub(crate) use samples::RUN_SAMPLES;
 
 /// Per-minute runs, by rule and metric dimensions.
 type MinuteRuns = Runs<(usize, Dimensions)>;

@@ -36,7 +36,7 @@ pub struct ScanOptions {
     /// file (default [`LIST_BYTES`]; the result does not depend on it).
     pub paths_held: usize,
     /// Samples a worker holds, over all rules, before it writes them to a
-    /// temporary file (default [`RUN_SAMPLES`]; the result does not depend
+    /// temporary file (default `RUN_SAMPLES`; the result does not depend
     /// on it).
     pub samples_held: usize,
     /// With `dedup`: publications a worker holds back before it writes

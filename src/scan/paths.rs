@@ -48,7 +48,7 @@ pub struct PathList {
 
 impl PathList {
     /// Add the path of file `index`.
-    pub fn push(&mut self, index: u32, path: &str) {
+    pub(crate) fn push(&mut self, index: u32, path: &str) {
         let p = path.as_bytes();
         let shared = if self.entries.len().is_multiple_of(RESTART) {
             0
@@ -63,7 +63,7 @@ impl PathList {
     }
 
     /// Add every path of `other`.
-    pub fn append(&mut self, other: PathList) {
+    pub(crate) fn append(&mut self, other: PathList) {
         if self.entries.is_empty() {
             *self = other;
             return;
@@ -79,13 +79,9 @@ impl PathList {
     }
 
     /// Paths kept.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Whether no path is kept.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     fn own_bytes(&self, k: usize) -> &[u8] {
@@ -103,14 +99,14 @@ impl PathList {
     }
 
     /// Bytes the list takes (its entries and their bytes).
-    pub fn footprint(&self) -> usize {
+    pub(crate) fn footprint(&self) -> usize {
         self.entries.len() * std::mem::size_of::<Entry>() + self.bytes.len()
     }
 
     /// Append the list's binary form: the number of entries, each entry's
     /// index, start and shared length, then the bytes (little-endian
     /// `u32`s). See [`PathList::decode`].
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
         for e in &self.entries {
             for x in [e.index, e.start, e.shared] {
@@ -122,7 +118,7 @@ impl PathList {
 
     /// A list written by [`PathList::encode`] (sealed), or `None` if
     /// `bytes` is not one.
-    pub fn decode(bytes: &[u8]) -> Option<PathList> {
+    pub(crate) fn decode(bytes: &[u8]) -> Option<PathList> {
         let (n, rest) = bytes.split_first_chunk::<4>()?;
         let n = u32::from_le_bytes(*n) as usize;
         let table = rest.get(..n.checked_mul(12)?)?;
@@ -153,7 +149,7 @@ impl PathList {
 
     /// Add to `out` the paths of this (sealed) list whose index is in
     /// `wanted`.
-    pub fn keep(&self, wanted: &BTreeSet<u32>, out: &mut PathList) {
+    pub(crate) fn keep(&self, wanted: &BTreeSet<u32>, out: &mut PathList) {
         for &i in wanted {
             if let Some(p) = self.get(i) {
                 out.push(i, &p);
@@ -162,7 +158,7 @@ impl PathList {
     }
 
     /// Sort the lookup order (once every path has been added).
-    pub fn seal(&mut self) {
+    pub(crate) fn seal(&mut self) {
         let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
         order.sort_unstable_by_key(|&k| self.entries[k as usize].index);
         self.order = order;
@@ -170,7 +166,7 @@ impl PathList {
     }
 
     /// The path of file `index`, if it is kept. Needs [`PathList::seal`].
-    pub fn get(&self, index: u32) -> Option<String> {
+    pub(crate) fn get(&self, index: u32) -> Option<String> {
         debug_assert_eq!(self.order.len(), self.entries.len(), "sealed");
         let at = self.order.binary_search_by_key(&index, |&k| self.entries[k as usize].index).ok()?;
         let mut out = Vec::new();

@@ -2,7 +2,7 @@
 //! decided from the raw bytes of a whole batch of records without parsing
 //! them.
 //!
-//! Every rule's pattern yields a [`Requirement`] (see
+//! Every rule's pattern yields a `Requirement` (see
 //! `pattern::required`). For each key some rule tests, one `memmem` pass
 //! over the batch finds its token (`"eventName"`, `"errorCode"`, ...) and
 //! checks the raw value after it. (One Aho-Corasick pass over all tokens
@@ -189,12 +189,12 @@ impl Prefilter {
 
     /// Whether every rule is a candidate everywhere (the prefilter cannot
     /// skip anything).
-    pub fn is_trivial(&self) -> bool {
+    pub(crate) fn is_trivial(&self) -> bool {
         (0..self.rules).all(|i| self.always.0[i / 64] >> (i % 64) & 1 == 1)
     }
 
     /// Words per record in the masks written by [`Prefilter::mark`].
-    pub fn words(&self) -> usize {
+    pub(crate) fn words(&self) -> usize {
         self.words
     }
 

@@ -13,39 +13,39 @@ use crate::source::{Archive, Form, SkipKind};
 
 /// Where a record is: input file (in discovery order), archive member (0
 /// for the file itself, 1.. for the members of an archive, in archive
-/// order) and byte offset in the decoded input. See [`ScanReport::path`].
+/// order) and byte offset in the decoded input. See `ScanReport::path`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// Index of the input file.
-    pub file: u32,
+    pub(crate) file: u32,
     /// Member of an archive (0: the file itself).
-    pub member: u32,
+    pub(crate) member: u32,
     /// Byte offset of the record in the decoded input.
-    pub offset: u64,
+    pub(crate) offset: u64,
 }
 
 /// One matching event kept for drill-down.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sample {
     /// Its CloudWatch timestamp (eventTime + lag).
-    pub time: EpochMs,
+    pub(crate) time: EpochMs,
     /// Where it is.
-    pub at: Location,
+    pub(crate) at: Location,
     /// What it is.
-    pub summary: EventSummary,
+    pub(crate) summary: EventSummary,
     /// The path of its file (or `<archive>!/<member>`).
-    pub path: String,
+    pub(crate) path: String,
 }
 
 /// Matched records that could not be placed in time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Unplaced {
     /// No `eventTime`.
-    pub missing: u64,
+    pub(crate) missing: u64,
     /// `eventTime` is not a timestamp.
-    pub unparseable: u64,
+    pub(crate) unparseable: u64,
     /// The first few of them.
-    pub examples: Vec<Location>,
+    pub(crate) examples: Vec<Location>,
 }
 
 /// What one rule produced.
@@ -53,21 +53,21 @@ pub struct Unplaced {
 pub struct RuleResult {
     /// Datapoints per minute not written out to the temporary file (read
     /// the whole metric with [`ScanReport::minutes`]).
-    pub series: Series,
+    pub(crate) series: Series,
     /// Records that matched the pattern.
-    pub matches: u64,
+    pub(crate) matches: u64,
     /// Datapoints placed in the series (matches and default values).
-    pub datapoints: u64,
+    pub(crate) datapoints: u64,
     /// Matching records without a usable time (not in the series).
-    pub unplaced: Unplaced,
+    pub(crate) unplaced: Unplaced,
     /// Datapoints without a usable time (defaults included).
-    pub unplaced_datapoints: u64,
+    pub(crate) unplaced_datapoints: u64,
     /// Datapoints outside `--from`/`--to`.
-    pub outside_range: u64,
+    pub(crate) outside_range: u64,
     /// Up to `samples` matching events per window of the rule's period,
     /// earliest first, among those not written out to the temporary file
     /// (read them all with [`ScanReport::samples`]).
-    pub samples: HashMap<i64, Vec<Sample>>,
+    pub(crate) samples: HashMap<i64, Vec<Sample>>,
 }
 
 /// What happened to one input that was opened: a file, an archive, or a
@@ -75,34 +75,34 @@ pub struct RuleResult {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileReport {
     /// Index of the input file (discovery order).
-    pub input: u32,
+    pub(crate) input: u32,
     /// Member of an archive (0: the file itself).
-    pub member: u32,
+    pub(crate) member: u32,
     /// Path; for an archive member, `<archive>!/<member>`.
-    pub path: String,
+    pub(crate) path: String,
     /// The form of the content, once recognised.
-    pub form: Option<Form>,
+    pub(crate) form: Option<Form>,
     /// The file is an archive (its members are reported on their own).
-    pub archive: Option<Archive>,
+    pub(crate) archive: Option<Archive>,
     /// Bytes on disk.
-    pub compressed: u64,
+    pub(crate) compressed: u64,
     /// Decoded bytes.
-    pub decompressed: u64,
+    pub(crate) decompressed: u64,
     /// Records found (including invalid and oversized ones).
-    pub records: u64,
+    pub(crate) records: u64,
     /// Records that are not valid JSON objects or not UTF-8.
-    pub invalid_records: u64,
+    pub(crate) invalid_records: u64,
     /// Records fully parsed and evaluated (with the prefilter, only the
     /// candidates; the others were checked for structure only).
-    pub parsed_records: u64,
+    pub(crate) parsed_records: u64,
     /// Records above the event-size limit (not delivered to CloudWatch).
-    pub oversized_records: u64,
+    pub(crate) oversized_records: u64,
     /// Records that published a datapoint for some rule.
-    pub published_records: u64,
+    pub(crate) published_records: u64,
     /// Why the file is damaged or unreadable, if it is (first problem).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// With an error: decoded offset up to which records were recovered.
-    pub recovered_to: u64,
+    pub(crate) recovered_to: u64,
     /// The content is not a CloudTrail log.
     pub not_trail_log: bool,
     /// With `not_trail_log`: what the content seems to be instead.
@@ -111,7 +111,7 @@ pub struct FileReport {
 
 impl FileReport {
     /// Whether the file counts as failed.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.error.is_some()
     }
 }
@@ -120,25 +120,25 @@ impl FileReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Archives opened (their members are counted as files).
-    pub archives: u64,
+    pub(crate) archives: u64,
     /// Files read (completely or not), by the form of their content.
-    pub forms: BTreeMap<Form, u64>,
+    pub(crate) forms: BTreeMap<Form, u64>,
     /// Files read completely.
-    pub files_read: u64,
+    pub(crate) files_read: u64,
     /// Files damaged or unreadable (their good records are still counted).
-    pub files_failed: u64,
+    pub(crate) files_failed: u64,
     /// Records found.
     pub records: u64,
     /// Invalid records.
     pub records_invalid: u64,
     /// Records fully parsed (validated as JSON and UTF-8).
-    pub records_parsed: u64,
+    pub(crate) records_parsed: u64,
     /// Oversized records.
-    pub records_oversized: u64,
+    pub(crate) records_oversized: u64,
     /// Compressed bytes of the files opened.
-    pub bytes_compressed: u64,
+    pub(crate) bytes_compressed: u64,
     /// Decoded bytes.
-    pub bytes_decompressed: u64,
+    pub(crate) bytes_decompressed: u64,
 }
 
 impl Totals {
@@ -188,24 +188,24 @@ pub struct ScanReport {
     pub files: Vec<FileReport>,
     /// The paths of the other files the report's [`Location`]s (examples
     /// of repeated and unplaced events) point to, by discovery index.
-    pub paths: PathList,
+    pub(crate) paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
     /// Archive members skipped for their type (links, devices), each with
     /// its path: (kind, path, reason).
     pub skipped_members: Vec<(SkipKind, String, String)>,
     /// Paths that could not be walked.
-    pub problems: Vec<PathProblem>,
+    pub(crate) problems: Vec<PathProblem>,
     /// Totals.
     pub totals: Totals,
     /// One result per rule, in rule order.
-    pub rules: Vec<RuleResult>,
+    pub(crate) rules: Vec<RuleResult>,
     /// Wall time.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Threads used.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Events seen more than once.
-    pub duplicates: Duplicates,
+    pub(crate) duplicates: Duplicates,
     /// The per-minute statistic sets written out during the scan.
     pub(super) minutes: MinuteRuns,
     /// The samples written out during the scan.
@@ -224,23 +224,23 @@ pub struct ScanReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Duplicates {
     /// Repeated copies (an event seen three times counts two).
-    pub copies: u64,
+    pub(crate) copies: u64,
     /// Whether the copies were dropped (`--dedup`) or counted in the
     /// results.
-    pub dropped: bool,
+    pub(crate) dropped: bool,
     /// The first few: the event ID, where it was first seen and where again.
-    pub examples: Vec<(String, Location, Location)>,
+    pub(crate) examples: Vec<(String, Location, Location)>,
     /// Why the event IDs had to stay in memory, or why the count is
     /// incomplete (the temporary file they were written to could not be
     /// written or read back).
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
 }
 
 impl ScanReport {
     /// The path of the file (or `<archive>!/<member>`) a record is in, for
     /// the locations the report holds (examples of repeated and unplaced
     /// events; the paths of other clean files are not kept).
-    pub fn path(&self, at: Location) -> String {
+    pub(crate) fn path(&self, at: Location) -> String {
         if at.member == 0 {
             if let Some(p) = self.paths.get(at.file) {
                 return p;
@@ -254,11 +254,6 @@ impl ScanReport {
         }
     }
 
-    /// Count of skipped inputs of one kind.
-    pub fn skipped_count(&self, kind: SkipKind) -> u64 {
-        self.skipped.get(&kind).copied().unwrap_or(0)
-    }
-
     /// Whether any input could not be read completely (or what was read
     /// could not be read back from the temporary file).
     pub fn has_failures(&self) -> bool {
@@ -269,7 +264,7 @@ impl ScanReport {
     /// sets written out during the scan merged with those still held, read
     /// once and never held whole. A failure to read the temporary file back
     /// ends it early, and [`ScanReport::lost`] says why.
-    pub fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
+    pub(crate) fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
         let held = self.rules[rule].series.sorted(dims).into_iter().map(|(m, s)| (m, s.clone()));
         self.minutes.read(&(rule, dims.clone()), held, &self.lost)
     }
@@ -278,7 +273,7 @@ impl ScanReport {
     /// window, then time and location: those written out during the scan
     /// merged with those still held (a window may have more than
     /// `--samples` of them; the first are the ones to show).
-    pub fn samples<'a>(&'a self, rule: usize) -> impl Iterator<Item = (i64, Sample)> + 'a {
+    pub(crate) fn samples<'a>(&'a self, rule: usize) -> impl Iterator<Item = (i64, Sample)> + 'a {
         let mut held: Vec<(i64, &Sample)> =
             self.rules[rule].samples.iter().flat_map(|(k, v)| v.iter().map(move |s| (*k, s))).collect();
         held.sort_unstable_by_key(|(k, s)| (*k, s.time, s.at));
@@ -288,13 +283,13 @@ impl ScanReport {
     /// Why some per-minute statistics, samples or paths could not be read
     /// back from the temporary file, if they could not (the results are
     /// then incomplete).
-    pub fn lost(&self) -> Option<String> {
+    pub(crate) fn lost(&self) -> Option<String> {
         self.lost.lock().expect("lost lock").clone()
     }
 
     /// Why data was kept in memory instead of written to a temporary file,
     /// if it was (the results are the same).
-    pub fn notes(&self) -> &[String] {
+    pub(crate) fn notes(&self) -> &[String] {
         &self.notes
     }
 }

@@ -8,7 +8,7 @@ use crate::spill::{Hold, Item, Keyed};
 /// Samples a worker holds (over all rules) before it writes them out, by
 /// default (see [`super::ScanOptions::samples_held`]): a few hundred bytes
 /// each.
-pub const RUN_SAMPLES: usize = 256;
+pub(crate) const RUN_SAMPLES: usize = 256;
 
 /// Keep the `cap` smallest samples (by time, then location): whether `s`
 /// was added (not put in another's place).

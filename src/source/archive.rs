@@ -68,7 +68,7 @@ pub enum Entry<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveError {
     /// What is wrong, and where.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ArchiveError {
@@ -85,7 +85,7 @@ impl fmt::Display for ArchiveError {
 
 /// Visit every entry of the archive in `file`. Entries before a damaged
 /// part are visited; the error says where reading stopped.
-pub fn read_archive(
+pub(crate) fn read_archive(
     file: File,
     kind: Archive,
     limits: Limits,

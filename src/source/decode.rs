@@ -43,7 +43,7 @@ pub enum Bound {
 
 impl Bound {
     /// What the bound is.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Bound::PerFile => "more than the per-file decompressed limit",
             Bound::Archive => "more than the per-archive decompressed limit",
@@ -52,7 +52,7 @@ impl Bound {
     }
 
     /// The option that sets it.
-    pub fn option(self) -> &'static str {
+    pub(crate) fn option(self) -> &'static str {
         match self {
             Bound::PerFile => "--max-decompressed",
             Bound::Archive => "--max-archive-decompressed",
@@ -65,7 +65,7 @@ impl Limits {
     /// The bound `produced` decoded bytes from `packed` compressed ones
     /// cross, if any, with `cap` the most allowed: the one check every
     /// decoder makes.
-    pub fn crossed(&self, produced: u64, packed: u64, cap: Bound) -> Option<Bound> {
+    pub(crate) fn crossed(&self, produced: u64, packed: u64, cap: Bound) -> Option<Bound> {
         let most = match cap {
             Bound::Archive => self.max_archive_decompressed,
             _ => self.max_decompressed,
@@ -126,7 +126,7 @@ impl fmt::Display for DecodeError {
 }
 
 /// The message of a decompression bomb stopped, wherever it was stopped.
-pub fn bomb_message(decompressed: u64, compressed: u64, limit: Bound) -> String {
+pub(crate) fn bomb_message(decompressed: u64, compressed: u64, limit: Bound) -> String {
     format!(
         "decompression stopped after {decompressed} bytes from {compressed} compressed bytes: {} (possible decompression bomb; see {})",
         limit.describe(),
@@ -136,7 +136,7 @@ pub fn bomb_message(decompressed: u64, compressed: u64, limit: Bound) -> String 
 
 /// A reader of an input's decoded bytes that counts what it produced and
 /// enforces [`Limits`].
-pub struct Decoded<'a> {
+pub(crate) struct Decoded<'a> {
     inner: Box<dyn Read + 'a>,
     gzip: bool,
     packed: u64,
@@ -147,7 +147,7 @@ pub struct Decoded<'a> {
 impl<'a> Decoded<'a> {
     /// Decode `reader` (gzip when its first bytes say so, else as is);
     /// `packed` is its size, used by the ratio guard.
-    pub fn from_reader(
+    pub(crate) fn from_reader(
         mut reader: Box<dyn Read + 'a>,
         packed: u64,
         limits: Limits,
@@ -165,29 +165,25 @@ impl<'a> Decoded<'a> {
     }
 
     /// Decode in-memory bytes.
-    pub fn from_bytes(bytes: Vec<u8>, limits: Limits) -> Decoded<'static> {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: Vec<u8>, limits: Limits) -> Decoded<'static> {
         let packed = bytes.len() as u64;
         Decoded::from_reader(Box::new(io::Cursor::new(bytes)), packed, limits).expect("reading memory cannot fail")
     }
 
     /// Whether the input is gzip.
-    pub fn is_gzip(&self) -> bool {
+    pub(crate) fn is_gzip(&self) -> bool {
         self.gzip
     }
 
-    /// Packed size.
-    pub fn packed_len(&self) -> u64 {
-        self.packed
-    }
-
     /// Decoded bytes produced so far.
-    pub fn produced(&self) -> u64 {
+    pub(crate) fn produced(&self) -> u64 {
         self.produced
     }
 
     /// Append up to `want` decoded bytes to `buf`; returns how many (0 at
     /// the end).
-    pub fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<usize, DecodeError> {
+    pub(crate) fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<usize, DecodeError> {
         let old = buf.len();
         buf.resize(old + want, 0);
         let r = loop {
@@ -228,7 +224,7 @@ impl<'a> Decoded<'a> {
 }
 
 /// Read until `buf` is full or the input ends; returns the bytes read.
-pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {

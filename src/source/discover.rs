@@ -49,7 +49,7 @@ pub struct InputFile {
 
 impl InputFile {
     /// The path for display (lossy for names that are not UTF-8).
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         self.path.to_string_lossy().into_owned()
     }
 
@@ -57,7 +57,7 @@ impl InputFile {
     /// open, the file is opened by its name within that directory: one
     /// lookup instead of one per component of its path (a CloudTrail log's
     /// path has a dozen).
-    pub fn open(&self) -> io::Result<File> {
+    pub(crate) fn open(&self) -> io::Result<File> {
         if let Some(spool) = &self.spooled {
             let mut f = spool.try_clone()?;
             io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
@@ -99,7 +99,7 @@ pub enum SkipKind {
 
 impl SkipKind {
     /// All kinds, in report order.
-    pub const ALL: [SkipKind; 6] = [
+    pub(crate) const ALL: [SkipKind; 6] = [
         SkipKind::Digest,
         SkipKind::Insight,
         SkipKind::NotTrailLog,
@@ -109,7 +109,7 @@ impl SkipKind {
     ];
 
     /// The stable JSON name.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             SkipKind::Digest => "digest",
             SkipKind::Insight => "insight",
@@ -166,7 +166,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 /// has already passed it (its real directory was walked and no longer holds
 /// its name) instead.
 /// What is skipped (counted by kind; the paths only on request) or cannot
-/// be walked accumulates in [`Walker::skipped`] and [`Walker::problems`].
+/// be walked accumulates in `Walker::skipped` and `Walker::problems`.
 pub struct Walker {
     /// Paths still to visit: the roots, then each open directory's
     /// remaining entries (reversed, so `pop` gives the next).
@@ -177,11 +177,11 @@ pub struct Walker {
     /// reached again (see above), by device, then inode.
     seen: BTreeMap<u64, HashSet<u64>>,
     /// Files skipped by name or type, counted by kind.
-    pub skipped: BTreeMap<SkipKind, u64>,
+    pub(crate) skipped: BTreeMap<SkipKind, u64>,
     /// With `Some`, the skipped files' paths are kept too (in walk order).
-    pub skipped_paths: Option<Vec<(SkipKind, String)>>,
+    pub(crate) skipped_paths: Option<Vec<(SkipKind, String)>>,
     /// Paths that could not be walked.
-    pub problems: Vec<PathProblem>,
+    pub(crate) problems: Vec<PathProblem>,
 }
 
 /// The entries left to visit in one directory (or among the roots).
@@ -216,7 +216,7 @@ impl Stat {
 
 impl Walker {
     /// A walk over `paths`.
-    pub fn new(paths: &[PathBuf]) -> Walker {
+    pub(crate) fn new(paths: &[PathBuf]) -> Walker {
         let mut roots = paths.to_vec();
         roots.sort();
         roots.reverse();
@@ -459,7 +459,7 @@ fn links(_m: &fs::Metadata) -> u64 {
 }
 
 /// What a path's name says about the file.
-pub fn classify_name(path: &Path) -> NameKind {
+pub(crate) fn classify_name(path: &Path) -> NameKind {
     let in_dir = |kind: &str| path.components().any(|c| c.as_os_str() == kind);
     let file = path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default();
     if in_dir("CloudTrail-Digest") || file.contains("_CloudTrail-Digest_") {

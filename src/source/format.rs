@@ -46,7 +46,7 @@ pub fn sniff(head: &[u8]) -> Packing {
 }
 
 /// Whether `head` starts with a POSIX (ustar) or GNU tar header.
-pub fn is_tar(head: &[u8]) -> bool {
+pub(crate) fn is_tar(head: &[u8]) -> bool {
     head.get(257..262) == Some(b"ustar")
 }
 
@@ -71,7 +71,7 @@ pub enum Form {
 
 impl Form {
     /// The stable name used in reports.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Form::CloudTrail => "cloudtrail",
             Form::LookupEvents => "lookup_events",
@@ -84,7 +84,7 @@ impl Form {
     }
 
     /// Every form that holds events, in report order.
-    pub const EVENTS: [Form; 6] = [
+    pub(crate) const EVENTS: [Form; 6] = [
         Form::CloudTrail,
         Form::LookupEvents,
         Form::JsonLines,
@@ -137,10 +137,10 @@ pub fn detect(head: &[u8]) -> Form {
 }
 
 /// The UTF-8 byte-order mark, which some tools write before JSON.
-pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How many bytes of byte-order mark `content` starts with (0 or 3).
-pub fn bom_len(content: &[u8]) -> usize {
+pub(crate) fn bom_len(content: &[u8]) -> usize {
     if content.starts_with(BOM) {
         BOM.len()
     } else {
@@ -257,7 +257,7 @@ fn has_record_line(body: &[u8]) -> bool {
 /// What content that fits no event form seems to be, for the report: the
 /// AWS outputs and files a bucket or a working folder also holds, or the
 /// first bytes.
-pub fn foreign_reason(head: &[u8]) -> String {
+pub(crate) fn foreign_reason(head: &[u8]) -> String {
     let head = &head[..head.len().min(DETECT_BYTES)];
     let head = head.strip_prefix(BOM).unwrap_or(head);
     let body = head.trim_ascii_start();

@@ -29,7 +29,7 @@ enum State {
 }
 
 /// Decodes gzip from a buffered reader.
-pub struct GzipReader<R> {
+pub(crate) struct GzipReader<R> {
     inner: R,
     state: State,
     inflate: Decompress,
@@ -47,7 +47,7 @@ pub struct GzipReader<R> {
 
 impl<R: BufRead> GzipReader<R> {
     /// A reader at the start of a gzip stream.
-    pub fn new(inner: R) -> GzipReader<R> {
+    pub(crate) fn new(inner: R) -> GzipReader<R> {
         GzipReader {
             inner,
             state: State::Header,
@@ -63,16 +63,11 @@ impl<R: BufRead> GzipReader<R> {
     /// A reader of one bare deflate stream (a zip member's data), checked
     /// against the CRC-32 and decoded size its archive records. Like a
     /// gzip member, what decodes before damage is returned first.
-    pub fn deflate(inner: R, crc: u32, size: u64) -> GzipReader<R> {
+    pub(crate) fn deflate(inner: R, crc: u32, size: u64) -> GzipReader<R> {
         let mut r = GzipReader::new(inner);
         r.raw = Some((crc, size));
         r.state = State::Body;
         r
-    }
-
-    /// Compressed bytes consumed so far.
-    pub fn consumed(&self) -> u64 {
-        self.consumed
     }
 
     fn truncated(&self) -> io::Error {

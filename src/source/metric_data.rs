@@ -13,7 +13,7 @@ use crate::record::EpochMs;
 
 /// Parse a timestamp as printed by the AWS CLI: RFC 3339 (any offset) or
 /// epoch seconds (the CLI's `cli_timestamp_format = none`).
-pub fn parse_timestamp(v: &Value) -> Option<EpochMs> {
+pub(crate) fn parse_timestamp(v: &Value) -> Option<EpochMs> {
     match v {
         Value::String(s) => {
             parse_event_time(s).or_else(|| s.trim().parse::<f64>().ok().map(|x| (x * 1000.0).round() as i64))

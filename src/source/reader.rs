@@ -41,12 +41,12 @@ use crate::record::{
 const CHUNK: usize = 1 << 20;
 
 /// Inputs up to this size (packed) are read whole; larger ones stream.
-pub const WHOLE_FILE_MAX: u64 = 64 << 20;
+pub(crate) const WHOLE_FILE_MAX: u64 = 64 << 20;
 
 /// Largest decoded size handled in one buffer, per thread: a file that
 /// decodes to more is streamed, whatever its packed size, so a small file
 /// that inflates to hundreds of megabytes never takes that much memory.
-pub const WHOLE_DECODED_MAX: u64 = 64 << 20;
+pub(crate) const WHOLE_DECODED_MAX: u64 = 64 << 20;
 
 /// Where the byte offsets of a batch's records come from.
 #[derive(Clone, Copy, Debug)]
@@ -66,7 +66,7 @@ pub struct Batch<'a> {
     /// The records, in input order.
     pub spans: &'a [RecordSpan],
     /// Their offsets in the decoded input.
-    pub offsets: Offsets<'a>,
+    pub(crate) offsets: Offsets<'a>,
     /// CloudWatch timestamps, one per span, when the input carries them
     /// (CloudWatch Logs exports); otherwise the time comes from `eventTime`.
     pub stamps: Option<&'a [EpochMs]>,
@@ -153,42 +153,33 @@ pub enum Archive {
     Zip,
 }
 
-impl Archive {
-    /// The stable name used in reports.
-    pub fn key(self) -> &'static str {
-        match self {
-            Archive::Tar => "tar",
-            Archive::TarGz => "tar.gz",
-            Archive::Zip => "zip",
-        }
-    }
-}
+impl Archive {}
 
 /// What happened to one input.
 #[derive(Debug, Default)]
 pub struct ReadOutcome {
     /// Packed (on-disk, or in-archive) bytes.
-    pub compressed: u64,
+    pub(crate) compressed: u64,
     /// Decoded bytes read.
-    pub decompressed: u64,
+    pub(crate) decompressed: u64,
     /// Records found (handed to the sink, dropped as oversized, or reported
     /// invalid).
     pub records: u64,
     /// The form of its content, once known.
-    pub form: Option<Form>,
+    pub(crate) form: Option<Form>,
     /// The input is an archive: nothing was read, the caller reads its
     /// members.
     pub archive: Option<Archive>,
     /// The content is not an event log at all (not an error).
-    pub not_trail_log: bool,
+    pub(crate) not_trail_log: bool,
     /// With `not_trail_log`: what the content seems to be instead.
-    pub foreign: Option<String>,
+    pub(crate) foreign: Option<String>,
     /// Why reading stopped early, if it did. Records before the damage
     /// were delivered.
     pub error: Option<ReadError>,
     /// With an error: the decoded offset up to which records were
     /// recovered (the end of the last complete record).
-    pub recovered_to: u64,
+    pub(crate) recovered_to: u64,
 }
 
 /// Buffers reused from input to input by one worker.

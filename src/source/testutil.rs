@@ -4,14 +4,14 @@
 use std::io::Write;
 
 /// `data` as one gzip member.
-pub fn gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(data).unwrap();
     e.finish().unwrap()
 }
 
 /// A tar archive of regular files.
-pub fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in members {
         let mut h = tar::Header::new_gnu();
@@ -24,7 +24,7 @@ pub fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A zip archive of deflated files.
-pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, data) in members {
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
