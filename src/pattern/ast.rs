@@ -2,6 +2,9 @@
 //!
 //! `Display` prints an AST back as pattern text in a canonical spacing; the
 //! printed text parses to the same tree (a property test checks this).
+//!
+//! The file runs past 600 lines only because its tests, which specify
+//! it, sit beside the code.
 
 use std::fmt;
 

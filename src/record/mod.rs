@@ -4,11 +4,12 @@
 pub mod blocks;
 pub(crate) mod event;
 pub(crate) mod lines;
+mod probes;
 pub(crate) mod split;
 pub mod time;
 
-pub use blocks::{Hit, Probes};
 pub use event::{event_time, event_time_of, EventSummary, TimeProblem};
 pub use lines::LineSplitter;
+pub use probes::{Hit, Probes};
 pub use split::{Layout, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
 pub use time::EpochMs;

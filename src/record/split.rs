@@ -10,10 +10,14 @@
 //! Positions it returns are relative to the start of the buffer; after the
 //! caller removes `n` consumed bytes from the front it calls
 //! [`Splitter::consumed`].
+//!
+//! The file runs past 600 lines only because its tests, which specify
+//! it, sit beside the code.
 
 use std::fmt;
 
-use super::blocks::{find_object_end_probed, Engine, Hit, Probes, ScanState};
+use super::blocks::{find_object_end_probed, Engine, ScanState};
+use super::probes::{Hit, Probes};
 
 /// A record found in the buffer: `buf[start..end]` is one JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,9 @@
 //! Every path the user gives ends up in exactly one place: a file to read,
 //! a skipped kind (digest, Insights, special file, duplicate path), or a
 //! problem (missing, unreadable directory, symlink loop).
+//!
+//! The file runs past 600 lines only because its tests, which specify
+//! it, sit beside the code.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};

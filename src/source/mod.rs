@@ -1,6 +1,7 @@
 //! Inputs: finding files, decoding them, and streaming their records.
 
 pub mod archive;
+mod batch;
 pub(crate) mod decode;
 pub(crate) mod discover;
 pub mod format;
@@ -11,7 +12,8 @@ pub(crate) mod reader;
 #[cfg(test)]
 mod testutil;
 
+pub use batch::{Archive, Batch, Offsets, ReadError, ReadOutcome, RecordSink, Source};
 pub use decode::{DecodeError, Limits};
 pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind, Walker};
 pub(crate) use format::Form;
-pub use reader::{read_records, Archive, Batch, Offsets, ReadBuffers, ReadError, ReadOutcome, RecordSink, Source};
+pub use reader::{read_records, ReadBuffers};

@@ -10,6 +10,9 @@
 //!
 //! Used for `testdata/`, for the integration tests' known-answer corpora and
 //! for the ≥ 1 GB benchmark corpus (`trailwatch-gen`).
+//!
+//! The file runs past 600 lines only because its tests, which specify
+//! it, sit beside the code.
 
 use std::collections::BTreeMap;
 use std::fs;
