@@ -1,15 +1,35 @@
 //! trailwatch: replay CloudWatch metric filters and alarms offline over
 //! downloaded CloudTrail logs.
 //!
-//! Data flows one way: sources → records → pattern → metric → alarm →
-//! rules → scan → replay → report.
+//! The library is in rooms, each importing only from those listed before
+//! it (the binary, `src/main.rs` and `src/cli/`, sits on top):
+//!
+//! - `spill`: sorted runs on a temporary file, under a budget;
+//! - [`json`]: a strict JSON reader for log events;
+//! - [`record`]: finding records in decoded bytes, their times and summaries;
+//! - [`source`]: input discovery and decoding (gzip, tar, zip, forms);
+//! - [`pattern`]: the filter-pattern language (lex, parse, compile, evaluate);
+//! - [`metric`]: what a filter publishes, per minute and per period;
+//! - [`testfilter`]: an offline `aws logs test-metric-filter`;
+//! - [`alarm`]: alarm settings and CloudWatch's evaluation;
+//! - [`rules`]: filters with their alarms (CIS pack, files, AWS import);
+//! - [`scan`]: every input read once in parallel, every rule applied;
+//! - [`replay`]: each alarm replayed over what a scan found;
+//! - [`report`]: the document and its formats.
 #![deny(missing_docs)]
 
+mod spill;
+
+pub mod alarm;
 pub mod json;
 pub mod metric;
 pub mod pattern;
+pub mod record;
+pub mod replay;
 pub mod report;
-mod spill;
+pub mod rules;
+pub mod scan;
+pub mod source;
 pub mod testfilter;
 
 /// Exit statuses of the `trailwatch` command (a contract scripts rely on).
@@ -32,9 +52,3 @@ pub mod exit {
     /// empty run.
     pub const NO_RECORDS: u8 = 4;
 }
-pub mod alarm;
-pub mod record;
-pub mod replay;
-pub mod rules;
-pub mod scan;
-pub mod source;

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use trailwatch::alarm::{evaluate_periods, AlarmState};
 use trailwatch::exit;
+use trailwatch::metric::data as metric_data;
 use trailwatch::record::time::{format_rfc3339, parse_user_time};
 use trailwatch::report::model::TransitionReport;
 use trailwatch::report::text::num;
-use trailwatch::source::metric_data;
 
 use super::scan::AlarmArgs;
 use super::{read_input, Failure, Outcome};

@@ -7,7 +7,6 @@ pub(crate) mod discover;
 pub mod format;
 pub(crate) mod gzip;
 mod inflate;
-pub mod metric_data;
 pub(crate) mod reader;
 #[cfg(test)]
 mod testutil;
