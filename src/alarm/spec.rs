@@ -118,9 +118,9 @@ pub enum SettingError {
     NoEvaluationPeriods,
     /// DatapointsToAlarm (`m`) outside 1..=EvaluationPeriods (`n`).
     DatapointsToAlarm {
-        /// DatapointsToAlarm.
+        /// DatapointsToAlarm given.
         m: u32,
-        /// EvaluationPeriods.
+        /// EvaluationPeriods given.
         n: u32,
     },
     /// Period × EvaluationPeriods (`span` seconds) above CloudWatch's `cap`.
@@ -305,9 +305,10 @@ pub enum EvaluationWindow {
 pub struct AlarmSpec {
     /// Period in seconds (a multiple of 60).
     pub period_s: i64,
-    /// Statistic.
+    /// The statistic of each period's datapoints compared with the
+    /// threshold (`Sum` for the CIS alarms).
     pub statistic: Statistic,
-    /// Threshold.
+    /// The value each period's statistic is compared with.
     pub threshold: f64,
     /// Comparison operator.
     pub comparison: Comparison,
@@ -315,7 +316,7 @@ pub struct AlarmSpec {
     pub evaluation_periods: u32,
     /// DatapointsToAlarm (M, at most N).
     pub datapoints_to_alarm: u32,
-    /// TreatMissingData.
+    /// What a period without datapoints counts as (TreatMissingData).
     pub treat_missing: TreatMissing,
     /// How many periods CloudWatch fetches when evaluating (None: the
     /// default, N + 2).
@@ -421,19 +422,20 @@ impl PeriodSetting {
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmSettings {
-    /// Period.
+    /// Period: seconds, or text such as `5m` or `1h`.
     pub period: Option<PeriodSetting>,
-    /// Statistic name.
+    /// Statistic name (`Sum`, `Average`, `p99`, ...).
     pub statistic: Option<String>,
-    /// Threshold.
+    /// Threshold the statistic is compared with.
     pub threshold: Option<f64>,
     /// Comparison (symbol or AWS name).
     pub comparison: Option<String>,
-    /// EvaluationPeriods.
+    /// EvaluationPeriods (N): the periods looked at per evaluation.
     pub evaluation_periods: Option<u32>,
-    /// DatapointsToAlarm.
+    /// DatapointsToAlarm (M): how many of them must breach.
     pub datapoints_to_alarm: Option<u32>,
-    /// TreatMissingData.
+    /// TreatMissingData: `missing`, `ignore`, `breaching` or
+    /// `notBreaching`.
     pub treat_missing_data: Option<String>,
     /// Evaluation range in periods.
     pub evaluation_range: Option<u32>,

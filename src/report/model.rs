@@ -27,7 +27,7 @@ use crate::source::SkipKind;
 #[derive(Clone, Debug, Serialize)]
 pub struct Document<'a> {
     /// trailwatch version.
-    pub(crate) trailwatch: &'static str,
+    pub trailwatch: &'static str,
     /// What was read.
     pub inputs: Inputs,
     /// One entry per rule/alarm.
@@ -35,9 +35,9 @@ pub struct Document<'a> {
     /// Rules or alarms that could not be replayed, with the reason.
     pub refused: Vec<String>,
     /// How the scan was run.
-    pub(crate) settings: Settings,
+    pub settings: Settings,
     /// Wall time and throughput (vary from run to run).
-    pub(crate) timing: Timing,
+    pub timing: Timing,
 }
 
 /// Inputs accounting: every file lands in exactly one bucket.
@@ -46,111 +46,111 @@ pub struct Inputs {
     /// CloudTrail log files opened (read completely or failed).
     pub files: u64,
     /// Files read completely.
-    pub(crate) files_read: u64,
+    pub files_read: u64,
     /// Files damaged or unreadable.
-    pub(crate) files_failed: u64,
+    pub files_failed: u64,
     /// Files read (completely or not), by the form of their content:
     /// `cloudtrail`, `json_lines`, `json_objects`, `json_array`,
     /// `lookup_events`, `cloudwatch_export`.
-    pub(crate) forms: BTreeMap<&'static str, u64>,
+    pub forms: BTreeMap<&'static str, u64>,
     /// Archives (tar, tar.gz, zip) opened; their members are counted as
     /// files.
-    pub(crate) archives: u64,
+    pub archives: u64,
     /// Files not read, by kind.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Records found (good records of damaged files included).
-    pub(crate) records: u64,
+    pub records: u64,
     /// Records that are not valid JSON objects or not UTF-8 (among those
     /// parsed).
-    pub(crate) records_invalid: u64,
+    pub records_invalid: u64,
     /// Records fully parsed. Every record's structure (strings, braces,
     /// the `Records` array) is checked; with the prefilter, only records
     /// that could match some rule are parsed, so damage inside the others
     /// (a bad escape, invalid UTF-8) is not seen. `--no-prefilter` parses
     /// every record.
-    pub(crate) records_parsed: u64,
+    pub records_parsed: u64,
     /// Records above the event-size limit, which CloudTrail does not send to
     /// CloudWatch Logs.
-    pub(crate) records_oversized: u64,
+    pub records_oversized: u64,
     /// Compressed bytes read.
-    pub(crate) bytes_compressed: u64,
+    pub bytes_compressed: u64,
     /// Decoded bytes.
-    pub(crate) bytes_decompressed: u64,
+    pub bytes_decompressed: u64,
     /// Events seen more than once (same `eventID`) among the records that
     /// published a datapoint.
-    pub(crate) duplicates: DuplicatesReport,
+    pub duplicates: DuplicatesReport,
     /// Each damaged or unreadable file.
     pub failures: Vec<Failure>,
     /// Each file whose content was not read because it holds no events
     /// (`skipped.not_trail_log`), with what it seems to be, and each archive
     /// member skipped for its type (`skipped.special`): nothing that was
     /// not read goes unnamed.
-    pub(crate) skipped_files: Vec<SkippedFile>,
+    pub skipped_files: Vec<SkippedFile>,
     /// Paths that could not be walked (and the temporary directory, if
     /// what the scan wrote there could not be read back).
     pub path_problems: Vec<PathProblem>,
     /// What did not change the result but is worth knowing (e.g. data kept
     /// in memory because no temporary file could be written).
-    pub(crate) notes: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 /// Repeated events.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct DuplicatesReport {
+pub struct DuplicatesReport {
     /// Repeated copies (an event seen three times counts two).
-    pub(crate) copies: u64,
+    pub copies: u64,
     /// Whether they were dropped (`--dedup`); otherwise they are counted in
     /// the results, as CloudWatch would count an event delivered twice.
-    pub(crate) dropped: bool,
+    pub dropped: bool,
     /// The first few.
-    pub(crate) examples: Vec<DuplicateExample>,
+    pub examples: Vec<DuplicateExample>,
     /// Set when the event IDs could not be written to a temporary file
     /// (memory grew instead) or read back (the count is incomplete).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) problem: Option<String>,
+    pub problem: Option<String>,
 }
 
 /// One repeated event.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct DuplicateExample {
+pub struct DuplicateExample {
     /// Its `eventID`.
-    pub(crate) event_id: String,
+    pub event_id: String,
     /// Where it was first seen.
-    pub(crate) first: Where,
+    pub first: Where,
     /// Where it was seen again.
-    pub(crate) again: Where,
+    pub again: Where,
 }
 
 /// A file not read for its content.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct SkippedFile {
+pub struct SkippedFile {
     /// Its path (`archive!/member` for a member).
-    pub(crate) path: String,
+    pub path: String,
     /// The kind it was skipped as (`not_trail_log`, `special`).
-    pub(crate) kind: &'static str,
+    pub kind: &'static str,
     /// What it seems to be.
-    pub(crate) reason: String,
+    pub reason: String,
 }
 
 /// A damaged or unreadable file.
 #[derive(Clone, Debug, Serialize)]
 pub struct Failure {
-    /// Path.
+    /// Its path (`archive!/member` for a member).
     pub path: String,
-    /// First problem.
+    /// The first problem met in it.
     pub error: String,
     /// Records read from it anyway.
-    pub(crate) records_recovered: u64,
+    pub records_recovered: u64,
     /// Invalid records in it.
-    pub(crate) records_invalid: u64,
+    pub records_invalid: u64,
 }
 
 /// A path that could not be walked.
 #[derive(Clone, Debug, Serialize)]
 pub struct PathProblem {
-    /// Path.
+    /// The path as given (or the temporary directory).
     pub path: String,
-    /// Why.
+    /// Why it could not be walked (or read back).
     pub error: String,
 }
 
@@ -158,66 +158,66 @@ pub struct PathProblem {
 #[derive(Clone, Debug, Serialize)]
 pub struct AlarmReport<'a> {
     /// Rule/alarm name.
-    pub(crate) name: String,
-    /// Description.
+    pub name: String,
+    /// The rule's longer description, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) title: Option<String>,
+    pub title: Option<String>,
     /// Filter pattern.
-    pub(crate) pattern: String,
-    /// Metric value.
-    pub(crate) metric_value: String,
-    /// Default value.
-    pub(crate) default_value: Option<f64>,
+    pub pattern: String,
+    /// The metric value published per matching event (`1`, `$.bytes`).
+    pub metric_value: String,
+    /// The value published per non-matching event, if any.
+    pub default_value: Option<f64>,
     /// Period in seconds.
-    pub(crate) period_s: i64,
+    pub period_s: i64,
     /// Statistic (`Sum`, `p99`, ...).
     #[serde(serialize_with = "text::display")]
-    pub(crate) statistic: Statistic,
-    /// Threshold.
-    pub(crate) threshold: f64,
+    pub statistic: Statistic,
+    /// The value the statistic is compared with.
+    pub threshold: f64,
     /// Comparison (AWS name).
     #[serde(serialize_with = "text::comparison")]
-    pub(crate) comparison: Comparison,
-    /// EvaluationPeriods.
-    pub(crate) evaluation_periods: u32,
-    /// DatapointsToAlarm.
-    pub(crate) datapoints_to_alarm: u32,
-    /// TreatMissingData.
+    pub comparison: Comparison,
+    /// EvaluationPeriods (N): the periods looked at per evaluation.
+    pub evaluation_periods: u32,
+    /// DatapointsToAlarm (M): how many of them must breach.
+    pub datapoints_to_alarm: u32,
+    /// TreatMissingData (AWS name).
     #[serde(serialize_with = "text::treat_missing")]
-    pub(crate) treat_missing_data: TreatMissing,
+    pub treat_missing_data: TreatMissing,
     /// Evaluation range used (periods).
-    pub(crate) evaluation_range: u32,
+    pub evaluation_range: u32,
     /// `sliding` or `wall-clock`.
     #[serde(serialize_with = "text::evaluation_window")]
-    pub(crate) evaluation_window: EvaluationWindow,
+    pub evaluation_window: EvaluationWindow,
     /// Records matching the pattern.
-    pub(crate) matches: u64,
+    pub matches: u64,
     /// Datapoints placed in time.
-    pub(crate) datapoints: u64,
+    pub datapoints: u64,
     /// Matching records with no usable time (not counted in any window).
-    pub(crate) unplaced: Unplaced,
+    pub unplaced: Unplaced,
     /// Datapoints dropped by `--from`/`--to`.
-    pub(crate) outside_range: u64,
+    pub outside_range: u64,
     /// Windows holding at least one datapoint, ascending.
-    pub(crate) windows: Lazy<'a, WindowReport>,
+    pub windows: Lazy<'a, WindowReport>,
     /// How many windows breach.
     pub breaching_windows: u64,
     /// State changes of the replayed alarm, in time order.
-    pub(crate) transitions: Lazy<'a, TransitionReport>,
+    pub transitions: Lazy<'a, TransitionReport>,
     /// Number of times the alarm entered ALARM.
-    pub(crate) alarm_episodes: u64,
+    pub alarm_episodes: u64,
     /// Minutes the alarm spent in ALARM.
-    pub(crate) minutes_in_alarm: u64,
+    pub minutes_in_alarm: u64,
     /// State at the last evaluation.
     #[serde(serialize_with = "text::state")]
-    pub(crate) final_state: AlarmState,
+    pub final_state: AlarmState,
 }
 
 /// A list made each time it is read (iterated, written out) and never
 /// held: the windows and state changes of a replay over months come from
 /// the scan's per-minute data as they are written.
 #[derive(Clone)]
-pub(crate) struct Lazy<'a, T> {
+pub struct Lazy<'a, T> {
     make: Rc<dyn Fn() -> Box<dyn Iterator<Item = T> + 'a> + 'a>,
 }
 
@@ -228,7 +228,7 @@ impl<'a, T> Lazy<'a, T> {
     }
 
     /// Its items, made anew.
-    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = T> + 'a> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = T> + 'a> {
         (self.make)()
     }
 }
@@ -264,56 +264,56 @@ impl<T: Serialize> Serialize for Lazy<'_, T> {
 #[derive(Clone, Debug, Serialize)]
 pub struct Unplaced {
     /// No eventTime.
-    pub(crate) missing_time: u64,
+    pub missing_time: u64,
     /// eventTime present but not a timestamp.
-    pub(crate) unparseable_time: u64,
+    pub unparseable_time: u64,
     /// Where the first few are.
-    pub(crate) examples: Vec<Where>,
+    pub examples: Vec<Where>,
 }
 
 /// A record's location.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct Where {
-    /// File.
-    pub(crate) path: String,
+pub struct Where {
+    /// The file (`archive!/member` for a member).
+    pub path: String,
     /// Byte offset in the decoded file.
-    pub(crate) offset: u64,
+    pub offset: u64,
 }
 
 /// One period window.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct WindowReport {
+pub struct WindowReport {
     /// Start, RFC 3339 UTC.
     #[serde(serialize_with = "text::rfc3339")]
-    pub(crate) start: EpochMs,
+    pub start: EpochMs,
     /// End (exclusive).
     #[serde(serialize_with = "text::rfc3339")]
-    pub(crate) end: EpochMs,
+    pub end: EpochMs,
     /// The statistic's value.
-    pub(crate) value: f64,
+    pub value: f64,
     /// Matching records in the window.
-    pub(crate) matches: u64,
+    pub matches: u64,
     /// Datapoints in the window (SampleCount).
-    pub(crate) datapoints: u64,
+    pub datapoints: u64,
     /// Whether the value breaches the threshold.
-    pub(crate) breaching: bool,
+    pub breaching: bool,
     /// The first matching events of the window.
-    pub(crate) events: Vec<EventReport>,
+    pub events: Vec<EventReport>,
 }
 
 /// A matching event, for drill-down.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct EventReport {
+pub struct EventReport {
     /// CloudWatch timestamp used (eventTime + lag).
     #[serde(serialize_with = "text::rfc3339")]
-    pub(crate) time: EpochMs,
-    /// File.
-    pub(crate) path: String,
+    pub time: EpochMs,
+    /// The file it is in (`archive!/member` for a member).
+    pub path: String,
     /// Byte offset of the record in the decoded file.
-    pub(crate) offset: u64,
+    pub offset: u64,
     /// Key fields.
     #[serde(flatten)]
-    pub(crate) summary: EventSummary,
+    pub summary: EventSummary,
 }
 
 /// A state change.
@@ -321,46 +321,46 @@ pub(crate) struct EventReport {
 pub struct TransitionReport {
     /// When (the evaluation instant).
     #[serde(serialize_with = "text::rfc3339")]
-    pub(crate) at: EpochMs,
+    pub at: EpochMs,
     /// Previous state.
     #[serde(serialize_with = "text::state")]
-    pub(crate) from: AlarmState,
+    pub from: AlarmState,
     /// New state.
     #[serde(serialize_with = "text::state")]
-    pub(crate) to: AlarmState,
+    pub to: AlarmState,
     /// Worded like CloudWatch's StateReason.
-    pub(crate) reason: String,
+    pub reason: String,
 }
 
 /// How the scan ran.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct Settings {
+pub struct Settings {
     /// Worker threads.
-    pub(crate) threads: usize,
+    pub threads: usize,
     /// Time shift added to eventTime, seconds.
-    pub(crate) lag_s: f64,
+    pub lag_s: f64,
     /// `--from`.
     #[serde(serialize_with = "text::rfc3339_or_null")]
-    pub(crate) from: Option<EpochMs>,
+    pub from: Option<EpochMs>,
     /// `--to`.
     #[serde(serialize_with = "text::rfc3339_or_null")]
-    pub(crate) to: Option<EpochMs>,
+    pub to: Option<EpochMs>,
     /// Whether records that cannot match were skipped unparsed (false with
     /// `--no-prefilter`).
-    pub(crate) prefilter: bool,
+    pub prefilter: bool,
 }
 
 /// Wall time and throughput.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct Timing {
-    /// Seconds.
-    pub(crate) elapsed_s: f64,
+pub struct Timing {
+    /// Wall time of the scan, seconds.
+    pub elapsed_s: f64,
     /// Compressed MB (10^6 bytes) per second.
-    pub(crate) mb_per_s: f64,
+    pub mb_per_s: f64,
     /// Decoded MB per second.
-    pub(crate) decoded_mb_per_s: f64,
+    pub decoded_mb_per_s: f64,
     /// Records per second.
-    pub(crate) records_per_s: f64,
+    pub records_per_s: f64,
 }
 
 impl From<&Transition> for TransitionReport {

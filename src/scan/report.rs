@@ -17,35 +17,35 @@ use crate::source::{Archive, Form, SkipKind};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// Index of the input file.
-    pub(crate) file: u32,
+    pub file: u32,
     /// Member of an archive (0: the file itself).
-    pub(crate) member: u32,
+    pub member: u32,
     /// Byte offset of the record in the decoded input.
-    pub(crate) offset: u64,
+    pub offset: u64,
 }
 
 /// One matching event kept for drill-down.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sample {
     /// Its CloudWatch timestamp (eventTime + lag).
-    pub(crate) time: EpochMs,
+    pub time: EpochMs,
     /// Where it is.
-    pub(crate) at: Location,
+    pub at: Location,
     /// What it is.
-    pub(crate) summary: EventSummary,
+    pub summary: EventSummary,
     /// The path of its file (or `<archive>!/<member>`).
-    pub(crate) path: String,
+    pub path: String,
 }
 
 /// Matched records that could not be placed in time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Unplaced {
     /// No `eventTime`.
-    pub(crate) missing: u64,
+    pub missing: u64,
     /// `eventTime` is not a timestamp.
-    pub(crate) unparseable: u64,
+    pub unparseable: u64,
     /// The first few of them.
-    pub(crate) examples: Vec<Location>,
+    pub examples: Vec<Location>,
 }
 
 /// What one rule produced.
@@ -53,21 +53,21 @@ pub struct Unplaced {
 pub struct RuleResult {
     /// Datapoints per minute not written out to the temporary file (read
     /// the whole metric with [`ScanReport::minutes`]).
-    pub(crate) series: Series,
+    pub series: Series,
     /// Records that matched the pattern.
-    pub(crate) matches: u64,
+    pub matches: u64,
     /// Datapoints placed in the series (matches and default values).
-    pub(crate) datapoints: u64,
+    pub datapoints: u64,
     /// Matching records without a usable time (not in the series).
-    pub(crate) unplaced: Unplaced,
+    pub unplaced: Unplaced,
     /// Datapoints without a usable time (defaults included).
-    pub(crate) unplaced_datapoints: u64,
+    pub unplaced_datapoints: u64,
     /// Datapoints outside `--from`/`--to`.
-    pub(crate) outside_range: u64,
+    pub outside_range: u64,
     /// Up to `samples` matching events per window of the rule's period,
     /// earliest first, among those not written out to the temporary file
     /// (read them all with [`ScanReport::samples`]).
-    pub(crate) samples: HashMap<i64, Vec<Sample>>,
+    pub samples: HashMap<i64, Vec<Sample>>,
 }
 
 /// What happened to one input that was opened: a file, an archive, or a
@@ -75,34 +75,34 @@ pub struct RuleResult {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileReport {
     /// Index of the input file (discovery order).
-    pub(crate) input: u32,
+    pub input: u32,
     /// Member of an archive (0: the file itself).
-    pub(crate) member: u32,
+    pub member: u32,
     /// Path; for an archive member, `<archive>!/<member>`.
-    pub(crate) path: String,
+    pub path: String,
     /// The form of the content, once recognised.
-    pub(crate) form: Option<Form>,
+    pub form: Option<Form>,
     /// The file is an archive (its members are reported on their own).
-    pub(crate) archive: Option<Archive>,
+    pub archive: Option<Archive>,
     /// Bytes on disk.
-    pub(crate) compressed: u64,
+    pub compressed: u64,
     /// Decoded bytes.
-    pub(crate) decompressed: u64,
+    pub decompressed: u64,
     /// Records found (including invalid and oversized ones).
-    pub(crate) records: u64,
+    pub records: u64,
     /// Records that are not valid JSON objects or not UTF-8.
-    pub(crate) invalid_records: u64,
+    pub invalid_records: u64,
     /// Records fully parsed and evaluated (with the prefilter, only the
     /// candidates; the others were checked for structure only).
-    pub(crate) parsed_records: u64,
+    pub parsed_records: u64,
     /// Records above the event-size limit (not delivered to CloudWatch).
-    pub(crate) oversized_records: u64,
+    pub oversized_records: u64,
     /// Records that published a datapoint for some rule.
-    pub(crate) published_records: u64,
+    pub published_records: u64,
     /// Why the file is damaged or unreadable, if it is (first problem).
-    pub(crate) error: Option<String>,
+    pub error: Option<String>,
     /// With an error: decoded offset up to which records were recovered.
-    pub(crate) recovered_to: u64,
+    pub recovered_to: u64,
     /// The content is not a CloudTrail log.
     pub not_trail_log: bool,
     /// With `not_trail_log`: what the content seems to be instead.
@@ -111,7 +111,7 @@ pub struct FileReport {
 
 impl FileReport {
     /// Whether the file counts as failed.
-    pub(crate) fn failed(&self) -> bool {
+    pub fn failed(&self) -> bool {
         self.error.is_some()
     }
 }
@@ -120,25 +120,25 @@ impl FileReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Archives opened (their members are counted as files).
-    pub(crate) archives: u64,
+    pub archives: u64,
     /// Files read (completely or not), by the form of their content.
-    pub(crate) forms: BTreeMap<Form, u64>,
+    pub forms: BTreeMap<Form, u64>,
     /// Files read completely.
-    pub(crate) files_read: u64,
+    pub files_read: u64,
     /// Files damaged or unreadable (their good records are still counted).
-    pub(crate) files_failed: u64,
+    pub files_failed: u64,
     /// Records found.
     pub records: u64,
     /// Invalid records.
     pub records_invalid: u64,
     /// Records fully parsed (validated as JSON and UTF-8).
-    pub(crate) records_parsed: u64,
+    pub records_parsed: u64,
     /// Oversized records.
-    pub(crate) records_oversized: u64,
+    pub records_oversized: u64,
     /// Compressed bytes of the files opened.
-    pub(crate) bytes_compressed: u64,
+    pub bytes_compressed: u64,
     /// Decoded bytes.
-    pub(crate) bytes_decompressed: u64,
+    pub bytes_decompressed: u64,
 }
 
 impl Totals {
@@ -188,24 +188,24 @@ pub struct ScanReport {
     pub files: Vec<FileReport>,
     /// The paths of the other files the report's [`Location`]s (examples
     /// of repeated and unplaced events) point to, by discovery index.
-    pub(crate) paths: PathList,
+    pub paths: PathList,
     /// Files not opened, by kind (plus files whose content was foreign).
     pub skipped: BTreeMap<SkipKind, u64>,
     /// Archive members skipped for their type (links, devices), each with
     /// its path: (kind, path, reason).
     pub skipped_members: Vec<(SkipKind, String, String)>,
     /// Paths that could not be walked.
-    pub(crate) problems: Vec<PathProblem>,
+    pub problems: Vec<PathProblem>,
     /// Totals.
     pub totals: Totals,
     /// One result per rule, in rule order.
-    pub(crate) rules: Vec<RuleResult>,
+    pub rules: Vec<RuleResult>,
     /// Wall time.
-    pub(crate) elapsed: Duration,
+    pub elapsed: Duration,
     /// Threads used.
-    pub(crate) threads: usize,
+    pub threads: usize,
     /// Events seen more than once.
-    pub(crate) duplicates: Duplicates,
+    pub duplicates: Duplicates,
     /// The per-minute statistic sets written out during the scan.
     pub(super) minutes: MinuteRuns,
     /// The samples written out during the scan.
@@ -224,23 +224,23 @@ pub struct ScanReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Duplicates {
     /// Repeated copies (an event seen three times counts two).
-    pub(crate) copies: u64,
+    pub copies: u64,
     /// Whether the copies were dropped (`--dedup`) or counted in the
     /// results.
-    pub(crate) dropped: bool,
+    pub dropped: bool,
     /// The first few: the event ID, where it was first seen and where again.
-    pub(crate) examples: Vec<(String, Location, Location)>,
+    pub examples: Vec<(String, Location, Location)>,
     /// Why the event IDs had to stay in memory, or why the count is
     /// incomplete (the temporary file they were written to could not be
     /// written or read back).
-    pub(crate) problem: Option<String>,
+    pub problem: Option<String>,
 }
 
 impl ScanReport {
     /// The path of the file (or `<archive>!/<member>`) a record is in, for
     /// the locations the report holds (examples of repeated and unplaced
     /// events; the paths of other clean files are not kept).
-    pub(crate) fn path(&self, at: Location) -> String {
+    pub fn path(&self, at: Location) -> String {
         if at.member == 0 {
             if let Some(p) = self.paths.get(at.file) {
                 return p;
@@ -264,7 +264,7 @@ impl ScanReport {
     /// sets written out during the scan merged with those still held, read
     /// once and never held whole. A failure to read the temporary file back
     /// ends it early, and [`ScanReport::lost`] says why.
-    pub(crate) fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
+    pub fn minutes<'a>(&'a self, rule: usize, dims: &Dimensions) -> impl Iterator<Item = (Minute, Stats)> + 'a {
         let held = self.rules[rule].series.sorted(dims).into_iter().map(|(m, s)| (m, s.clone()));
         self.minutes.read(&(rule, dims.clone()), held, &self.lost)
     }
@@ -273,7 +273,7 @@ impl ScanReport {
     /// window, then time and location: those written out during the scan
     /// merged with those still held (a window may have more than
     /// `--samples` of them; the first are the ones to show).
-    pub(crate) fn samples<'a>(&'a self, rule: usize) -> impl Iterator<Item = (i64, Sample)> + 'a {
+    pub fn samples<'a>(&'a self, rule: usize) -> impl Iterator<Item = (i64, Sample)> + 'a {
         let mut held: Vec<(i64, &Sample)> =
             self.rules[rule].samples.iter().flat_map(|(k, v)| v.iter().map(move |s| (*k, s))).collect();
         held.sort_unstable_by_key(|(k, s)| (*k, s.time, s.at));
@@ -283,13 +283,13 @@ impl ScanReport {
     /// Why some per-minute statistics, samples or paths could not be read
     /// back from the temporary file, if they could not (the results are
     /// then incomplete).
-    pub(crate) fn lost(&self) -> Option<String> {
+    pub fn lost(&self) -> Option<String> {
         self.lost.lock().expect("lost lock").clone()
     }
 
     /// Why data was kept in memory instead of written to a temporary file,
     /// if it was (the results are the same).
-    pub(crate) fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &[String] {
         &self.notes
     }
 }
