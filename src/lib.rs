@@ -8,6 +8,7 @@
 //! - [`json`]: a strict JSON reader for log events;
 //! - [`record`]: finding records in decoded bytes, their times and summaries;
 //! - [`source`]: input discovery and decoding (gzip, tar, zip, forms);
+//! - [`verify`]: digest files checked against the logs, offline;
 //! - [`pattern`]: the filter-pattern language (lex, parse, compile, evaluate);
 //! - [`metric`]: what a filter publishes, per minute and per period;
 //! - [`testfilter`]: an offline `aws logs test-metric-filter`;
@@ -31,6 +32,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod testfilter;
+pub mod verify;
 
 /// Exit statuses of the `trailwatch` command (a contract scripts rely on).
 pub mod exit {

@@ -10,3 +10,4 @@ mod damage;
 mod differential;
 mod scan;
 mod silent;
+mod verify;

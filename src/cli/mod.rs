@@ -6,6 +6,7 @@ mod alarm;
 mod rules;
 mod scan;
 mod test_pattern;
+mod verify;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     TestPattern(test_pattern::TestPatternArgs),
     /// Show how a filter pattern is understood, and lint it.
     Explain(test_pattern::ExplainArgs),
+    /// Check the CloudTrail digest files of a copy against its log files, offline.
+    Verify(verify::VerifyArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Rules(a) => rules::run(a),
         Command::TestPattern(a) => test_pattern::run(a),
         Command::Explain(a) => test_pattern::explain(a),
+        Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,8 +1,9 @@
 //! Reports: the scan result as a document (`model`), printed as text, JSON,
 //! CSV or NDJSON, with every attacker-controlled string escaped for its
-//! medium (`escape`).
+//! medium (`escape`); and the verdict of `verify` (`evidence`).
 
 pub mod escape;
+pub mod evidence;
 pub mod model;
 pub mod text;
 

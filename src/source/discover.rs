@@ -185,6 +185,8 @@ pub struct Walker {
     pub(crate) skipped_paths: Option<Vec<(SkipKind, String)>>,
     /// Paths that could not be walked.
     pub(crate) problems: Vec<PathProblem>,
+    /// Give digest files too, instead of skipping them (for `verify`).
+    keep_digests: bool,
 }
 
 /// The entries left to visit in one directory (or among the roots).
@@ -232,7 +234,13 @@ impl Walker {
             skipped: BTreeMap::new(),
             skipped_paths: None,
             problems: Vec::new(),
+            keep_digests: false,
         }
+    }
+
+    /// A walk that gives digest files as well as the others.
+    pub(crate) fn with_digests(paths: &[PathBuf]) -> Walker {
+        Walker { keep_digests: true, ..Walker::new(paths) }
     }
 
     /// Note a file or directory walked; false if it was already.
@@ -371,7 +379,7 @@ impl Walker {
         }
         let name = classify_name(&path);
         match name {
-            NameKind::Digest => self.skip(SkipKind::Digest, &path),
+            NameKind::Digest if !self.keep_digests => self.skip(SkipKind::Digest, &path),
             NameKind::Insight => self.skip(SkipKind::Insight, &path),
             _ if meta.len == 0 => self.skip(SkipKind::Empty, &path),
             _ => {

@@ -23,6 +23,7 @@ use flate2::write::GzEncoder;
 use flate2::{Compression, GzBuilder};
 use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
 
 use trailwatch::record::time::format_rfc3339;
 use trailwatch::record::EpochMs;
@@ -149,6 +150,44 @@ pub struct Manifest {
     pub minutes: BTreeMap<String, u64>,
     /// Records whose eventName is each CIS-monitored API (by construction).
     pub monitored_calls: BTreeMap<String, u64>,
+    /// The signature of each trail's newest digest (by digest file name),
+    /// which CloudTrail keeps in the digest's S3 object metadata: no later
+    /// digest carries it.
+    #[serde(default)]
+    pub newest_digest_signatures: BTreeMap<String, String>,
+}
+
+/// The key the generator signs digests with: a test key, published here on
+/// purpose, never to be trusted for anything else.
+const TEST_SIGNING_KEY: &str = include_str!("test-signing-key.pem");
+
+/// The fingerprint the generator's digests name (MD5 of the DER public key,
+/// as `openssl md5` prints it).
+pub const TEST_KEY_FINGERPRINT: &str = "586fb0f6b4ccc829d0a770094e03e57d";
+
+fn signing_key() -> rsa::RsaPrivateKey {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    rsa::RsaPrivateKey::from_pkcs1_pem(TEST_SIGNING_KEY).expect("the test key parses")
+}
+
+/// The test key's public half as `aws cloudtrail list-public-keys` prints
+/// it (`testdata/public-keys.json`).
+pub fn test_public_keys_json() -> String {
+    use base64::Engine as _;
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    let der = rsa::RsaPublicKey::from(&signing_key()).to_pkcs1_der().expect("DER");
+    let value = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+    let doc = json!({"PublicKeyList": [{
+        "Value": value,
+        "ValidityStartTime": "2015-01-01T00:00:00+00:00",
+        "ValidityEndTime": "2099-01-01T00:00:00+00:00",
+        "Fingerprint": TEST_KEY_FINGERPRINT,
+    }]});
+    serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1"];
@@ -480,7 +519,7 @@ pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
     }
     manifest.records = cfg.records;
 
-    let mut digests: BTreeMap<(usize, usize, i64), Vec<String>> = BTreeMap::new();
+    let mut digests: BTreeMap<(usize, usize, i64), Vec<(String, String)>> = BTreeMap::new();
     for ((acct, region, slot), mut recs) in files {
         // Not in time order inside a file, like real CloudTrail objects.
         let n = recs.len();
@@ -507,41 +546,76 @@ pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
         body.push_str("]}");
         write_file(root, &key, &gzip(body.as_bytes())?)?;
         manifest.log_files += 1;
-        digests.entry((acct, region, delivered.div_euclid(3_600_000))).or_default().push(key);
+        let sha = hex(&Sha256::digest(body.as_bytes()));
+        digests.entry((acct, region, delivered.div_euclid(3_600_000))).or_default().push((key, sha));
     }
 
     if cfg.digests {
-        for ((acct, region, hour), keys) in digests {
-            let end = (hour + 1) * 3_600_000;
-            let iso = format_rfc3339(end);
-            let stamp = format!(
-                "{}{}{}T{}{}{}Z",
-                &iso[0..4],
-                &iso[5..7],
-                &iso[8..10],
-                &iso[11..13],
-                &iso[14..16],
-                &iso[17..19]
-            );
-            let region_name = regions[region];
-            let key = format!(
-                "{}/CloudTrail-Digest/{region_name}/{}/{}_CloudTrail-Digest_{region_name}_trail_{region_name}_{stamp}.json.gz",
-                account_prefix(cfg, &accounts, acct),
-                date_path(end).0,
-                accounts[acct]
-            );
-            let doc = json!({
-                "awsAccountId": accounts[acct],
-                "digestStartTime": format_rfc3339(end - 3_600_000),
-                "digestEndTime": iso,
-                "digestS3Bucket": "trail-bucket",
-                "digestS3Object": key,
-                "digestPublicKeyFingerprint": gen.rng.hex(32),
-                "digestSignatureAlgorithm": "SHA256withRSA",
-                "logFiles": keys.iter().map(|k| json!({"s3Bucket":"trail-bucket","s3Object":k,"hashValue":gen.rng.hex(64),"hashAlgorithm":"SHA-256"})).collect::<Vec<_>>(),
-            });
-            write_file(root, &key, &gzip(doc.to_string().as_bytes())?)?;
-            manifest.digest_files += 1;
+        // Every hour from each account and region's first delivery to its
+        // last has a digest, empty or not, chained to the one before and
+        // signed over CloudTrail's signing string.
+        let key = signing_key();
+        let mut spans: BTreeMap<(usize, usize), (i64, i64)> = BTreeMap::new();
+        for &(acct, region, hour) in digests.keys() {
+            let span = spans.entry((acct, region)).or_insert((hour, hour));
+            span.1 = span.1.max(hour);
+        }
+        for ((acct, region), (first, last)) in spans {
+            let mut previous: Option<(String, String, String)> = None;
+            for hour in first..=last {
+                let files = digests.get(&(acct, region, hour)).cloned().unwrap_or_default();
+                let end = (hour + 1) * 3_600_000;
+                let iso = format_rfc3339(end);
+                let stamp = format!(
+                    "{}{}{}T{}{}{}Z",
+                    &iso[0..4],
+                    &iso[5..7],
+                    &iso[8..10],
+                    &iso[11..13],
+                    &iso[14..16],
+                    &iso[17..19]
+                );
+                let region_name = regions[region];
+                let object = format!(
+                    "{}/CloudTrail-Digest/{region_name}/{}/{}_CloudTrail-Digest_{region_name}_trail_{region_name}_{stamp}.json.gz",
+                    account_prefix(cfg, &accounts, acct),
+                    date_path(end).0,
+                    accounts[acct]
+                );
+                let (prev_object, prev_hash, prev_signature) = match &previous {
+                    Some((o, h, sig)) => (json!(o), json!(h), json!(sig)),
+                    None => (Value::Null, Value::Null, Value::Null),
+                };
+                let doc = json!({
+                    "awsAccountId": accounts[acct],
+                    "digestStartTime": format_rfc3339(end - 3_600_000),
+                    "digestEndTime": iso,
+                    "digestS3Bucket": "trail-bucket",
+                    "digestS3Object": object,
+                    "digestPublicKeyFingerprint": TEST_KEY_FINGERPRINT,
+                    "digestSignatureAlgorithm": "SHA256withRSA",
+                    "previousDigestS3Bucket": if previous.is_some() { json!("trail-bucket") } else { Value::Null },
+                    "previousDigestS3Object": prev_object,
+                    "previousDigestHashValue": prev_hash,
+                    "previousDigestHashAlgorithm": if previous.is_some() { json!("SHA-256") } else { Value::Null },
+                    "previousDigestSignature": prev_signature,
+                    "logFiles": files.iter().map(|(k, h)| json!({"s3Bucket":"trail-bucket","s3Object":k,"hashValue":h,"hashAlgorithm":"SHA-256"})).collect::<Vec<_>>(),
+                });
+                let content = doc.to_string();
+                let content_hash = hex(&Sha256::digest(content.as_bytes()));
+                let previous_signature = previous.as_ref().map_or("null", |p| p.2.as_str());
+                let signed = format!("{iso}\ntrail-bucket/{object}\n{content_hash}\n{previous_signature}");
+                let signature = key
+                    .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signed.as_bytes()))
+                    .expect("RSA signature");
+                write_file(root, &object, &gzip(content.as_bytes())?)?;
+                manifest.digest_files += 1;
+                previous = Some((object, content_hash, hex(&signature)));
+            }
+            if let Some((object, _, signature)) = previous {
+                let name = object.rsplit('/').next().expect("a name").to_string();
+                manifest.newest_digest_signatures.insert(name, signature);
+            }
         }
     }
 
@@ -575,6 +649,24 @@ pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
 pub fn read_manifest(root: &Path) -> io::Result<Manifest> {
     let text = fs::read_to_string(root.join("manifest.json"))?;
     serde_json::from_str(&text).map_err(io::Error::from)
+}
+
+/// Every file under `root`, digests included, sorted.
+pub fn all_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Paths of every trail log under `root` (sorted).

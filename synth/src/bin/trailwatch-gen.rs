@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use trailwatch::record::time::{parse_duration, parse_user_time};
-use trailwatch_synth::{generate, Config};
+use trailwatch_synth::{generate, test_public_keys_json, Config};
 
 /// Generate a synthetic CloudTrail archive.
 #[derive(Parser, Debug)]
@@ -50,6 +50,10 @@ struct Args {
     /// Do not write the Insights file, the stray file and time-less records.
     #[arg(long)]
     no_oddities: bool,
+    /// Also write the public key the digests are signed with, as
+    /// `aws cloudtrail list-public-keys` prints it, to this file.
+    #[arg(long, value_name = "FILE")]
+    public_keys: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,12 @@ fn main() -> ExitCode {
         oddities: !a.no_oddities,
         organization: true,
     };
+    if let Some(p) = &a.public_keys {
+        if let Err(e) = std::fs::write(p, test_public_keys_json()) {
+            eprintln!("trailwatch-gen: {}: {e}", p.display());
+            return ExitCode::from(3);
+        }
+    }
     match generate(&cfg, &a.out) {
         Ok(m) => {
             eprintln!(
