@@ -234,3 +234,57 @@ fn without_keys_the_chain_and_hashes_are_still_checked_and_the_text_says_what_wa
 /// A 2048-bit RSA public key (DER PKCS#1, base64) that did not sign the
 /// generated digests.
 const OTHER_KEY: &str = "MIIBCgKCAQEArBsVpCKTls/wiZwPoqB3z0NyW5eLuxGqajETZ9d4AL6U4VFg3b/q/tDyqh+SRrsVjlMqgzkoHcjFiBYDTU2Rr16NOWPmfXPcQFlwFfpa1APc6MzyjMkCYC3y3nSMvKnX6xjQLLfTdkIDdUpBGIBWwT4zi32I1s+EZDx9HT5UzeZtnPiIhj+Wb4mIjjSnMnw8mJ/oRmzyUWBD13ZM8mozKm+TFByz/t0+/EFbOubDIhvEvYBJiG/3o5ObvDGFHs5a8yOBFxfdTz/ePV8tsR2v6zso5PY5MvjCcKlTZumv2z26Doq62Xiv92L3oUrrYiQlhCQglvgA8L6JUdcUlvVsHQIDAQAB";
+
+#[test]
+fn scan_verify_names_the_gap_next_to_the_windows_in_it_and_fails_the_run() {
+    let c = copy();
+    let mut cmd = util::trailwatch();
+    cmd.args(["scan", "--verify", "--format", "json", "--public-keys"]).arg(&c.keys).arg(&c.archive);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 1, "an untouched copy: the alarm fired, the evidence holds");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["evidence"]["problems"], serde_json::json!([]));
+    assert!(doc["alarms"][0]["windows"].as_array().unwrap().iter().all(|w| w.get("evidence_gaps").is_none()));
+    // One trail's digest for 03:00-04:00 deleted.
+    let digests = files(&c.archive, "CloudTrail-Digest");
+    let victim = digests.iter().find(|p| name(p).ends_with("20230710T040000Z.json.gz")).unwrap().clone();
+    let account = name(&victim).split('_').next().unwrap().to_string();
+    let region = name(&victim).split('_').nth(2).unwrap().to_string();
+    fs::remove_file(&victim).unwrap();
+    let mut cmd = util::trailwatch();
+    cmd.args(["scan", "--verify", "--format", "json", "--public-keys"]).arg(&c.keys).arg(&c.archive);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 3, "a gap in the evidence fails the run like an unreadable input");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let gap = format!("no digest for {account} {region} from 2023-07-10T03:00:00Z to 2023-07-10T04:00:00Z");
+    for w in doc["alarms"][0]["windows"].as_array().unwrap() {
+        let start = w["start"].as_str().unwrap();
+        let inside = ("2023-07-10T03:00:00Z".."2023-07-10T04:00:00Z").contains(&start);
+        let gaps = w.get("evidence_gaps").cloned().unwrap_or(serde_json::json!([]));
+        assert_eq!(gaps, if inside { serde_json::json!([gap]) } else { serde_json::json!([]) }, "{start}");
+    }
+    let mut cmd = util::trailwatch();
+    cmd.args(["scan", "--verify"]).arg(&c.archive);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 3);
+    assert!(out.contains(&format!("      evidence gap: {gap}\n")), "{out}");
+    assert!(out.contains("digests  NOT VERIFIED: "), "{out}");
+}
+
+#[test]
+fn the_readme_shows_what_verify_prints_on_the_sample_archive() {
+    let readme = fs::read_to_string(util::root().join("README.md")).unwrap();
+    let after = &readme[readme.find("### `verify PATH...`").expect("the section")..];
+    let command = "trailwatch verify testdata/archive --public-keys testdata/public-keys.json";
+    assert!(after.contains(command));
+    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
+    let block = &after[start..start + after[start..].find("```").unwrap()];
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["verify", "testdata/archive", "--public-keys", "testdata/public-keys.json"]);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 0);
+    assert_eq!(block, out);
+    // The committed key is the generator's.
+    let committed = fs::read_to_string(util::root().join("testdata/public-keys.json")).unwrap();
+    assert_eq!(committed, synth::test_public_keys_json());
+}

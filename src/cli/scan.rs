@@ -189,6 +189,19 @@ pub struct ScanArgs {
     /// cannot match (slower; the reference path).
     #[arg(long)]
     no_prefilter: bool,
+    /// Also check the CloudTrail-Digest files beside the logs (as `trailwatch
+    /// verify` does): failures exit 3, and windows in hours no digest
+    /// covers say so.
+    #[arg(long)]
+    verify: bool,
+    /// With --verify: public keys (`aws cloudtrail list-public-keys`
+    /// output) to check digest signatures with.
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    public_keys: Vec<String>,
+    /// With --verify: the signature of a trail's newest digest (NAME=FILE,
+    /// FILE the `aws s3api head-object` output).
+    #[arg(long, value_name = "NAME=FILE", requires = "verify")]
+    digest_signature: Vec<String>,
 }
 
 /// Build the rules from the arguments: the files read here, the choice
@@ -284,10 +297,18 @@ pub fn run(a: ScanArgs) -> Outcome {
         }
     }
     let result = scan(&a.paths, &rules, &opts);
+    let evidence = if a.verify {
+        let (keys, newest) = super::verify::evidence_options(&a.public_keys, &a.digest_signature)?;
+        // The walk's problems are the scan's, reported once.
+        Some(trailwatch::verify::verify(&a.paths, &keys, &newest, result.threads).0)
+    } else {
+        None
+    };
+    let unverified = evidence.as_ref().is_some_and(|v| v.failed());
     let replays = replay(&result, &rules, &opts);
-    let mut doc = model::build(&result, &replays, &opts);
+    let mut doc = model::build_with_evidence(&result, &replays, &opts, evidence);
     doc.refused = set.refused;
-    let failed = result.has_failures();
+    let failed = result.has_failures() || unverified;
     let no_records = result.totals.records == 0;
     let status = if failed {
         exit::INPUT

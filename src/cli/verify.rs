@@ -57,15 +57,19 @@ struct Output<'a> {
     path_problems: Vec<(String, String)>,
 }
 
-/// `verify`.
-pub fn run(a: VerifyArgs) -> Outcome {
+/// The keys of `--public-keys` files and the signatures of
+/// `--digest-signature NAME=FILE` options, by digest file name.
+pub fn evidence_options(
+    public_keys: &[String],
+    digest_signature: &[String],
+) -> Result<(PublicKeys, BTreeMap<String, String>), Failure> {
     let mut keys = PublicKeys::default();
-    for p in &a.public_keys {
+    for p in public_keys {
         let text = read_input(p)?;
         keys.extend(PublicKeys::parse(&text).map_err(|e| Failure::Usage(format!("--public-keys {p}: {e}")))?);
     }
     let mut newest = BTreeMap::new();
-    for d in &a.digest_signature {
+    for d in digest_signature {
         let (name, file) =
             d.split_once('=').ok_or_else(|| Failure::Usage(format!("--digest-signature {d}: expected NAME=FILE")))?;
         let text = read_input(file)?;
@@ -74,6 +78,12 @@ pub fn run(a: VerifyArgs) -> Outcome {
         let name = name.rsplit('/').next().unwrap_or(name);
         newest.insert(name.to_string(), sig);
     }
+    Ok((keys, newest))
+}
+
+/// `verify`.
+pub fn run(a: VerifyArgs) -> Outcome {
+    let (keys, newest) = evidence_options(&a.public_keys, &a.digest_signature)?;
     let threads = if a.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { a.threads };
     let (report, problems) = verify(&a.paths, &keys, &newest, threads);
     let path_problems: Vec<(String, String)> = problems.into_iter().map(|p| (p.path, p.reason)).collect();

@@ -71,6 +71,7 @@ pub fn write_text(
         Finding::KeyNotFound,
         Finding::Moved,
         Finding::Unreadable,
+        Finding::NoDigests,
     ]
     .iter()
     .filter_map(|f| match r.count(*f) {

@@ -16,12 +16,13 @@ use serde::Serialize;
 use crate::alarm::eval::Transition;
 use crate::alarm::{AlarmState, Comparison, EvaluationWindow, TreatMissing};
 use crate::metric::Statistic;
-use crate::record::time::format_rfc3339;
+use crate::record::time::{format_rfc3339, parse_event_time};
 use crate::record::{EpochMs, EventSummary};
 use crate::replay::{AlarmReplay, JudgedWindow};
 use crate::scan::{Location, Sample, ScanOptions, ScanReport};
 use crate::source::Form;
 use crate::source::SkipKind;
+use crate::verify::VerifyReport;
 
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
@@ -38,6 +39,9 @@ pub struct Document<'a> {
     pub settings: Settings,
     /// Wall time and throughput (vary from run to run).
     pub timing: Timing,
+    /// With `--verify`: the digests checked against the logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<VerifyReport>,
 }
 
 /// Inputs accounting: every file lands in exactly one bucket.
@@ -299,6 +303,11 @@ pub struct WindowReport {
     pub breaching: bool,
     /// The first matching events of the window.
     pub events: Vec<EventReport>,
+    /// With `--verify`: the gaps in the evidence (hours no digest covers)
+    /// the window overlaps, e.g. `no digest for 111122223333 us-east-1
+    /// from 2023-07-10T02:00:00Z to 2023-07-10T03:00:00Z`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence_gaps: Vec<String>,
 }
 
 /// A matching event, for drill-down.
@@ -371,6 +380,18 @@ impl From<&Transition> for TransitionReport {
 
 /// Build the document from a scan and the replay of its alarms.
 pub fn build<'a>(report: &'a ScanReport, replays: &[AlarmReplay<'a>], opts: &ScanOptions) -> Document<'a> {
+    build_with_evidence(report, replays, opts, None)
+}
+
+/// [`build`], with the verdict on the digests (`--verify`): its gaps are
+/// named next to the windows they overlap.
+pub fn build_with_evidence<'a>(
+    report: &'a ScanReport,
+    replays: &[AlarmReplay<'a>],
+    opts: &ScanOptions,
+    evidence: Option<VerifyReport>,
+) -> Document<'a> {
+    let gaps: Rc<Vec<(EpochMs, EpochMs, String)>> = Rc::new(evidence.as_ref().map(gaps_of).unwrap_or_default());
     let t = &report.totals;
     let mut skipped: BTreeMap<&'static str, u64> = SkipKind::ALL.iter().map(|k| (k.key(), 0)).collect();
     for (k, n) in &report.skipped {
@@ -418,7 +439,7 @@ pub fn build<'a>(report: &'a ScanReport, replays: &[AlarmReplay<'a>], opts: &Sca
             .collect(),
         problem: d.problem.clone(),
     };
-    let alarms = replays.iter().map(|r| alarm_report(r, &where_)).collect();
+    let alarms = replays.iter().map(|r| alarm_report(r, &where_, &gaps)).collect();
     let inputs = Inputs {
         files: t.files_read + t.files_failed,
         files_read: t.files_read,
@@ -449,6 +470,7 @@ pub fn build<'a>(report: &'a ScanReport, replays: &[AlarmReplay<'a>], opts: &Sca
         inputs,
         alarms,
         refused: Vec::new(),
+        evidence,
         settings: Settings {
             threads: report.threads,
             lag_s: opts.lag_ms as f64 / 1000.0,
@@ -466,7 +488,12 @@ pub fn build<'a>(report: &'a ScanReport, replays: &[AlarmReplay<'a>], opts: &Sca
 }
 
 /// One alarm's part of the document.
-fn alarm_report<'a>(r: &AlarmReplay<'a>, where_: &dyn Fn(Location) -> Where) -> AlarmReport<'a> {
+fn alarm_report<'a>(
+    r: &AlarmReplay<'a>,
+    where_: &dyn Fn(Location) -> Where,
+    gaps: &Rc<Vec<(EpochMs, EpochMs, String)>>,
+) -> AlarmReport<'a> {
+    let gaps = Rc::clone(gaps);
     let (rule, res, spec) = (r.rule, r.result, r.spec());
     let replay = *r;
     AlarmReport {
@@ -493,12 +520,33 @@ fn alarm_report<'a>(r: &AlarmReplay<'a>, where_: &dyn Fn(Location) -> Where) -> 
         },
         outside_range: res.outside_range,
         breaching_windows: r.breaching_windows,
-        windows: Lazy::new(move || Box::new(replay.windows().map(WindowReport::from))),
+        windows: Lazy::new(move || {
+            let gaps = Rc::clone(&gaps);
+            Box::new(replay.windows().map(move |j| {
+                let mut w = WindowReport::from(j);
+                w.evidence_gaps =
+                    gaps.iter().filter(|(a, b, _)| *a < w.end && w.start < *b).map(|(_, _, g)| g.clone()).collect();
+                w
+            }))
+        }),
         transitions: Lazy::new(move || Box::new(replay.transitions().map(|t| TransitionReport::from(&t)))),
         alarm_episodes: r.alarm_episodes,
         minutes_in_alarm: r.minutes_in_alarm,
         final_state: r.final_state,
     }
+}
+
+/// The hours no digest covers, from the verdict on the digests.
+fn gaps_of(v: &VerifyReport) -> Vec<(EpochMs, EpochMs, String)> {
+    let mut out = Vec::new();
+    for t in &v.trails {
+        for (a, b) in &t.gaps {
+            if let (Some(s), Some(e)) = (parse_event_time(a), parse_event_time(b)) {
+                out.push((s, e, format!("no digest for {} {} from {a} to {b}", t.account, t.region)));
+            }
+        }
+    }
+    out
 }
 
 impl From<JudgedWindow> for WindowReport {
@@ -512,6 +560,7 @@ impl From<JudgedWindow> for WindowReport {
             datapoints: w.datapoints,
             breaching: j.breaching,
             events: j.events.into_iter().map(EventReport::from).collect(),
+            evidence_gaps: Vec::new(),
         }
     }
 }

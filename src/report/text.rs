@@ -145,6 +145,9 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
             if more > 0 && !w.events.is_empty() {
                 writeln!(out, "      {}", st.dim(&format!("… and {} more", thousands(more))))?;
             }
+            for g in &w.evidence_gaps {
+                writeln!(out, "      {}", st.yellow(&format!("evidence gap: {}", terminal(g))))?;
+            }
         }
     }
     let mut transitions = a.transitions.iter().peekable();
@@ -287,6 +290,26 @@ pub(crate) fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Resu
     }
     if let Some(p) = &d.problem {
         writeln!(out, "{}  {}", st.bold("repeats"), terminal(p))?;
+    }
+    if let Some(v) = &doc.evidence {
+        let verdict = if v.failed() {
+            let kinds: std::collections::BTreeSet<&str> =
+                v.problems.iter().filter(|p| p.finding.fails()).map(|p| p.finding.key()).collect();
+            st.red(&format!(
+                "NOT VERIFIED: {} finding{} ({}); `trailwatch verify` lists them",
+                v.problems.iter().filter(|p| p.finding.fails()).count(),
+                plural(v.problems.iter().filter(|p| p.finding.fails()).count() as u64),
+                kinds.into_iter().collect::<Vec<_>>().join(", ")
+            ))
+        } else {
+            let valid: u64 = v.trails.iter().map(|t| t.valid).sum();
+            st.green(&format!(
+                "verified: {} log files against {} digests",
+                thousands(valid),
+                v.trails.iter().map(|t| t.digests).sum::<u64>()
+            ))
+        };
+        writeln!(out, "{}  {verdict}", st.bold("digests"))?;
     }
     for n in &i.notes {
         writeln!(out, "{}  {}", st.bold("note   "), terminal(n))?;

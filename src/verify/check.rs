@@ -58,6 +58,9 @@ pub enum Finding {
     Moved,
     /// A file that could not be read or is not a digest.
     Unreadable,
+    /// Log files of an account and region with no digest in the copy at
+    /// all: nothing vouches for them.
+    NoDigests,
 }
 
 impl Finding {
@@ -79,6 +82,7 @@ impl Finding {
             Finding::KeyNotFound => "key not found",
             Finding::Moved => "moved",
             Finding::Unreadable => "unreadable",
+            Finding::NoDigests => "no digests",
         }
     }
 }
@@ -346,6 +350,7 @@ pub fn check(
         report.trails.push(t);
     }
     // Log files no digest lists.
+    let mut undigested: BTreeSet<(String, String)> = BTreeSet::new();
     let mut log_hours: BTreeMap<(String, String), (u64, BTreeSet<i64>)> = BTreeMap::new();
     for l in logs {
         let name = base(&l.path);
@@ -365,10 +370,7 @@ pub fn check(
         }
         match (newest_end.get(&group), time) {
             (None, _) => {
-                notes.insert(format!(
-                    "{}/{}: no digest in the copy; its log files cannot be verified",
-                    group.0, group.1
-                ));
+                undigested.insert(group);
             }
             (Some(&end), Some(t)) if t >= end => problem(
                 Finding::NewerThanDigests,
@@ -377,6 +379,14 @@ pub fn check(
             ),
             (Some(_), _) => problem(Finding::NotCovered, &l.path, "listed in no digest".to_string()),
         }
+    }
+    for (account, region) in &undigested {
+        let files = log_hours.get(&(account.clone(), region.clone())).map_or(0, |h| h.0);
+        problem(
+            Finding::NoDigests,
+            &format!("{account}/{region}"),
+            format!("{files} log files and no digest in the copy: nothing vouches for them"),
+        );
     }
     let groups: BTreeSet<(String, String)> = log_hours.keys().chain(digest_hours.keys()).cloned().collect();
     for g in groups {
@@ -404,4 +414,49 @@ pub fn check(
     report.problems = problems;
     report.notes = notes.into_iter().collect();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(object: &str) -> Digest {
+        let doc = serde_json::json!({
+            "awsAccountId": "111122223333", "digestStartTime": "2015-08-17T14:01:31Z",
+            "digestEndTime": "2015-08-17T15:01:31Z", "digestS3Bucket": "b", "digestS3Object": object,
+            "digestPublicKeyFingerprint": "f", "digestSignatureAlgorithm": "SHA256withRSA", "logFiles": []
+        });
+        Digest::parse(doc.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_digest_names_its_trail_even_with_underscores_in_it() {
+        let d = digest("AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_my_org_trail_us-east-1_20150817T150131Z.json.gz");
+        assert_eq!(trail_of(&d), ("111122223333".into(), "us-east-2".into(), "my_org_trail".into()));
+    }
+
+    #[test]
+    fn a_log_file_name_gives_its_account_region_and_delivery() {
+        let (a, r, t) = log_name("111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz").unwrap();
+        assert_eq!((a.as_str(), r.as_str()), ("111122223333", "us-east-2"));
+        assert_eq!(t, parse_event_time("2015-08-17T14:45:00Z"));
+        assert_eq!(log_name("notes.json"), None);
+    }
+
+    #[test]
+    fn a_copy_without_digests_fails_once_per_account_and_region() {
+        let logs = [LogInput {
+            path: "x/111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz".into(),
+            sha256: Ok("00".into()),
+        }];
+        let r = check(&[], &logs, &PublicKeys::default(), &BTreeMap::new());
+        assert!(r.failed());
+        assert_eq!(r.coverage.len(), 1);
+        assert_eq!((r.coverage[0].log_files, r.coverage[0].hours_with_digests), (1, 0));
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(
+            (r.problems[0].finding, r.problems[0].path.as_str()),
+            (Finding::NoDigests, "111122223333/us-east-2")
+        );
+    }
 }
