@@ -288,3 +288,20 @@ fn the_readme_shows_what_verify_prints_on_the_sample_archive() {
     let committed = fs::read_to_string(util::root().join("testdata/public-keys.json")).unwrap();
     assert_eq!(committed, synth::test_public_keys_json());
 }
+
+#[test]
+fn digest_fields_reach_the_terminal_escaped() {
+    let c = copy();
+    let digests = files(&c.archive, "CloudTrail-Digest");
+    let victim = digests.iter().find(|p| name(p).ends_with("20230710T010000Z.json.gz")).unwrap().clone();
+    let text = String::from_utf8(gunzip(&victim))
+        .unwrap()
+        .replace(r#""digestStartTime":"2023-07-10T00:00:00Z""#, r#""digestStartTime":"\u001b]0;owned\u0007""#);
+    fs::write(&victim, gz(text.as_bytes())).unwrap();
+    let mut cmd = util::trailwatch();
+    cmd.arg("verify").arg(&c.archive);
+    let (code, out, _) = util::run(cmd);
+    assert_eq!(code, 3, "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
+    assert!(out.contains("owned"), "{out}");
+}

@@ -21,14 +21,14 @@ pub fn write_text(
             st.bold(&format!("{} {}  trail {:?}", terminal(&t.account), terminal(&t.region), terminal(&t.trail)))
         )?;
         let span = match (&t.from, &t.to) {
-            (Some(a), Some(b)) => format!(" from {a} to {b}"),
+            (Some(a), Some(b)) => format!(" from {} to {}", terminal(a), terminal(b)),
             _ => String::new(),
         };
         writeln!(w, "  digests     {}{span}", t.digests)?;
         writeln!(w, "  log files   {} listed, {} valid", t.listed, t.valid)?;
         writeln!(w, "  signatures  {} valid, {} not checked", t.signatures_valid, t.signatures_unchecked)?;
         for (a, b) in &t.gaps {
-            writeln!(w, "  {}", st.red(&format!("no digest from {a} to {b}")))?;
+            writeln!(w, "  {}", st.red(&format!("no digest from {} to {}", terminal(a), terminal(b))))?;
         }
     }
     if !r.coverage.is_empty() {
