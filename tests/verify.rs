@@ -305,3 +305,34 @@ fn digest_fields_reach_the_terminal_escaped() {
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
     assert!(out.contains("owned"), "{out}");
 }
+
+#[test]
+fn a_backfill_digest_vouches_for_a_late_log_file_outside_the_chain() {
+    use sha2::Digest as _;
+    let c = copy();
+    let digests = files(&c.archive, "CloudTrail-Digest");
+    let model = digests.iter().find(|p| name(p).ends_with("20230710T020000Z.json.gz")).unwrap().clone();
+    let account = name(&model).split('_').next().unwrap().to_string();
+    let region = name(&model).split('_').nth(2).unwrap().to_string();
+    let logs = files(&c.archive, &format!("/CloudTrail/{region}/"));
+    let log_dir = logs.iter().find(|p| name(p).starts_with(&account)).unwrap().parent().unwrap().to_path_buf();
+    let late = log_dir.join(format!("{account}_CloudTrail_{region}_20230710T0150Z_CCCCCCCCCCCCCCCC.json.gz"));
+    let body = br#"{"Records":[]}"#;
+    fs::write(&late, gz(body)).unwrap();
+    let hash: String = sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let rel = |p: &Path| p.strip_prefix(&c.archive).unwrap().to_string_lossy().replace('\\', "/");
+    let backfill = model.with_file_name(name(&model).replace(".json.gz", "_backfill.json.gz"));
+    let doc = serde_json::json!({
+        "awsAccountId": account, "digestStartTime": "2023-07-10T01:00:00Z", "digestEndTime": "2023-07-10T02:00:00Z",
+        "digestS3Bucket": "trail-bucket", "digestS3Object": rel(&backfill),
+        "digestPublicKeyFingerprint": synth::TEST_KEY_FINGERPRINT, "digestSignatureAlgorithm": "SHA256withRSA",
+        "logFiles": [{"s3Bucket": "trail-bucket", "s3Object": rel(&late), "hashValue": hash, "hashAlgorithm": "SHA-256"}]
+    });
+    fs::write(&backfill, gz(doc.to_string().as_bytes())).unwrap();
+    let (code, doc) = verify(&c, &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(findings(&doc), []);
+    assert_eq!(total(&doc, "backfill_digests"), 1);
+    assert_eq!(total(&doc, "valid"), c.manifest.log_files + 1);
+    assert_eq!(total(&doc, "signatures_unchecked"), 4 + 1, "the backfill's signature is in its metadata");
+}

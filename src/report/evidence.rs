@@ -24,7 +24,9 @@ pub fn write_text(
             (Some(a), Some(b)) => format!(" from {} to {}", terminal(a), terminal(b)),
             _ => String::new(),
         };
-        writeln!(w, "  digests     {}{span}", t.digests)?;
+        let backfill =
+            if t.backfill_digests > 0 { format!(" (+{} backfill)", t.backfill_digests) } else { String::new() };
+        writeln!(w, "  digests     {}{backfill}{span}", t.digests)?;
         writeln!(w, "  log files   {} listed, {} valid", t.listed, t.valid)?;
         writeln!(w, "  signatures  {} valid, {} not checked", t.signatures_valid, t.signatures_unchecked)?;
         for (a, b) in &t.gaps {

@@ -107,8 +107,11 @@ pub struct TrailReport {
     pub region: String,
     /// Trail name.
     pub trail: String,
-    /// Digests in the copy.
+    /// Digests in the copy (in the chain).
     pub digests: u64,
+    /// Backfill digests (`_backfill`): log files a digest missed for a
+    /// delay, listed outside the chain.
+    pub backfill_digests: u64,
     /// Start of the oldest digest's window and end of the newest's.
     pub from: Option<String>,
     /// See `from`.
@@ -191,11 +194,17 @@ fn trail_of(d: &Digest) -> (String, String, String) {
     let name = base(&d.digest_s3_object);
     let after = name.split_once("_CloudTrail-Digest_").map_or(name, |(_, rest)| rest);
     let stem = after.strip_suffix(".json.gz").unwrap_or(after);
+    let stem = stem.strip_suffix("_backfill").unwrap_or(stem);
     let mut parts: Vec<&str> = stem.split('_').collect();
     let region = if parts.is_empty() { String::new() } else { parts.remove(0).to_string() };
     // The stamp and the home region are the last two parts.
     parts.truncate(parts.len().saturating_sub(2));
     (d.aws_account_id.clone(), region, parts.join("_"))
+}
+
+/// Whether a digest is a backfill digest (`..._<stamp>_backfill.json.gz`).
+fn is_backfill(d: &Digest) -> bool {
+    base(&d.digest_s3_object).ends_with("_backfill.json.gz")
 }
 
 const HOUR: EpochMs = 3_600_000;
@@ -245,10 +254,12 @@ pub fn check(
     let mut digest_hours: BTreeMap<(String, String), BTreeSet<i64>> = BTreeMap::new();
     let mut newest_end: BTreeMap<(String, String), EpochMs> = BTreeMap::new();
     let mut unchecked_keys = false;
-    for ((account, region, trail), mut chain) in trails {
+    for ((account, region, trail), digests) in trails {
+        let (backfills, mut chain): (Chain<'_>, Chain<'_>) = digests.into_iter().partition(|c| is_backfill(c.1));
         chain.sort_by(|a, b| a.1.digest_end_time.cmp(&b.1.digest_end_time).then(a.0.path.cmp(&b.0.path)));
         let mut t = TrailReport { account: account.clone(), region: region.clone(), trail, ..TrailReport::default() };
         t.digests = chain.len() as u64;
+        t.backfill_digests = backfills.len() as u64;
         t.from = chain.first().map(|c| c.1.digest_start_time.clone());
         t.to = chain.last().map(|c| c.1.digest_end_time.clone());
         let by_key: HashMap<&str, usize> =
@@ -328,7 +339,9 @@ pub fn check(
                     }
                 }
             }
-            // The log files it lists.
+        }
+        // The log files every digest lists, backfill digests included.
+        for (d, g) in chain.iter().chain(&backfills) {
             for f in &g.log_files {
                 let name = base(&f.s3_object);
                 listed.insert(name);
@@ -345,6 +358,21 @@ pub fn check(
                         Err(e) => problem(Finding::Unreadable, &l.path, e.clone()),
                     },
                 }
+            }
+        }
+        // Backfill digests stand outside the chain: their signature is in
+        // S3 metadata only.
+        for (d, g) in &backfills {
+            match newest.get(base(&d.path)) {
+                None => t.signatures_unchecked += 1,
+                Some(_) if keys.is_empty() => t.signatures_unchecked += 1,
+                Some(sig) => match keys.verify(&g.digest_public_key_fingerprint, &g.signing_string(&d.sha256), sig) {
+                    Ok(()) => t.signatures_valid += 1,
+                    Err(SignatureProblem::KeyNotFound(fp)) => {
+                        problem(Finding::KeyNotFound, &d.path, format!("no public key given has fingerprint {fp}"))
+                    }
+                    Err(e) => problem(Finding::BadSignature, &d.path, e.to_string()),
+                },
             }
         }
         report.trails.push(t);
@@ -433,6 +461,9 @@ mod tests {
     fn a_digest_names_its_trail_even_with_underscores_in_it() {
         let d = digest("AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_my_org_trail_us-east-1_20150817T150131Z.json.gz");
         assert_eq!(trail_of(&d), ("111122223333".into(), "us-east-2".into(), "my_org_trail".into()));
+        let b = digest("AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_my_org_trail_us-east-1_20150817T150131Z_backfill.json.gz");
+        assert_eq!(trail_of(&b), trail_of(&d));
+        assert!(is_backfill(&b) && !is_backfill(&d));
     }
 
     #[test]
