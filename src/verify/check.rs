@@ -202,6 +202,34 @@ fn trail_of(d: &Digest) -> (String, String, String) {
     (d.aws_account_id.clone(), region, parts.join("_"))
 }
 
+/// Check one digest's signature, if there is one and keys to check it
+/// with, counting it in `t` or reporting what is wrong: whether a signature
+/// went unchecked for want of keys.
+fn judge_signature(
+    keys: &PublicKeys,
+    (d, g): (&DigestInput, &Digest),
+    signature: Option<&str>,
+    t: &mut TrailReport,
+    problem: &mut dyn FnMut(Finding, &str, String),
+) -> bool {
+    let Some(sig) = signature else {
+        t.signatures_unchecked += 1;
+        return false;
+    };
+    if keys.is_empty() {
+        t.signatures_unchecked += 1;
+        return true;
+    }
+    match keys.verify(&g.digest_public_key_fingerprint, &g.signing_string(&d.sha256), sig) {
+        Ok(()) => t.signatures_valid += 1,
+        Err(SignatureProblem::KeyNotFound(fp)) => {
+            problem(Finding::KeyNotFound, &d.path, format!("no public key given has fingerprint {fp}"))
+        }
+        Err(e) => problem(Finding::BadSignature, &d.path, e.to_string()),
+    }
+    false
+}
+
 /// Whether a digest is a backfill digest (`..._<stamp>_backfill.json.gz`).
 fn is_backfill(d: &Digest) -> bool {
     base(&d.digest_s3_object).ends_with("_backfill.json.gz")
@@ -323,22 +351,7 @@ pub fn check(
                 Some(&n) => chain[n].1.previous_digest_signature.clone(),
                 None => newest.get(base(&d.path)).cloned(),
             };
-            match (signature, keys.is_empty()) {
-                (None, _) => t.signatures_unchecked += 1,
-                (Some(_), true) => {
-                    t.signatures_unchecked += 1;
-                    unchecked_keys = true;
-                }
-                (Some(sig), false) => {
-                    match keys.verify(&g.digest_public_key_fingerprint, &g.signing_string(&d.sha256), &sig) {
-                        Ok(()) => t.signatures_valid += 1,
-                        Err(SignatureProblem::KeyNotFound(fp)) => {
-                            problem(Finding::KeyNotFound, &d.path, format!("no public key given has fingerprint {fp}"))
-                        }
-                        Err(e) => problem(Finding::BadSignature, &d.path, e.to_string()),
-                    }
-                }
-            }
+            unchecked_keys |= judge_signature(keys, (d, g), signature.as_deref(), &mut t, &mut problem);
         }
         // The log files every digest lists, backfill digests included.
         for (d, g) in chain.iter().chain(&backfills) {
@@ -362,18 +375,9 @@ pub fn check(
         }
         // Backfill digests stand outside the chain: their signature is in
         // S3 metadata only.
-        for (d, g) in &backfills {
-            match newest.get(base(&d.path)) {
-                None => t.signatures_unchecked += 1,
-                Some(_) if keys.is_empty() => t.signatures_unchecked += 1,
-                Some(sig) => match keys.verify(&g.digest_public_key_fingerprint, &g.signing_string(&d.sha256), sig) {
-                    Ok(()) => t.signatures_valid += 1,
-                    Err(SignatureProblem::KeyNotFound(fp)) => {
-                        problem(Finding::KeyNotFound, &d.path, format!("no public key given has fingerprint {fp}"))
-                    }
-                    Err(e) => problem(Finding::BadSignature, &d.path, e.to_string()),
-                },
-            }
+        for &(d, g) in &backfills {
+            let signature = newest.get(base(&d.path)).map(String::as_str);
+            unchecked_keys |= judge_signature(keys, (d, g), signature, &mut t, &mut problem);
         }
         report.trails.push(t);
     }
