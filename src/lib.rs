@@ -16,6 +16,7 @@
 //! - [`rules`]: filters with their alarms (CIS pack, files, AWS import);
 //! - [`scan`]: every input read once in parallel, every rule applied;
 //! - [`replay`]: each alarm replayed over what a scan found;
+//! - [`tune`]: an alarm replayed under a grid of settings;
 //! - [`report`]: the document and its formats.
 #![deny(missing_docs)]
 
@@ -32,6 +33,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod testfilter;
+pub mod tune;
 pub mod verify;
 
 /// Exit statuses of the `trailwatch` command (a contract scripts rely on).

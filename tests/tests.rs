@@ -10,4 +10,5 @@ mod damage;
 mod differential;
 mod scan;
 mod silent;
+mod tune;
 mod verify;

@@ -6,6 +6,7 @@ mod alarm;
 mod rules;
 mod scan;
 mod test_pattern;
+mod tune;
 mod verify;
 
 use std::io::{self, Write};
@@ -38,6 +39,8 @@ enum Command {
     Explain(test_pattern::ExplainArgs),
     /// Check the CloudTrail digest files of a copy against its log files, offline.
     Verify(verify::VerifyArgs),
+    /// Replay each rule's alarm under a grid of settings after one scan.
+    Tune(Box<tune::TuneArgs>),
 }
 
 /// Entry point used by `main.rs`.
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::TestPattern(a) => test_pattern::run(a),
         Command::Explain(a) => test_pattern::explain(a),
         Command::Verify(a) => verify::run(a),
+        Command::Tune(a) => tune::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

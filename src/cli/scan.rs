@@ -103,6 +103,36 @@ impl AlarmArgs {
     }
 }
 
+/// Which rules to run, shared by `scan` and `tune`.
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Filter pattern (default, when no rules are given: the CIS
+    /// unauthorized-API-calls filter).
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Name of the rule given with --pattern.
+    #[arg(long, default_value = "custom")]
+    pub name: String,
+    /// Metric value per matching event for --pattern: a number, $.selector or $field [default: 1].
+    #[arg(long, value_name = "VALUE")]
+    pub metric_value: Option<String>,
+    /// Value published for each event --pattern does not match.
+    #[arg(long, value_name = "NUMBER", allow_hyphen_values = true)]
+    pub default_value: Option<f64>,
+    /// Rules to run: `cis` (the 15 CIS/Security Hub controls), `cis-all`
+    /// (every published variant) or a rules file (TOML or JSON). Repeatable.
+    #[arg(long, value_name = "cis|FILE")]
+    pub rules: Vec<String>,
+    /// Run only this rule: a name from the rules files, or from the CIS pack
+    /// (`unauthorized-api-calls`, `root-usage:cis-1.4`, `CloudWatch.3`, ...). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub rule: Vec<String>,
+    /// Import metric filters and alarms from the JSON of `aws logs
+    /// describe-metric-filters` and `aws cloudwatch describe-alarms`. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub aws_config: Vec<PathBuf>,
+}
+
 /// Arguments of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -110,31 +140,8 @@ pub struct ScanArgs {
     /// standard input, and a FIFO or `/dev/stdin` named here is read too.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Filter pattern (default, when no rules are given: the CIS
-    /// unauthorized-API-calls filter).
-    #[arg(long)]
-    pattern: Option<String>,
-    /// Name of the rule given with --pattern.
-    #[arg(long, default_value = "custom")]
-    name: String,
-    /// Metric value per matching event for --pattern: a number, $.selector or $field [default: 1].
-    #[arg(long, value_name = "VALUE")]
-    metric_value: Option<String>,
-    /// Value published for each event --pattern does not match.
-    #[arg(long, value_name = "NUMBER", allow_hyphen_values = true)]
-    default_value: Option<f64>,
-    /// Rules to run: `cis` (the 15 CIS/Security Hub controls), `cis-all`
-    /// (every published variant) or a rules file (TOML or JSON). Repeatable.
-    #[arg(long, value_name = "cis|FILE")]
-    rules: Vec<String>,
-    /// Run only this rule: a name from the rules files, or from the CIS pack
-    /// (`unauthorized-api-calls`, `root-usage:cis-1.4`, `CloudWatch.3`, ...). Repeatable.
-    #[arg(long, value_name = "NAME")]
-    rule: Vec<String>,
-    /// Import metric filters and alarms from the JSON of `aws logs
-    /// describe-metric-filters` and `aws cloudwatch describe-alarms`. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    aws_config: Vec<PathBuf>,
+    #[command(flatten)]
+    which: RuleArgs,
     #[command(flatten)]
     alarm: AlarmArgs,
     /// Worker threads (default: all cores).
@@ -206,7 +213,7 @@ pub struct ScanArgs {
 
 /// Build the rules from the arguments: the files read here, the choice
 /// made by [`select::select`].
-fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
+pub fn rules(a: &RuleArgs, overrides: AlarmSettings) -> Result<RuleSet, Failure> {
     let usage = Failure::Usage;
     let mut from = Vec::new();
     for spec in &a.rules {
@@ -244,7 +251,7 @@ fn rules(a: &ScanArgs) -> Result<RuleSet, Failure> {
         name: &a.name,
         metric_value: a.metric_value.as_deref(),
         default_value: a.default_value,
-        overrides: a.alarm.settings(),
+        overrides,
     };
     select::select(request).map_err(|e| usage(e.to_string()))
 }
@@ -260,7 +267,7 @@ pub fn use_color(choice: ColorChoice) -> bool {
 
 /// `scan`.
 pub fn run(a: ScanArgs) -> Outcome {
-    let set = rules(&a)?;
+    let set = rules(&a.which, a.alarm.settings())?;
     {
         let mut err = io::stderr().lock();
         for r in &set.refused {
@@ -356,7 +363,7 @@ pub fn run(a: ScanArgs) -> Outcome {
 /// time, bound by decompression on its core).
 pub const MAX_THREADS: usize = 1024;
 
-fn threads(n: usize) -> Result<usize, Failure> {
+pub fn threads(n: usize) -> Result<usize, Failure> {
     if n > MAX_THREADS {
         return Err(Failure::Usage(format!("--threads {n}: at most {MAX_THREADS} (0: one per core)")));
     }
@@ -386,7 +393,7 @@ fn lag(text: &str) -> Result<i64, Failure> {
     Ok(ms)
 }
 
-fn time(s: &Option<String>, flag: &str) -> Result<Option<i64>, Failure> {
+pub fn time(s: &Option<String>, flag: &str) -> Result<Option<i64>, Failure> {
     let Some(v) = s else { return Ok(None) };
     let t = parse_user_time(v)
         .ok_or_else(|| Failure::Usage(format!("invalid {flag} {v:?} (RFC 3339 or YYYY-MM-DD, UTC)")))?;

@@ -26,12 +26,12 @@ pub struct Rule {
     /// The filter pattern.
     pub pattern: FilterPattern,
     /// What a matching (or non-matching) event publishes.
-    pub(crate) transform: MetricTransform,
+    pub transform: MetricTransform,
     /// The alarm.
-    pub(crate) alarm: AlarmSpec,
+    pub alarm: AlarmSpec,
     /// Which metric of the filter the alarm watches (dimension set; empty
     /// for the dimensionless metric).
-    pub(crate) alarm_dimensions: Dimensions,
+    pub alarm_dimensions: Dimensions,
 }
 
 impl Rule {

@@ -1,0 +1,200 @@
+//! Alarm tuning: one scan's per-minute metric replayed under a grid of
+//! alarm settings, so that the noise and the coverage of each setting can
+//! be compared without reading the logs again. The cost after the scan is
+//! one replay per setting over the metric's minutes, whatever the size of
+//! the logs.
+
+use serde::Serialize;
+
+use crate::alarm::eval::Replay;
+use crate::alarm::{AlarmSpec, AlarmState, TreatMissing};
+use crate::metric::series::MINUTE_MS;
+use crate::record::EpochMs;
+use crate::rules::Rule;
+use crate::scan::{ScanOptions, ScanReport};
+
+const DAY_MS: EpochMs = 86_400_000;
+
+/// One setting of the grid: what it changes in the rule's alarm.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Setting {
+    /// Period, seconds.
+    pub period_s: i64,
+    /// Threshold.
+    pub threshold: f64,
+    /// EvaluationPeriods (N).
+    pub evaluation_periods: u32,
+    /// DatapointsToAlarm (M).
+    pub datapoints_to_alarm: u32,
+    /// TreatMissingData.
+    #[serde(serialize_with = "treat_missing")]
+    pub treat_missing: TreatMissing,
+}
+
+fn treat_missing<S: serde::Serializer>(t: &TreatMissing, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.aws_name())
+}
+
+/// The values each setting takes; every combination is a setting (those
+/// with M > N are left out). An empty list keeps the rule's own value (for
+/// `datapoints_to_alarm`: M = N).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grid {
+    /// Periods, seconds.
+    pub periods_s: Vec<i64>,
+    /// Thresholds.
+    pub thresholds: Vec<f64>,
+    /// EvaluationPeriods.
+    pub evaluation_periods: Vec<u32>,
+    /// DatapointsToAlarm.
+    pub datapoints_to_alarm: Vec<u32>,
+    /// TreatMissingData.
+    pub treat_missing: Vec<TreatMissing>,
+}
+
+impl Grid {
+    /// Every setting over `base`, in grid order (period, threshold, N, M,
+    /// missing data).
+    pub fn settings(&self, base: &AlarmSpec) -> Vec<Setting> {
+        let or = |v: &[i64], d: i64| if v.is_empty() { vec![d] } else { v.to_vec() };
+        let mut out = Vec::new();
+        for period_s in or(&self.periods_s, base.period_s) {
+            for &threshold in
+                if self.thresholds.is_empty() { std::slice::from_ref(&base.threshold) } else { &self.thresholds }
+            {
+                let ns = if self.evaluation_periods.is_empty() {
+                    vec![base.evaluation_periods]
+                } else {
+                    self.evaluation_periods.clone()
+                };
+                for n in ns {
+                    let ms =
+                        if self.datapoints_to_alarm.is_empty() { vec![n] } else { self.datapoints_to_alarm.clone() };
+                    for m in ms.into_iter().filter(|&m| m >= 1 && m <= n) {
+                        let treats = if self.treat_missing.is_empty() {
+                            vec![base.treat_missing]
+                        } else {
+                            self.treat_missing.clone()
+                        };
+                        for treat_missing in treats {
+                            out.push(Setting {
+                                period_s,
+                                threshold,
+                                evaluation_periods: n,
+                                datapoints_to_alarm: m,
+                                treat_missing,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What one setting would have done over the replay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The setting.
+    #[serde(flatten)]
+    pub setting: Setting,
+    /// Times the alarm entered ALARM.
+    pub episodes: u64,
+    /// Episodes per day of replay.
+    pub episodes_per_day: f64,
+    /// Minutes in ALARM, in total.
+    pub minutes_in_alarm: u64,
+    /// The longest ALARM episode, minutes.
+    pub longest_episode_minutes: u64,
+    /// Share of the matching events the alarm answered: those in an ALARM
+    /// episode or in the period before one began (0 to 1; 1 when nothing
+    /// matched).
+    pub matches_covered: f64,
+    /// When the alarm first entered ALARM, if it did.
+    pub first_alarm: Option<EpochMs>,
+}
+
+/// Replay rule `index` of `report` (scanned with `opts`) under `setting`.
+pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Setting, opts: &ScanOptions) -> Outcome {
+    let spec = AlarmSpec {
+        period_s: setting.period_s,
+        threshold: setting.threshold,
+        evaluation_periods: setting.evaluation_periods,
+        datapoints_to_alarm: setting.datapoints_to_alarm,
+        treat_missing: setting.treat_missing,
+        ..rule.alarm.clone()
+    };
+    let minutes = || report.minutes(index, &rule.alarm_dimensions);
+    let mut replay = Replay::new(minutes(), &spec, opts.from, opts.to);
+    let start = replay.start();
+    // ALARM episodes as [entered, left).
+    let mut episodes: Vec<(EpochMs, EpochMs)> = Vec::new();
+    let mut entered = (spec.initial_state == AlarmState::Alarm).then_some(start);
+    for t in replay.by_ref() {
+        match (t.to, entered) {
+            (AlarmState::Alarm, None) => entered = Some(t.at),
+            (to, Some(s)) if to != AlarmState::Alarm => {
+                episodes.push((s, t.at));
+                entered = None;
+            }
+            _ => {}
+        }
+    }
+    let end = replay.end().expect("replayed to its end");
+    if let Some(s) = entered {
+        episodes.push((s, end));
+    }
+    // Matching events answered: by minute, against the episodes (both
+    // ascending).
+    let period = spec.period_ms();
+    let (mut matched, mut covered) = (0u64, 0u64);
+    let mut e = 0;
+    for (m, s) in minutes() {
+        let t = m * MINUTE_MS;
+        matched += s.matches;
+        while e < episodes.len() && episodes[e].1 <= t {
+            e += 1;
+        }
+        if episodes.get(e).is_some_and(|&(a, _)| a - period <= t) {
+            covered += s.matches;
+        }
+    }
+    let days = ((end - start).max(period) as f64) / DAY_MS as f64;
+    let minutes_of = |(a, b): &(EpochMs, EpochMs)| ((b - a).max(0) / MINUTE_MS) as u64;
+    Outcome {
+        setting: *setting,
+        episodes: episodes.len() as u64,
+        episodes_per_day: episodes.len() as f64 / days,
+        minutes_in_alarm: episodes.iter().map(minutes_of).sum(),
+        longest_episode_minutes: episodes.iter().map(minutes_of).max().unwrap_or(0),
+        matches_covered: if matched == 0 { 1.0 } else { covered as f64 / matched as f64 },
+        first_alarm: episodes.first().map(|e| e.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_every_combination_with_m_at_most_n_and_the_rules_own_values_for_the_rest() {
+        let base = AlarmSpec::default();
+        let only = Grid::default().settings(&base);
+        assert_eq!(only.len(), 1);
+        assert_eq!((only[0].period_s, only[0].threshold, only[0].evaluation_periods), (300, 1.0, 1));
+        let g = Grid {
+            thresholds: vec![1.0, 2.0],
+            evaluation_periods: vec![1, 3],
+            datapoints_to_alarm: vec![1, 2, 3],
+            treat_missing: vec![TreatMissing::Missing, TreatMissing::Breaching],
+            ..Grid::default()
+        };
+        let all = g.settings(&base);
+        // 2 thresholds x (N=1: M=1; N=3: M=1,2,3) x 2 treatments.
+        assert_eq!(all.len(), 2 * 4 * 2);
+        assert!(all.iter().all(|s| s.datapoints_to_alarm <= s.evaluation_periods && s.period_s == 300));
+        let m_default = Grid { evaluation_periods: vec![2, 4], ..Grid::default() }.settings(&base);
+        assert_eq!(m_default.iter().map(|s| s.datapoints_to_alarm).collect::<Vec<_>>(), [2, 4]);
+    }
+}

@@ -1,0 +1,116 @@
+//! `trailwatch tune`: every row is what `scan` says with that setting.
+
+use serde_json::Value;
+
+use crate::util;
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(args);
+    let (code, out, err) = util::run(cmd);
+    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}")))
+}
+
+#[test]
+fn each_row_is_what_scan_says_under_that_setting() {
+    let (code, doc) = json(&[
+        "tune",
+        "testdata/archive",
+        "--format",
+        "json",
+        "--threshold",
+        "1,3..4",
+        "--period",
+        "5m,1h",
+        "--evaluation-periods",
+        "1,3",
+        "--datapoints-to-alarm",
+        "1,2",
+        "--treat-missing-data",
+        "missing,breaching",
+    ]);
+    assert_eq!(code, 0);
+    let rule = &doc["rules"][0];
+    assert_eq!(rule["name"], "unauthorized-api-calls");
+    let rows = rule["settings"].as_array().unwrap();
+    // 3 thresholds x 2 periods x (N=1: M=1; N=3: M=1,2) x 2 treatments.
+    assert_eq!(rows.len(), 3 * 2 * 3 * 2);
+    for row in rows {
+        let period = format!("{}", row["period_s"].as_i64().unwrap());
+        let threshold = row["threshold"].to_string();
+        let n = row["evaluation_periods"].to_string();
+        let m = row["datapoints_to_alarm"].to_string();
+        let missing = row["treat_missing"].as_str().unwrap().to_string();
+        let (_, scan) = json(&[
+            "scan",
+            "testdata/archive",
+            "--format",
+            "json",
+            "--period",
+            &period,
+            "--threshold",
+            &threshold,
+            "--evaluation-periods",
+            &n,
+            "--datapoints-to-alarm",
+            &m,
+            "--treat-missing-data",
+            &missing,
+        ]);
+        let alarm = &scan["alarms"][0];
+        let what = format!("{period}s >= {threshold}, {m} of {n}, {missing}");
+        assert_eq!(row["episodes"], alarm["alarm_episodes"], "{what}");
+        assert_eq!(row["minutes_in_alarm"], alarm["minutes_in_alarm"], "{what}");
+        let first =
+            alarm["transitions"].as_array().unwrap().iter().find(|t| t["to"] == "ALARM").map(|t| t["at"].clone());
+        let tuned = row["first_alarm"].as_i64().map(|ms| Value::from(trailwatch::record::time::format_rfc3339(ms)));
+        assert_eq!(tuned, first, "{what}");
+    }
+    // Sorted by episodes per day, fewest first.
+    let per_day: Vec<f64> = rows.iter().map(|r| r["episodes_per_day"].as_f64().unwrap()).collect();
+    assert!(per_day.windows(2).all(|w| w[0] <= w[1]), "{per_day:?}");
+}
+
+#[test]
+fn a_cap_on_pages_keeps_the_quiet_settings_and_marks_the_best_covered() {
+    let (code, doc) =
+        json(&["tune", "testdata/archive", "--format", "json", "--threshold", "1..8", "--max-episodes-per-day", "70"]);
+    assert_eq!(code, 0);
+    let rows = doc["rules"][0]["settings"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    // The sample archive spans hours: sliding 5-minute sums page often.
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r["episodes_per_day"].as_f64().unwrap() <= 70.0));
+    let best: Vec<&Value> = rows.iter().filter(|r| r["best"] == true).collect();
+    assert_eq!(best.len(), 1);
+    let top = rows.iter().map(|r| r["matches_covered"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert_eq!(best[0]["matches_covered"].as_f64().unwrap(), top);
+    assert_eq!((best[0]["threshold"].as_f64(), best[0]["episodes"].as_u64()), (Some(1.0), Some(2)));
+}
+
+#[test]
+fn bad_grids_are_usage_errors() {
+    for args in
+        [["--threshold", "1..x"], ["--period", "90s"], ["--evaluation-periods", "0"], ["--treat-missing-data", "maybe"]]
+    {
+        let mut cmd = util::trailwatch();
+        cmd.current_dir(util::root()).args(["tune", "testdata/archive"]).args(args);
+        let (code, out, err) = util::run(cmd);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert!(err.starts_with("trailwatch: --"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_readme_shows_what_tune_prints_on_the_sample_archive() {
+    let readme = std::fs::read_to_string(util::root().join("README.md")).unwrap();
+    let after = &readme[readme.find("### `tune PATH...`").expect("the section")..];
+    let command = "trailwatch tune testdata/archive --threshold 1,3 --period 5m,1h --max-episodes-per-day 100";
+    assert!(after.contains(command));
+    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
+    let block = &after[start..start + after[start..].find("```").unwrap()];
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(command.split(' ').skip(1));
+    let (code, out, _) = util::run(cmd);
+    assert_eq!((code, out.as_str()), (0, block));
+}
