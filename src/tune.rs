@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::alarm::eval::Replay;
 use crate::alarm::{AlarmSpec, AlarmState, TreatMissing};
 use crate::metric::series::MINUTE_MS;
+use crate::metric::window::windows;
 use crate::record::EpochMs;
 use crate::rules::Rule;
 use crate::scan::{ScanOptions, ScanReport};
@@ -115,6 +116,66 @@ pub struct Outcome {
     pub first_alarm: Option<EpochMs>,
 }
 
+/// The values a rule's statistic took per period (windows with data), for
+/// choosing a threshold from data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Distribution {
+    /// Period, seconds.
+    pub period_s: i64,
+    /// Periods with at least one datapoint.
+    pub periods: u64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p99_9: f64,
+    /// Largest.
+    pub max: f64,
+    /// Periods whose value was below zero (counted as zero in the
+    /// percentiles).
+    pub negative: u64,
+}
+
+/// The distribution of rule `index`'s statistic over periods of
+/// `period_s`: percentiles to three significant digits (and 0.001), the
+/// maximum exact.
+pub fn distribution(report: &ScanReport, index: usize, rule: &Rule, period_s: i64) -> Distribution {
+    const SCALE: f64 = 1000.0;
+    let mut h = hdrhistogram::Histogram::<u64>::new(3).expect("three significant digits");
+    let (mut max, mut negative) = (f64::NEG_INFINITY, 0);
+    let minutes = report.minutes(index, &rule.alarm_dimensions);
+    for w in windows(minutes, period_s * 1000, rule.alarm.statistic) {
+        max = max.max(w.value);
+        if w.value < 0.0 {
+            negative += 1;
+        }
+        h.record((w.value.max(0.0) * SCALE).round().min(u64::MAX as f64 / 2.0) as u64).expect("auto-resizing");
+    }
+    let at = |q: f64| if h.is_empty() { 0.0 } else { three_digits(h.value_at_quantile(q) as f64 / SCALE) };
+    Distribution {
+        period_s,
+        periods: h.len(),
+        p50: at(0.5),
+        p90: at(0.9),
+        p99: at(0.99),
+        p99_9: at(0.999),
+        max: if h.is_empty() { 0.0 } else { max },
+        negative,
+    }
+}
+
+/// `x` to three significant digits, the histogram's precision.
+fn three_digits(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 /// Replay rule `index` of `report` (scanned with `opts`) under `setting`.
 pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Setting, opts: &ScanOptions) -> Outcome {
     let spec = AlarmSpec {
@@ -194,6 +255,7 @@ mod tests {
         // 2 thresholds x (N=1: M=1; N=3: M=1,2,3) x 2 treatments.
         assert_eq!(all.len(), 2 * 4 * 2);
         assert!(all.iter().all(|s| s.datapoints_to_alarm <= s.evaluation_periods && s.period_s == 300));
+        assert_eq!((three_digits(25.007), three_digits(3.001), three_digits(0.0012345)), (25.0, 3.0, 0.00123));
         let m_default = Grid { evaluation_periods: vec![2, 4], ..Grid::default() }.settings(&base);
         assert_eq!(m_default.iter().map(|s| s.datapoints_to_alarm).collect::<Vec<_>>(), [2, 4]);
     }

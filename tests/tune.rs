@@ -114,3 +114,20 @@ fn the_readme_shows_what_tune_prints_on_the_sample_archive() {
     let (code, out, _) = util::run(cmd);
     assert_eq!((code, out.as_str()), (0, block));
 }
+
+#[test]
+fn the_distribution_is_the_scans_window_values_by_nearest_rank() {
+    let (_, doc) = json(&["tune", "testdata/archive", "--format", "json", "--period", "5m"]);
+    let d = &doc["rules"][0]["distributions"][0];
+    let (_, scan) = json(&["scan", "testdata/archive", "--format", "json"]);
+    let mut values: Vec<f64> =
+        scan["alarms"][0]["windows"].as_array().unwrap().iter().map(|w| w["value"].as_f64().unwrap()).collect();
+    values.sort_by(f64::total_cmp);
+    let rank = |q: f64| values[((q * values.len() as f64).ceil() as usize).max(1) - 1];
+    assert_eq!(d["period_s"], 300);
+    assert_eq!(d["periods"].as_u64(), Some(values.len() as u64));
+    for (field, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99_9", 0.999)] {
+        assert_eq!(d[field].as_f64(), Some(rank(q)), "{field}");
+    }
+    assert_eq!(d["max"].as_f64(), values.last().copied());
+}

@@ -14,7 +14,7 @@ use trailwatch::record::time::{format_rfc3339, parse_duration};
 use trailwatch::report::escape::terminal;
 use trailwatch::report::text::num;
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::tune::{evaluate, Grid, Outcome};
+use trailwatch::tune::{distribution, evaluate, Distribution, Grid, Outcome};
 
 use super::scan::{rules, threads, time, RuleArgs};
 use super::{deliver, Failure, Outcome as CmdOutcome};
@@ -135,6 +135,8 @@ fn grid(a: &TuneArgs) -> Result<Grid, Failure> {
 struct RuleRows {
     name: String,
     matches: u64,
+    /// The statistic per period, for each period of the grid.
+    distributions: Vec<Distribution>,
     settings: Vec<Row>,
 }
 
@@ -186,7 +188,11 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
                 rows[k].best = true;
             }
         }
-        out.push(RuleRows { name: rule.name.clone(), matches: result.rules[i].matches, settings: rows });
+        let mut periods: Vec<i64> = settings.iter().map(|s| s.period_s).collect();
+        periods.sort_unstable();
+        periods.dedup();
+        let distributions = periods.into_iter().map(|p| distribution(&result, i, rule, p)).collect();
+        out.push(RuleRows { name: rule.name.clone(), matches: result.rules[i].matches, distributions, settings: rows });
     }
     let status = if result.has_failures() {
         exit::INPUT
@@ -211,6 +217,28 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
 fn text(w: &mut impl Write, rules: &[RuleRows]) -> io::Result<()> {
     for r in rules {
         writeln!(w, "{}  ({} matching records)", terminal(&r.name), r.matches)?;
+        writeln!(
+            w,
+            "  {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "PERIOD", "PERIODS", "p50", "p90", "p99", "p99.9", "max"
+        )?;
+        for d in &r.distributions {
+            writeln!(
+                w,
+                "  {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                format!("{}m", d.period_s / 60),
+                d.periods,
+                num(d.p50),
+                num(d.p90),
+                num(d.p99),
+                num(d.p99_9),
+                num(d.max)
+            )?;
+        }
+        if r.distributions.iter().any(|d| d.negative > 0) {
+            writeln!(w, "  (periods below zero count as zero in the percentiles)")?;
+        }
+        writeln!(w)?;
         writeln!(
             w,
             "  {:>6} {:>9} {:>3} {:>3} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8}  FIRST ALARM",
