@@ -96,7 +96,7 @@ pub fn run(a: VerifyArgs) -> Outcome {
         exit::OK
     };
     if nothing {
-        let _ = writeln!(io::stderr(), "trailwatch: no log file or digest found under the paths given");
+        let _ = writeln!(io::stderr(), "trailwatch: no log file or digest found under the paths given (archives are not opened: extract them first)");
     }
     deliver(status, || {
         let mut w = io::BufWriter::new(io::stdout().lock());
