@@ -7,6 +7,7 @@ pub(crate) mod discover;
 pub mod format;
 pub(crate) mod gzip;
 mod inflate;
+pub(crate) use inflate::Inflater;
 pub(crate) mod reader;
 #[cfg(test)]
 mod testutil;

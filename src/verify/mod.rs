@@ -23,7 +23,7 @@ pub use digest::{Digest, LogFile};
 pub use keys::{signature_of_head_object, PublicKeys, SignatureProblem};
 
 use crate::source::discover::{PathProblem, Walker};
-use crate::source::{InputFile, Limits, NameKind};
+use crate::source::{Inflater, InputFile, Limits, NameKind};
 
 /// Largest digest read (they list an hour of log files: a few hundred
 /// kilobytes at most).
@@ -50,16 +50,17 @@ pub fn verify(
 
 /// The content of a file: gunzipped when it starts with gzip's magic
 /// bytes, as it is otherwise (digests hash the uncompressed content).
-fn decoded(file: std::fs::File) -> std::io::Result<Box<dyn Read>> {
-    let mut r = BufReader::new(file);
-    let gzip = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gzip { Box::new(MultiGzDecoder::new(r)) } else { Box::new(r) })
+fn decoded(mut input: Box<dyn BufRead>) -> std::io::Result<Box<dyn Read>> {
+    let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip { Box::new(MultiGzDecoder::new(input)) } else { Box::new(input) })
 }
 
 /// Read a digest whole, with the SHA-256 of its uncompressed content.
 fn read_digest(f: &InputFile) -> DigestInput {
     let mut content = Vec::new();
-    let read = f.open().and_then(|file| decoded(file)?.take(MAX_DIGEST_BYTES + 1).read_to_end(&mut content));
+    let read = f
+        .open()
+        .and_then(|file| decoded(Box::new(BufReader::new(file)))?.take(MAX_DIGEST_BYTES + 1).read_to_end(&mut content));
     let digest = match read {
         Err(e) => Err(format!("cannot read: {e}")),
         Ok(n) if n as u64 > MAX_DIGEST_BYTES => Err(format!("decodes to more than {MAX_DIGEST_BYTES} bytes")),
@@ -68,16 +69,88 @@ fn read_digest(f: &InputFile) -> DigestInput {
     DigestInput { path: f.display(), sha256: digest::hex(&Sha256::digest(&content)), digest }
 }
 
-/// The SHA-256 of a log file's uncompressed content, read as a stream.
+/// Log files up to this size are read whole, to be inflated in one call.
+const WHOLE_FILE_MAX: u64 = 16 << 20;
+/// Largest decoded size inflated in one call.
+const WHOLE_DECODED_MAX: usize = 64 << 20;
+
+/// The SHA-256 of a log file's uncompressed content: a file that is one
+/// gzip member is inflated in one call (libdeflate); anything else (several
+/// members, damage, no gzip, large files) is read as a stream.
 fn hash_log(f: &InputFile) -> LogInput {
-    let cap = Limits::default().max_decompressed;
-    let sha256 = f.open().and_then(|file| {
-        let mut hasher = Sha256::new();
-        let n = std::io::copy(&mut decoded(file)?.take(cap + 1), &mut hasher)?;
-        if n > cap {
-            return Err(std::io::Error::other(format!("decodes to more than {cap} bytes (a gzip bomb?)")));
+    let sha256 = f.open().and_then(|mut file| {
+        if file.metadata()?.len() <= WHOLE_FILE_MAX {
+            let mut data = Vec::new();
+            file.read_to_end(&mut data)?;
+            if let Some(h) = whole_member_sha256(&data) {
+                return Ok(h);
+            }
+            return stream_sha256(Box::new(BufReader::new(std::io::Cursor::new(data))));
         }
-        Ok(digest::hex(&hasher.finalize()))
+        stream_sha256(Box::new(BufReader::new(file)))
     });
     LogInput { path: f.display(), sha256: sha256.map_err(|e| format!("cannot read: {e}")) }
+}
+
+/// The SHA-256 of `data` inflated, when it is exactly one gzip member whose
+/// trailer gives its size.
+fn whole_member_sha256(data: &[u8]) -> Option<String> {
+    let size = data.strip_prefix(&[0x1f, 0x8b])?.last_chunk::<4>().map(|t| u32::from_le_bytes(*t) as usize)?;
+    if size > WHOLE_DECODED_MAX {
+        return None;
+    }
+    let mut out = vec![0; size];
+    let member = Inflater::new().gzip_member(data, &mut out)?;
+    (member.consumed == data.len() && member.produced == size).then(|| digest::hex(&Sha256::digest(&out)))
+}
+
+/// The SHA-256 of what `input` decodes to, read as a stream, bounded like
+/// the scan's decoding.
+fn stream_sha256(input: Box<dyn BufRead>) -> std::io::Result<String> {
+    let cap = Limits::default().max_decompressed;
+    let mut hasher = Sha256::new();
+    let n = std::io::copy(&mut decoded(input)?.take(cap + 1), &mut hasher)?;
+    if n > cap {
+        return Err(std::io::Error::other(format!("decodes to more than {cap} bytes (a gzip bomb?)")));
+    }
+    Ok(digest::hex(&hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn streamed(data: &[u8]) -> String {
+        stream_sha256(Box::new(BufReader::new(std::io::Cursor::new(data.to_vec())))).unwrap()
+    }
+
+    #[test]
+    fn one_member_is_hashed_in_one_call_and_the_rest_as_a_stream_with_the_same_result() {
+        let body = br#"{"Records":[{"eventID":"1"}]}"#.repeat(1000);
+        let want = digest::hex(&Sha256::digest(&body));
+        let one = gz(&body);
+        assert_eq!(whole_member_sha256(&one).as_deref(), Some(want.as_str()));
+        assert_eq!(streamed(&one), want);
+        // Two members: not whole; the stream reads both.
+        let (a, b) = body.split_at(1234);
+        let two = [gz(a), gz(b)].concat();
+        assert_eq!(whole_member_sha256(&two), None);
+        assert_eq!(streamed(&two), want);
+        // A forged size, bytes after the member, no gzip at all.
+        let mut forged = one.clone();
+        let n = forged.len();
+        forged[n - 4..].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(whole_member_sha256(&forged), None);
+        let trailing = [one.clone(), b"x".to_vec()].concat();
+        assert_eq!(whole_member_sha256(&trailing), None);
+        assert_eq!(whole_member_sha256(&body), None);
+        assert_eq!(streamed(&body), want);
+    }
 }
