@@ -125,6 +125,9 @@ def main():
         ("trailwatch: { $.x NOT EXISTS }", f"{tw} --pattern '{{ $.x NOT EXISTS }}'"),
         ("trailwatch: headline, --no-prefilter", f"{tw} --no-prefilter"),
         ("trailwatch: headline, 1 thread", f"{tw} --threads 1"),
+        ("trailwatch tune: headline, 100 settings",
+         f"{BIN} tune {a.corpus} --format json --threshold 1..10 --period 1m,5m,15m,1h,6h --evaluation-periods 1,3"),
+        ("trailwatch verify", f"{BIN} verify {a.corpus} --format json"),
     ]
     slow = []
     helpers = []
