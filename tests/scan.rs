@@ -399,15 +399,12 @@ mod property {
 /// timing line aside, which varies from run to run).
 #[test]
 fn the_readme_shows_what_scan_prints() {
-    let readme = fs::read_to_string(util::root().join("README.md")).unwrap();
-    let after = &readme[readme.find("Real output of the first command:").expect("the example's heading")..];
-    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
-    let block = &after[start..start + after[start..].find("```").unwrap()];
+    let block = util::readme_block("Real output of the first command:");
     let mut cmd = util::trailwatch();
     cmd.current_dir(util::root()).args(["scan", "testdata/archive"]);
     let (code, out, _) = util::run(cmd);
     assert_eq!(code, 1);
     let lines =
         |t: &str| -> Vec<String> { t.lines().filter(|l| !l.starts_with("time ")).map(str::to_string).collect() };
-    assert_eq!(lines(block), lines(&out));
+    assert_eq!(lines(&block), lines(&out));
 }

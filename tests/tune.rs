@@ -103,16 +103,13 @@ fn bad_grids_are_usage_errors() {
 
 #[test]
 fn the_readme_shows_what_tune_prints_on_the_sample_archive() {
-    let readme = std::fs::read_to_string(util::root().join("README.md")).unwrap();
-    let after = &readme[readme.find("### `tune PATH...`").expect("the section")..];
     let command = "trailwatch tune testdata/archive --threshold 1,3 --period 5m,1h --max-episodes-per-day 100";
-    assert!(after.contains(command));
-    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
-    let block = &after[start..start + after[start..].find("```").unwrap()];
+    assert!(util::readme_shows("### `tune PATH...`", command));
+    let block = util::readme_block("### `tune PATH...`");
     let mut cmd = util::trailwatch();
     cmd.current_dir(util::root()).args(command.split(' ').skip(1));
     let (code, out, _) = util::run(cmd);
-    assert_eq!((code, out.as_str()), (0, block));
+    assert_eq!((code, out), (0, block));
 }
 
 #[test]

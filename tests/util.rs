@@ -63,3 +63,17 @@ pub fn scan_json(args: &[&str]) -> (i32, Value, String) {
     let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
     (code, doc, stderr)
 }
+
+/// The first ```text block after `heading` in the README.
+pub fn readme_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = &readme[readme.find(heading).unwrap_or_else(|| panic!("README: {heading:?}"))..];
+    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
+    after[start..start + after[start..].find("```").unwrap()].to_string()
+}
+
+/// Whether the README's section under `heading` shows `command`.
+pub fn readme_shows(heading: &str, command: &str) -> bool {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    readme[readme.find(heading).expect("the section")..].contains(command)
+}

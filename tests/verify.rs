@@ -273,12 +273,9 @@ fn scan_verify_names_the_gap_next_to_the_windows_in_it_and_fails_the_run() {
 
 #[test]
 fn the_readme_shows_what_verify_prints_on_the_sample_archive() {
-    let readme = fs::read_to_string(util::root().join("README.md")).unwrap();
-    let after = &readme[readme.find("### `verify PATH...`").expect("the section")..];
     let command = "trailwatch verify testdata/archive --public-keys testdata/public-keys.json";
-    assert!(after.contains(command));
-    let start = after.find("```text\n").expect("the example's block") + "```text\n".len();
-    let block = &after[start..start + after[start..].find("```").unwrap()];
+    assert!(util::readme_shows("### `verify PATH...`", command));
+    let block = util::readme_block("### `verify PATH...`");
     let mut cmd = util::trailwatch();
     cmd.current_dir(util::root()).args(["verify", "testdata/archive", "--public-keys", "testdata/public-keys.json"]);
     let (code, out, _) = util::run(cmd);

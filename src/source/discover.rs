@@ -479,33 +479,45 @@ pub(crate) fn classify_name(path: &Path) -> NameKind {
     if in_dir("CloudTrail-Insight") || file.contains("_CloudTrail-Insight_") {
         return NameKind::Insight;
     }
-    match parse_trail_name(&file) {
-        Some(delivered) => NameKind::TrailLog { delivered },
+    match trail_name(&file) {
+        Some(t) => NameKind::TrailLog { delivered: t.delivered },
         None => NameKind::Other,
     }
 }
 
-/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json[.gz]`: returns
-/// the delivery stamp (or `None` inside when it is not a valid time).
-fn parse_trail_name(file: &str) -> Option<Option<EpochMs>> {
+/// What a trail log file's name says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TrailName<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) region: &'a str,
+    /// The delivery stamp (`None` when it is not a valid time).
+    pub(crate) delivered: Option<EpochMs>,
+}
+
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json[.gz]`, or
+/// `None` when the name is not of that form.
+pub(crate) fn trail_name(file: &str) -> Option<TrailName<'_>> {
     let stem = file.strip_suffix(".json.gz").or_else(|| file.strip_suffix(".json"))?;
     let mut parts = stem.split('_');
     let account = parts.next()?;
     if parts.next()? != "CloudTrail" || account.is_empty() {
         return None;
     }
-    let _region = parts.next()?;
+    let region = parts.next()?;
     let stamp = parts.next()?;
     let _id = parts.next()?;
     if parts.next().is_some() {
         return None;
     }
     let b = stamp.as_bytes();
-    if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
-        return Some(None);
-    }
-    let iso = format!("{}-{}-{}T{}:{}:00Z", &stamp[0..4], &stamp[4..6], &stamp[6..8], &stamp[9..11], &stamp[11..13]);
-    Some(parse_event_time(&iso))
+    let delivered = if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
+        None
+    } else {
+        let iso =
+            format!("{}-{}-{}T{}:{}:00Z", &stamp[0..4], &stamp[4..6], &stamp[6..8], &stamp[9..11], &stamp[11..13]);
+        parse_event_time(&iso)
+    };
+    Some(TrailName { account, region, delivered })
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 use std::ffi::c_void;
 use std::ptr::NonNull;
 
+use super::decode::Limits;
+
 use libdeflate_sys::{
     libdeflate_alloc_decompressor, libdeflate_decompressor, libdeflate_free_decompressor,
     libdeflate_gzip_decompress_ex, libdeflate_result_LIBDEFLATE_SUCCESS,
@@ -60,6 +62,45 @@ impl Inflater {
             )
         };
         (result == libdeflate_result_LIBDEFLATE_SUCCESS).then_some(Member { consumed, produced })
+    }
+}
+
+impl Inflater {
+    /// Inflate `data` into `out` (grown as needed) when it is exactly one
+    /// gzip member, the whole of `data`, whose trailer gives its size: the
+    /// decoded length. The trailer is only a hint (a truncated file ends
+    /// with anything; in a file of several members it is the last one's
+    /// size), so a size above `max` or the `limits` gives `None` too, and
+    /// the caller streams, counting what is really decoded.
+    pub(crate) fn whole_file(&mut self, data: &[u8], limits: Limits, max: u64, out: &mut Vec<u8>) -> Option<usize> {
+        let n = data.len();
+        if n < 18 {
+            return None;
+        }
+        let size = u64::from(u32::from_le_bytes([data[n - 4], data[n - 3], data[n - 2], data[n - 1]]));
+        let plausible = size <= limits.max_decompressed
+            && (size <= limits.ratio_floor || size <= (n as u64).saturating_mul(limits.max_ratio));
+        if !plausible || size > max {
+            return None;
+        }
+        let need = size as usize;
+        grow_scratch(out, need);
+        let m = self.gzip_member(data, &mut out[..need])?;
+        (m.consumed == n && m.produced == need).then_some(need)
+    }
+}
+
+/// Make `buf` at least `len` bytes long, for content that is about to be
+/// overwritten. Its length never shrinks, so a smaller file costs no
+/// zero-filling; a larger one gets a fresh buffer of exactly its size (zeroed
+/// pages from the system: nothing copied, and no doubling past the largest
+/// file).
+pub(crate) fn grow_scratch(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        // The old buffer is freed before the new one is allocated: never
+        // both at once.
+        *buf = Vec::new();
+        *buf = vec![0; len];
     }
 }
 

@@ -32,7 +32,7 @@ use std::io::{self, Read};
 use super::batch::{Archive, Batch, Offsets, ReadError, ReadOutcome, RecordSink, Source};
 use super::decode::{read_full, Bound, DecodeError, Decoded, Limits};
 use super::format::{bom_len, detect, foreign_reason, is_tar, sniff, split_export_line, Form, Packing, DETECT_BYTES};
-use super::inflate::Inflater;
+use super::inflate::{grow_scratch, Inflater};
 use crate::json::Doc;
 use crate::record::time::parse_event_time;
 use crate::record::{EpochMs, Hit, Layout, LineSplitter, RecordSpan, SplitError, SplitErrorKind, Splitter, Step};
@@ -149,8 +149,13 @@ fn read_bytes(
         split_buffer(data, trusted, limits, bufs, sink, out);
         return;
     }
-    match inflate_whole(data, limits, bufs) {
-        Inflated::Ready(len) => {
+    // Exactly one member that is the whole file, in one call; anything else
+    // (several members, bytes after the member, a trailer that does not
+    // tell the size, damage) streams, and the streaming path reads every
+    // member and says precisely what is wrong.
+    let inflater = bufs.inflater.get_or_insert_with(Inflater::new);
+    match inflater.whole_file(data, limits, WHOLE_DECODED_MAX, &mut bufs.decoded) {
+        Some(len) => {
             let decoded = std::mem::take(&mut bufs.decoded);
             out.decompressed = len as u64;
             if let Some(kind) = archive_of(&decoded[..len], true) {
@@ -160,7 +165,7 @@ fn read_bytes(
             }
             bufs.decoded = decoded;
         }
-        Inflated::Stream => stream(Box::new(io::Cursor::new(data)), compressed, trusted, limits, bufs, sink, out),
+        None => stream(Box::new(io::Cursor::new(data)), compressed, trusted, limits, bufs, sink, out),
     }
 }
 
@@ -176,56 +181,6 @@ fn archive_of(head: &[u8], gzip: bool) -> Option<Archive> {
         Packing::Zip => Some(Archive::Zip),
         Packing::Tar => Some(Archive::Tar),
         Packing::Gzip | Packing::Plain => None,
-    }
-}
-
-/// Make `buf` at least `len` bytes long, for content that is about to be
-/// overwritten. Its length never shrinks, so a smaller file costs no
-/// zero-filling; a larger one gets a fresh buffer of exactly its size (zeroed
-/// pages from the system: nothing copied, and no doubling past the largest
-/// file).
-fn grow_scratch(buf: &mut Vec<u8>, len: usize) {
-    if buf.len() < len {
-        // The old buffer is freed before the new one is allocated: never
-        // both at once.
-        *buf = Vec::new();
-        *buf = vec![0; len];
-    }
-}
-
-enum Inflated {
-    /// `bufs.decoded[..n]` holds the content.
-    Ready(usize),
-    /// Use the streaming path (multi-member, damaged, or too large).
-    Stream,
-}
-
-fn inflate_whole(data: &[u8], limits: Limits, bufs: &mut ReadBuffers) -> Inflated {
-    let compressed = data.len() as u64;
-    if data.len() < 18 {
-        return Inflated::Stream;
-    }
-    let n = data.len();
-    let isize = u64::from(u32::from_le_bytes([data[n - 4], data[n - 3], data[n - 2], data[n - 1]]));
-    // The trailer is only a hint (a truncated file ends with anything, and
-    // in a file of several members it is the last member's size): a size
-    // above a limit sends the file to the streaming path, whose guards count
-    // what is really decoded.
-    let plausible = isize <= limits.max_decompressed
-        && (isize <= limits.ratio_floor || isize <= compressed.saturating_mul(limits.max_ratio));
-    if !plausible || isize > WHOLE_DECODED_MAX {
-        return Inflated::Stream;
-    }
-    let need = isize as usize;
-    grow_scratch(&mut bufs.decoded, need);
-    let inflater = bufs.inflater.get_or_insert_with(Inflater::new);
-    match inflater.gzip_member(data, &mut bufs.decoded[..need]) {
-        // Exactly one member, and it is the whole file.
-        Some(m) if m.consumed == data.len() && m.produced == need => Inflated::Ready(m.produced),
-        // Several members, bytes after the member, a trailer that does not
-        // tell the size, or damage: the streaming path reads every member
-        // and says precisely what is wrong.
-        _ => Inflated::Stream,
     }
 }
 

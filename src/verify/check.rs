@@ -11,6 +11,7 @@ use super::digest::Digest;
 use super::keys::{PublicKeys, SignatureProblem};
 use crate::record::time::{format_rfc3339, parse_event_time};
 use crate::record::EpochMs;
+use crate::source::discover::{trail_name, TrailName};
 
 /// A digest file as read.
 #[derive(Clone, Debug)]
@@ -175,19 +176,6 @@ fn base(p: &str) -> &str {
     p.rsplit(['/', '\\']).next().unwrap_or(p)
 }
 
-/// Account, region and delivery time of a log file, from its name.
-fn log_name(name: &str) -> Option<(String, String, Option<EpochMs>)> {
-    let stem = name.strip_suffix(".json.gz").or_else(|| name.strip_suffix(".json"))?;
-    let parts: Vec<&str> = stem.split('_').collect();
-    if parts.len() != 5 || parts[1] != "CloudTrail" {
-        return None;
-    }
-    let s = parts[3];
-    let time = (s.len() == 14)
-        .then(|| parse_event_time(&format!("{}-{}-{}T{}:{}:00Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13])));
-    Some((parts[0].to_string(), parts[2].to_string(), time.flatten()))
-}
-
 /// The trail a digest belongs to, from its key:
 /// `<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<stamp>.json.gz`.
 fn trail_of(d: &Digest) -> (String, String, String) {
@@ -236,6 +224,8 @@ fn is_backfill(d: &Digest) -> bool {
 }
 
 const HOUR: EpochMs = 3_600_000;
+/// Hours of one digest's window counted as covered, at most.
+const MAX_DIGEST_HOURS: i64 = 24;
 
 /// One trail's digests, as read and as parsed.
 type Chain<'a> = Vec<(&'a DigestInput, &'a Digest)>;
@@ -302,7 +292,10 @@ pub fn check(
         for (i, (d, g)) in chain.iter().enumerate() {
             let hours = digest_hours.entry((account.clone(), region.clone())).or_default();
             if let (Some(s), Some(e)) = (parse_event_time(&g.digest_start_time), parse_event_time(&g.digest_end_time)) {
-                hours.extend(s.div_euclid(HOUR)..e.div_euclid(HOUR).max(s.div_euclid(HOUR) + 1));
+                // CloudTrail's digests span an hour; the window is the
+                // digest's text, so at most a day of it is counted.
+                let to = e.div_euclid(HOUR).max(s.div_euclid(HOUR) + 1);
+                hours.extend(s.div_euclid(HOUR).max(to - MAX_DIGEST_HOURS)..to);
                 let end = newest_end.entry((account.clone(), region.clone())).or_insert(e);
                 *end = (*end).max(e);
             }
@@ -386,8 +379,8 @@ pub fn check(
     let mut log_hours: BTreeMap<(String, String), (u64, BTreeSet<i64>)> = BTreeMap::new();
     for l in logs {
         let name = base(&l.path);
-        let Some((account, region, time)) = log_name(name) else { continue };
-        let group = (account, region);
+        let Some(TrailName { account, region, delivered: time }) = trail_name(name) else { continue };
+        let group = (account.to_string(), region.to_string());
         let entry = log_hours.entry(group.clone()).or_default();
         entry.0 += 1;
         if let Some(t) = time {
@@ -462,6 +455,23 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_claiming_ten_thousand_years_covers_a_day_at_most() {
+        let doc = serde_json::json!({
+            "awsAccountId": "111122223333", "digestStartTime": "0001-01-01T00:00:00Z",
+            "digestEndTime": "9999-12-31T00:00:00Z", "digestS3Bucket": "b",
+            "digestS3Object": "x/111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_99991231T000000Z.json.gz",
+            "digestPublicKeyFingerprint": "f", "digestSignatureAlgorithm": "SHA256withRSA", "logFiles": []
+        });
+        let input = DigestInput {
+            path: "x/111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_99991231T000000Z.json.gz".into(),
+            sha256: "00".into(),
+            digest: Ok(Digest::parse(doc.to_string().as_bytes()).unwrap()),
+        };
+        let r = check(&[input], &[], &PublicKeys::default(), &BTreeMap::new());
+        assert_eq!(r.coverage[0].hours_with_digests, 24);
+    }
+
+    #[test]
     fn a_digest_names_its_trail_even_with_underscores_in_it() {
         let d = digest("AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_my_org_trail_us-east-1_20150817T150131Z.json.gz");
         assert_eq!(trail_of(&d), ("111122223333".into(), "us-east-2".into(), "my_org_trail".into()));
@@ -472,10 +482,10 @@ mod tests {
 
     #[test]
     fn a_log_file_name_gives_its_account_region_and_delivery() {
-        let (a, r, t) = log_name("111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz").unwrap();
-        assert_eq!((a.as_str(), r.as_str()), ("111122223333", "us-east-2"));
-        assert_eq!(t, parse_event_time("2015-08-17T14:45:00Z"));
-        assert_eq!(log_name("notes.json"), None);
+        let t = trail_name("111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz").unwrap();
+        assert_eq!((t.account, t.region), ("111122223333", "us-east-2"));
+        assert_eq!(t.delivered, parse_event_time("2015-08-17T14:45:00Z"));
+        assert_eq!(trail_name("notes.json"), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub use digest::{Digest, LogFile};
 pub use keys::{signature_of_head_object, PublicKeys, SignatureProblem};
 
 use crate::source::discover::{PathProblem, Walker};
+use crate::source::reader::WHOLE_DECODED_MAX;
 use crate::source::{Inflater, InputFile, Limits, NameKind};
 
 /// Largest digest read (they list an hour of log files: a few hundred
@@ -71,8 +72,6 @@ fn read_digest(f: &InputFile) -> DigestInput {
 
 /// Log files up to this size are read whole, to be inflated in one call.
 const WHOLE_FILE_MAX: u64 = 16 << 20;
-/// Largest decoded size inflated in one call.
-const WHOLE_DECODED_MAX: usize = 64 << 20;
 
 /// The SHA-256 of a log file's uncompressed content: a file that is one
 /// gzip member is inflated in one call (libdeflate); anything else (several
@@ -93,15 +92,11 @@ fn hash_log(f: &InputFile) -> LogInput {
 }
 
 /// The SHA-256 of `data` inflated, when it is exactly one gzip member whose
-/// trailer gives its size.
+/// trailer gives its size (as the scan reads such a file).
 fn whole_member_sha256(data: &[u8]) -> Option<String> {
-    let size = data.strip_prefix(&[0x1f, 0x8b])?.last_chunk::<4>().map(|t| u32::from_le_bytes(*t) as usize)?;
-    if size > WHOLE_DECODED_MAX {
-        return None;
-    }
-    let mut out = vec![0; size];
-    let member = Inflater::new().gzip_member(data, &mut out)?;
-    (member.consumed == data.len() && member.produced == size).then(|| digest::hex(&Sha256::digest(&out)))
+    let mut out = Vec::new();
+    let n = Inflater::new().whole_file(data, Limits::default(), WHOLE_DECODED_MAX, &mut out)?;
+    Some(digest::hex(&Sha256::digest(&out[..n])))
 }
 
 /// The SHA-256 of what `input` decodes to, read as a stream, bounded like
