@@ -17,7 +17,7 @@ use crate::scan::{ScanOptions, ScanReport};
 const DAY_MS: EpochMs = 86_400_000;
 
 /// One setting of the grid: what it changes in the rule's alarm.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Setting {
     /// Period, seconds.
     pub period_s: i64,
@@ -28,12 +28,7 @@ pub struct Setting {
     /// DatapointsToAlarm (M).
     pub datapoints_to_alarm: u32,
     /// TreatMissingData.
-    #[serde(serialize_with = "treat_missing")]
     pub treat_missing: TreatMissing,
-}
-
-fn treat_missing<S: serde::Serializer>(t: &TreatMissing, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(t.aws_name())
 }
 
 /// The values each setting takes; every combination is a setting (those
@@ -95,10 +90,9 @@ impl Grid {
 }
 
 /// What one setting would have done over the replay.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// The setting.
-    #[serde(flatten)]
     pub setting: Setting,
     /// Times the alarm entered ALARM.
     pub episodes: u64,
@@ -114,6 +108,43 @@ pub struct Outcome {
     pub matches_covered: f64,
     /// When the alarm first entered ALARM, if it did.
     pub first_alarm: Option<EpochMs>,
+}
+
+/// One row of a tuning table: a setting's outcome, and whether it is the
+/// one to pick.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// What the setting did.
+    pub outcome: Outcome,
+    /// Among the settings within the cap on pages, the one that answers the
+    /// most matching events.
+    pub best: bool,
+}
+
+/// The rows to show: with `max_per_day`, only the settings that page at
+/// most that often, the best covered of them marked; sorted by episodes per
+/// day (fewest first), then by coverage (most first), then in grid order.
+pub fn rank(outcomes: Vec<Outcome>, max_per_day: Option<f64>) -> Vec<Row> {
+    let mut rows: Vec<Row> = outcomes
+        .into_iter()
+        .filter(|o| max_per_day.is_none_or(|m| o.episodes_per_day <= m))
+        .map(|outcome| Row { outcome, best: false })
+        .collect();
+    rows.sort_by(|x, y| {
+        let (x, y) = (&x.outcome, &y.outcome);
+        x.episodes_per_day.total_cmp(&y.episodes_per_day).then(y.matches_covered.total_cmp(&x.matches_covered))
+    });
+    if max_per_day.is_some() {
+        // The first of the best covered: the quietest among equals.
+        let best = rows
+            .iter()
+            .enumerate()
+            .max_by(|(i, x), (j, y)| x.outcome.matches_covered.total_cmp(&y.outcome.matches_covered).then(j.cmp(i)));
+        if let Some((k, _)) = best {
+            rows[k].best = true;
+        }
+    }
+    rows
 }
 
 /// The values a rule's statistic took per period (windows with data), for
@@ -222,11 +253,14 @@ pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Settin
         }
     }
     let days = ((end - start).max(period) as f64) / DAY_MS as f64;
+    // To a millionth: the ratio's float noise (14.399999999999999) is not
+    // information.
+    let per_day = (episodes.len() as f64 / days * 1e6).round() / 1e6;
     let minutes_of = |(a, b): &(EpochMs, EpochMs)| ((b - a).max(0) / MINUTE_MS) as u64;
     Outcome {
         setting: *setting,
         episodes: episodes.len() as u64,
-        episodes_per_day: episodes.len() as f64 / days,
+        episodes_per_day: per_day,
         minutes_in_alarm: episodes.iter().map(minutes_of).sum(),
         longest_episode_minutes: episodes.iter().map(minutes_of).max().unwrap_or(0),
         matches_covered: if matched == 0 { 1.0 } else { covered as f64 / matched as f64 },
@@ -258,5 +292,38 @@ mod tests {
         assert_eq!((three_digits(25.007), three_digits(3.001), three_digits(0.0012345)), (25.0, 3.0, 0.00123));
         let m_default = Grid { evaluation_periods: vec![2, 4], ..Grid::default() }.settings(&base);
         assert_eq!(m_default.iter().map(|s| s.datapoints_to_alarm).collect::<Vec<_>>(), [2, 4]);
+    }
+
+    fn outcome(threshold: f64, per_day: f64, covered: f64) -> Outcome {
+        let setting = Setting {
+            period_s: 300,
+            threshold,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing: TreatMissing::Missing,
+        };
+        Outcome {
+            setting,
+            episodes: per_day as u64,
+            episodes_per_day: per_day,
+            minutes_in_alarm: 0,
+            longest_episode_minutes: 0,
+            matches_covered: covered,
+            first_alarm: None,
+        }
+    }
+
+    #[test]
+    fn ranking_sorts_by_pages_then_coverage_and_marks_the_first_best_covered_under_the_cap() {
+        let all = vec![outcome(1.0, 9.0, 1.0), outcome(2.0, 3.0, 0.8), outcome(3.0, 1.0, 0.8), outcome(4.0, 1.0, 0.5)];
+        let thresholds = |rows: &[Row]| rows.iter().map(|r| r.outcome.setting.threshold).collect::<Vec<_>>();
+        let uncapped = rank(all.clone(), None);
+        assert_eq!(thresholds(&uncapped), [3.0, 4.0, 2.0, 1.0]);
+        assert!(uncapped.iter().all(|r| !r.best));
+        let capped = rank(all.clone(), Some(3.0));
+        assert_eq!(thresholds(&capped), [3.0, 4.0, 2.0]);
+        // 3 and 2 cover as much; 3 pages less and comes first.
+        assert_eq!(capped.iter().filter(|r| r.best).map(|r| r.outcome.setting.threshold).collect::<Vec<_>>(), [3.0]);
+        assert!(rank(all, Some(0.5)).is_empty());
     }
 }

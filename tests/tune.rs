@@ -30,9 +30,9 @@ fn each_row_is_what_scan_says_under_that_setting() {
         "missing,breaching",
     ]);
     assert_eq!(code, 0);
-    let rule = &doc["rules"][0];
-    assert_eq!(rule["name"], "unauthorized-api-calls");
-    let rows = rule["settings"].as_array().unwrap();
+    assert_eq!(doc["rules"][0]["name"], "unauthorized-api-calls");
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["rule"] == "unauthorized-api-calls"));
     // 3 thresholds x 2 periods x (N=1: M=1; N=3: M=1,2) x 2 treatments.
     assert_eq!(rows.len(), 3 * 2 * 3 * 2);
     for row in rows {
@@ -40,7 +40,7 @@ fn each_row_is_what_scan_says_under_that_setting() {
         let threshold = row["threshold"].to_string();
         let n = row["evaluation_periods"].to_string();
         let m = row["datapoints_to_alarm"].to_string();
-        let missing = row["treat_missing"].as_str().unwrap().to_string();
+        let missing = row["treat_missing_data"].as_str().unwrap().to_string();
         let (_, scan) = json(&[
             "scan",
             "testdata/archive",
@@ -59,12 +59,11 @@ fn each_row_is_what_scan_says_under_that_setting() {
         ]);
         let alarm = &scan["alarms"][0];
         let what = format!("{period}s >= {threshold}, {m} of {n}, {missing}");
-        assert_eq!(row["episodes"], alarm["alarm_episodes"], "{what}");
+        assert_eq!(row["alarm_episodes"], alarm["alarm_episodes"], "{what}");
         assert_eq!(row["minutes_in_alarm"], alarm["minutes_in_alarm"], "{what}");
         let first =
             alarm["transitions"].as_array().unwrap().iter().find(|t| t["to"] == "ALARM").map(|t| t["at"].clone());
-        let tuned = row["first_alarm"].as_i64().map(|ms| Value::from(trailwatch::record::time::format_rfc3339(ms)));
-        assert_eq!(tuned, first, "{what}");
+        assert_eq!(Some(&row["first_alarm"]).filter(|v| !v.is_null()), first.as_ref(), "{what}");
     }
     // Sorted by episodes per day, fewest first.
     let per_day: Vec<f64> = rows.iter().map(|r| r["episodes_per_day"].as_f64().unwrap()).collect();
@@ -76,7 +75,7 @@ fn a_cap_on_pages_keeps_the_quiet_settings_and_marks_the_best_covered() {
     let (code, doc) =
         json(&["tune", "testdata/archive", "--format", "json", "--threshold", "1..8", "--max-episodes-per-day", "70"]);
     assert_eq!(code, 0);
-    let rows = doc["rules"][0]["settings"].as_array().unwrap();
+    let rows = doc["rows"].as_array().unwrap();
     assert!(!rows.is_empty());
     // The sample archive spans hours: sliding 5-minute sums page often.
     assert_eq!(rows.len(), 3, "{rows:?}");
@@ -85,7 +84,7 @@ fn a_cap_on_pages_keeps_the_quiet_settings_and_marks_the_best_covered() {
     assert_eq!(best.len(), 1);
     let top = rows.iter().map(|r| r["matches_covered"].as_f64().unwrap()).fold(0.0, f64::max);
     assert_eq!(best[0]["matches_covered"].as_f64().unwrap(), top);
-    assert_eq!((best[0]["threshold"].as_f64(), best[0]["episodes"].as_u64()), (Some(1.0), Some(2)));
+    assert_eq!((best[0]["threshold"].as_f64(), best[0]["alarm_episodes"].as_u64()), (Some(1.0), Some(2)));
 }
 
 #[test]
@@ -127,4 +126,93 @@ fn the_distribution_is_the_scans_window_values_by_nearest_rank() {
         assert_eq!(d[field].as_f64(), Some(rank(q)), "{field}");
     }
     assert_eq!(d["max"].as_f64(), values.last().copied());
+}
+
+#[test]
+fn csv_has_the_json_rows_in_the_same_order_with_the_same_names() {
+    let grid = ["--threshold", "1..3", "--period", "5m,15m,1h", "--evaluation-periods", "1,2"];
+    let (_, doc) = json(&[&["tune", "testdata/archive", "--format", "json"][..], &grid].concat());
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["tune", "testdata/archive", "--format", "csv"]).args(grid);
+    let (code, out, err) = util::run(cmd);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3 * 3 * 2);
+    let mut n = 0;
+    for (line, row) in lines.zip(rows) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        assert_eq!(row.as_object().unwrap().len(), header.len());
+        for (name, cell) in header.iter().zip(&cells) {
+            let want = match &row[*name] {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                Value::Number(x) => x.as_f64().unwrap().to_string(),
+                other => other.to_string(),
+            };
+            let got = cell.parse::<f64>().map(|x| x.to_string()).unwrap_or_else(|_| cell.to_string());
+            assert_eq!(got, want, "{name} in {line}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, rows.len());
+}
+
+#[test]
+fn the_plot_has_one_line_per_period_through_each_thresholds_episodes_per_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("tune.svg");
+    let grid = ["--threshold", "1,2,4", "--period", "5m,1h"];
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["tune", "testdata/archive", "--format", "json", "--plot"]).arg(&svg).args(grid);
+    let (code, out, err) = util::run(cmd);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let xml = roxmltree::Document::parse(&text).expect("the plot is well-formed XML");
+    assert_eq!(xml.root_element().tag_name().name(), "svg");
+    let texts: Vec<String> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    for label in ["unauthorized-api-calls", "threshold", "ALARM episodes per day", "5 min", "1 h"] {
+        assert!(texts.iter().any(|t| t == label), "{label:?} not in {texts:?}");
+    }
+    // A data line is a polyline through as many points as thresholds, in
+    // the colour of its legend entry; its heights follow the rows.
+    let lines: Vec<Vec<(f64, f64)>> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"))
+        .map(|n| {
+            n.attribute("points")
+                .unwrap()
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect();
+    let data: Vec<&Vec<(f64, f64)>> = lines.iter().filter(|l| l.len() == 3).collect();
+    assert_eq!(data.len(), 2, "{lines:?}");
+    let rows = doc["rows"].as_array().unwrap();
+    for (line, period) in data.iter().zip([300, 3600]) {
+        let mut per_day: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r["period_s"] == period)
+            .map(|r| (r["threshold"].as_f64().unwrap(), r["episodes_per_day"].as_f64().unwrap()))
+            .collect();
+        per_day.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // SVG y grows downwards: more episodes, smaller y.
+        for (i, j) in [(0, 1), (1, 2), (0, 2)] {
+            let (a, b) = (per_day[i].1, per_day[j].1);
+            let (ya, yb) = (line[i].1, line[j].1);
+            assert_eq!(a.total_cmp(&b), yb.total_cmp(&ya), "period {period}: {per_day:?} vs {line:?}");
+        }
+        assert!(line.windows(2).all(|w| w[0].0 < w[1].0), "thresholds left to right: {line:?}");
+    }
 }

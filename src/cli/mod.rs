@@ -120,3 +120,9 @@ pub fn read_input(path: &str) -> Result<String, Failure> {
     }
     String::from_utf8(bytes).map_err(|e| Failure::Usage(format!("{path}: not UTF-8 text: {e}")))
 }
+
+/// Write an output file the user named (a plot, a table), whole.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Failure::Io(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display()))))
+}

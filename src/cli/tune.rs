@@ -6,26 +6,28 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use trailwatch::alarm::{AlarmSettings, TreatMissing};
 use trailwatch::exit;
-use trailwatch::record::time::{format_rfc3339, parse_duration};
-use trailwatch::report::escape::terminal;
-use trailwatch::report::text::num;
+use trailwatch::record::time::parse_duration;
+use trailwatch::report::plot::tune_svg;
+use trailwatch::report::tune::{write, TuneFormat, TunedRule};
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::tune::{distribution, evaluate, Distribution, Grid, Outcome};
+use trailwatch::tune::{distribution, evaluate, rank, Grid, Outcome};
 
 use super::scan::{rules, threads, time, RuleArgs};
-use super::{deliver, Failure, Outcome as CmdOutcome};
+use super::{deliver, write_file, Failure, Outcome as CmdOutcome};
 
 /// Output format of `tune`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TuneFormat {
+pub enum Format {
     /// One table per rule.
     Text,
-    /// `{"rules":[{"name", "settings":[...]}]}`.
+    /// `{"rows": [...], "rules": [...]}`: a row per setting, and each rule's
+    /// distributions.
     Json,
+    /// A row per setting.
+    Csv,
 }
 
 /// Arguments of `tune`.
@@ -66,8 +68,12 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = TuneFormat::Text)]
-    format: TuneFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also draw ALARM episodes per day against threshold, one line per
+    /// period, to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 /// Numbers from a list of values and integer ranges (`1,2,5..7`).
@@ -131,24 +137,6 @@ fn grid(a: &TuneArgs) -> Result<Grid, Failure> {
     Ok(g)
 }
 
-#[derive(Serialize)]
-struct RuleRows {
-    name: String,
-    matches: u64,
-    /// The statistic per period, for each period of the grid.
-    distributions: Vec<Distribution>,
-    settings: Vec<Row>,
-}
-
-#[derive(Serialize)]
-struct Row {
-    #[serde(flatten)]
-    outcome: Outcome,
-    /// Among the settings within --max-episodes-per-day, the one that
-    /// answers the most matching events.
-    best: bool,
-}
-
 /// `tune`.
 pub fn run(a: TuneArgs) -> CmdOutcome {
     let grid = grid(&a)?;
@@ -171,28 +159,19 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
         // Settings replay in parallel: each reads the metric on its own.
         let outcomes: Vec<Outcome> =
             pool.install(|| settings.par_iter().map(|s| evaluate(&result, i, rule, s, &opts)).collect());
-        let mut rows: Vec<Row> = outcomes
-            .into_iter()
-            .map(|outcome| Row { outcome, best: false })
-            .filter(|r| a.max_episodes_per_day.is_none_or(|m| r.outcome.episodes_per_day <= m))
-            .collect();
-        rows.sort_by(|x, y| {
-            let (x, y) = (&x.outcome, &y.outcome);
-            x.episodes_per_day.total_cmp(&y.episodes_per_day).then(y.matches_covered.total_cmp(&x.matches_covered))
-        });
-        if a.max_episodes_per_day.is_some() {
-            let best = rows.iter().enumerate().max_by(|(i, x), (j, y)| {
-                x.outcome.matches_covered.total_cmp(&y.outcome.matches_covered).then(j.cmp(i))
-            });
-            if let Some((k, _)) = best {
-                rows[k].best = true;
-            }
-        }
         let mut periods: Vec<i64> = settings.iter().map(|s| s.period_s).collect();
         periods.sort_unstable();
         periods.dedup();
-        let distributions = periods.into_iter().map(|p| distribution(&result, i, rule, p)).collect();
-        out.push(RuleRows { name: rule.name.clone(), matches: result.rules[i].matches, distributions, settings: rows });
+        out.push(TunedRule {
+            name: rule.name.clone(),
+            matches: result.rules[i].matches,
+            distributions: periods.into_iter().map(|p| distribution(&result, i, rule, p)).collect(),
+            rows: rank(outcomes, a.max_episodes_per_day),
+        });
+    }
+    if let Some(path) = &a.plot {
+        let svg = tune_svg(&out).map_err(|e| Failure::Usage(e.to_string()))?;
+        write_file(path, svg.as_bytes())?;
     }
     let status = if result.has_failures() {
         exit::INPUT
@@ -201,70 +180,14 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
     } else {
         exit::OK
     };
+    let format = match a.format {
+        Format::Text => TuneFormat::Text,
+        Format::Json => TuneFormat::Json,
+        Format::Csv => TuneFormat::Csv,
+    };
     deliver(status, || {
         let mut w = io::BufWriter::new(io::stdout().lock());
-        match a.format {
-            TuneFormat::Json => {
-                serde_json::to_writer_pretty(&mut w, &serde_json::json!({ "rules": out })).map_err(io::Error::from)?;
-                writeln!(w)?;
-            }
-            TuneFormat::Text => text(&mut w, &out)?,
-        }
+        write(&mut w, &out, format)?;
         w.flush()
     })
-}
-
-fn text(w: &mut impl Write, rules: &[RuleRows]) -> io::Result<()> {
-    for r in rules {
-        writeln!(w, "{}  ({} matching records)", terminal(&r.name), r.matches)?;
-        writeln!(
-            w,
-            "  {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "PERIOD", "PERIODS", "p50", "p90", "p99", "p99.9", "max"
-        )?;
-        for d in &r.distributions {
-            writeln!(
-                w,
-                "  {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                format!("{}m", d.period_s / 60),
-                d.periods,
-                num(d.p50),
-                num(d.p90),
-                num(d.p99),
-                num(d.p99_9),
-                num(d.max)
-            )?;
-        }
-        if r.distributions.iter().any(|d| d.negative > 0) {
-            writeln!(w, "  (periods below zero count as zero in the percentiles)")?;
-        }
-        writeln!(w)?;
-        writeln!(
-            w,
-            "  {:>6} {:>9} {:>3} {:>3} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8}  FIRST ALARM",
-            "PERIOD", "THRESHOLD", "N", "M", "MISSING", "EPISODES", "PER DAY", "IN ALARM", "LONGEST", "COVERED"
-        )?;
-        for row in &r.settings {
-            let o = &row.outcome;
-            let s = &o.setting;
-            writeln!(
-                w,
-                "{} {:>6} {:>9} {:>3} {:>3} {:<12} {:>8} {:>8.2} {:>7}m {:>7}m {:>7.1}%  {}",
-                if row.best { "*" } else { " " },
-                format!("{}m", s.period_s / 60),
-                num(s.threshold),
-                s.evaluation_periods,
-                s.datapoints_to_alarm,
-                s.treat_missing.aws_name(),
-                o.episodes,
-                o.episodes_per_day,
-                o.minutes_in_alarm,
-                o.longest_episode_minutes,
-                o.matches_covered * 100.0,
-                o.first_alarm.map(format_rfc3339).unwrap_or_else(|| "-".into())
-            )?;
-        }
-        writeln!(w)?;
-    }
-    Ok(())
 }

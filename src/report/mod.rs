@@ -1,11 +1,14 @@
 //! Reports: the scan result as a document (`model`), printed as text, JSON,
 //! CSV or NDJSON, with every attacker-controlled string escaped for its
-//! medium (`escape`); and the verdict of `verify` (`evidence`).
+//! medium (`escape`); the verdict of `verify` (`evidence`); the tuning
+//! table of `tune` (`tune`) and pictures (`plot`).
 
 pub mod escape;
 pub mod evidence;
 pub mod model;
+pub mod plot;
 pub mod text;
+pub mod tune;
 
 use std::io::{self, Write};
 

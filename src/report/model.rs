@@ -573,39 +573,39 @@ impl From<Sample> for EventReport {
 
 /// How typed values are written in the document: as the text AWS and
 /// RFC 3339 use, so that the JSON is what a script reads.
-mod text {
+pub(super) mod text {
     use serde::Serializer;
 
     use super::*;
 
-    pub(super) fn rfc3339<S: Serializer>(t: &EpochMs, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn rfc3339<S: Serializer>(t: &EpochMs, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_rfc3339(*t))
     }
 
-    pub(super) fn rfc3339_or_null<S: Serializer>(t: &Option<EpochMs>, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn rfc3339_or_null<S: Serializer>(t: &Option<EpochMs>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => rfc3339(t, s),
             None => s.serialize_none(),
         }
     }
 
-    pub(super) fn display<S: Serializer>(v: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn display<S: Serializer>(v: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
-    pub(super) fn comparison<S: Serializer>(c: &Comparison, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn comparison<S: Serializer>(c: &Comparison, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(c.aws_name())
     }
 
-    pub(super) fn treat_missing<S: Serializer>(t: &TreatMissing, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn treat_missing<S: Serializer>(t: &TreatMissing, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(t.aws_name())
     }
 
-    pub(super) fn state<S: Serializer>(a: &AlarmState, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn state<S: Serializer>(a: &AlarmState, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(a.aws_name())
     }
 
-    pub(super) fn evaluation_window<S: Serializer>(w: &EvaluationWindow, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::report) fn evaluation_window<S: Serializer>(w: &EvaluationWindow, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(match w {
             EvaluationWindow::Sliding => "sliding",
             EvaluationWindow::WallClock => "wall-clock",
