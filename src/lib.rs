@@ -23,6 +23,7 @@
 mod spill;
 
 pub mod alarm;
+pub mod diff;
 pub mod json;
 pub mod metric;
 pub mod pattern;

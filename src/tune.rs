@@ -207,6 +207,43 @@ fn three_digits(x: f64) -> f64 {
     (x * scale).round() / scale
 }
 
+/// The ALARM episodes of a replay, each as [entered, left), and the span
+/// the replay covered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Episodes {
+    /// The episodes, in time order; the last is cut at `end` if the alarm
+    /// was still in ALARM.
+    pub list: Vec<(EpochMs, EpochMs)>,
+    /// The first evaluation.
+    pub start: EpochMs,
+    /// The end of the replay.
+    pub end: EpochMs,
+}
+
+/// Replay rule `index` of `report` (scanned with `opts`) with alarm `spec`:
+/// its ALARM episodes.
+pub fn episodes(report: &ScanReport, index: usize, rule: &Rule, spec: &AlarmSpec, opts: &ScanOptions) -> Episodes {
+    let mut replay = Replay::new(report.minutes(index, &rule.alarm_dimensions), spec, opts.from, opts.to);
+    let start = replay.start();
+    let mut list: Vec<(EpochMs, EpochMs)> = Vec::new();
+    let mut entered = (spec.initial_state == AlarmState::Alarm).then_some(start);
+    for t in replay.by_ref() {
+        match (t.to, entered) {
+            (AlarmState::Alarm, None) => entered = Some(t.at),
+            (to, Some(s)) if to != AlarmState::Alarm => {
+                list.push((s, t.at));
+                entered = None;
+            }
+            _ => {}
+        }
+    }
+    let end = replay.end().expect("replayed to its end");
+    if let Some(s) = entered {
+        list.push((s, end));
+    }
+    Episodes { list, start, end }
+}
+
 /// Replay rule `index` of `report` (scanned with `opts`) under `setting`.
 pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Setting, opts: &ScanOptions) -> Outcome {
     let spec = AlarmSpec {
@@ -218,25 +255,7 @@ pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Settin
         ..rule.alarm.clone()
     };
     let minutes = || report.minutes(index, &rule.alarm_dimensions);
-    let mut replay = Replay::new(minutes(), &spec, opts.from, opts.to);
-    let start = replay.start();
-    // ALARM episodes as [entered, left).
-    let mut episodes: Vec<(EpochMs, EpochMs)> = Vec::new();
-    let mut entered = (spec.initial_state == AlarmState::Alarm).then_some(start);
-    for t in replay.by_ref() {
-        match (t.to, entered) {
-            (AlarmState::Alarm, None) => entered = Some(t.at),
-            (to, Some(s)) if to != AlarmState::Alarm => {
-                episodes.push((s, t.at));
-                entered = None;
-            }
-            _ => {}
-        }
-    }
-    let end = replay.end().expect("replayed to its end");
-    if let Some(s) = entered {
-        episodes.push((s, end));
-    }
+    let Episodes { list: episodes, start, end } = self::episodes(report, index, rule, &spec, opts);
     // Matching events answered: by minute, against the episodes (both
     // ascending).
     let period = spec.period_ms();

@@ -7,6 +7,7 @@ mod accounting;
 mod alarm;
 mod conformance;
 mod damage;
+mod diff;
 mod differential;
 mod scan;
 mod silent;

@@ -3,6 +3,7 @@
 //! library, and map outcomes to exit statuses (see `trailwatch::exit`).
 
 mod alarm;
+mod diff;
 mod rules;
 mod scan;
 mod test_pattern;
@@ -41,6 +42,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Replay each rule's alarm under a grid of settings after one scan.
     Tune(Box<tune::TuneArgs>),
+    /// Compare two rules over the same logs: what one matched and the other did not.
+    Diff(Box<diff::DiffArgs>),
 }
 
 /// Entry point used by `main.rs`.
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => test_pattern::explain(a),
         Command::Verify(a) => verify::run(a),
         Command::Tune(a) => tune::run(*a),
+        Command::Diff(a) => diff::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,8 +1,10 @@
 //! Reports: the scan result as a document (`model`), printed as text, JSON,
 //! CSV or NDJSON, with every attacker-controlled string escaped for its
 //! medium (`escape`); the verdict of `verify` (`evidence`); the tuning
-//! table of `tune` (`tune`) and pictures (`plot`).
+//! table of `tune` (`tune`), two rules compared (`diff`) and pictures
+//! (`plot`).
 
+pub mod diff;
 pub mod escape;
 pub mod evidence;
 pub mod model;

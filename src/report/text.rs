@@ -8,7 +8,7 @@ use super::escape::terminal;
 use super::model::{AlarmReport, Document, EventReport, WindowReport};
 use crate::alarm::AlarmState;
 use crate::record::time::format_rfc3339;
-use crate::record::EpochMs;
+use crate::record::{EpochMs, EventSummary};
 
 /// ANSI styling, off unless writing to a terminal without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
@@ -92,10 +92,13 @@ fn window_span(w: &WindowReport) -> String {
 
 fn event_line(e: &EventReport) -> String {
     let ts = format_rfc3339(e.time);
-    let time = ts.get(11..19).unwrap_or(&ts).to_string();
-    let s = &e.summary;
+    format!("{}  {}", ts.get(11..19).unwrap_or(&ts), event_fields(&e.summary))
+}
+
+/// An event's key fields on one line, escaped for the terminal.
+pub(super) fn event_fields(s: &EventSummary) -> String {
     let source = s.event_source.as_deref().unwrap_or("?").trim_end_matches(".amazonaws.com");
-    let mut parts = vec![time, format!("{}:{}", terminal(source), terminal(s.event_name.as_deref().unwrap_or("?")))];
+    let mut parts = vec![format!("{}:{}", terminal(source), terminal(s.event_name.as_deref().unwrap_or("?")))];
     if let Some(c) = &s.error_code {
         parts.push(terminal(c).into_owned());
     }

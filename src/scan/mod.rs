@@ -15,6 +15,7 @@
 //! - `sink`: what one record does to them;
 //! - `minutes`, `samples`, `paths`, `repeats`, `publication`: what a worker
 //!   holds of each kind and how it is written out;
+//! - `tally`: matching records counted by who and what;
 //! - `report`: what a scan found, and reading back what was written out.
 
 mod minutes;
@@ -27,6 +28,7 @@ mod repeats;
 mod report;
 mod samples;
 mod sink;
+pub mod tally;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -53,6 +55,7 @@ pub use paths::{PathList, LIST_BYTES};
 pub use publication::RUN_PUBLICATIONS;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
+pub use tally::{Tally, TallyBy};
 
 /// Per-minute runs, by rule and metric dimensions.
 type MinuteRuns = Runs<(usize, Dimensions)>;
@@ -132,6 +135,8 @@ fn finish(
     let _ = minutes.compact::<(Minute, Stats)>(1);
     let _ = sample_runs.compact::<(i64, Sample)>(FAN_IN);
     let mut rules = partial.rules;
+    let mut tally = partial.tally;
+    tally.finish();
     for r in &mut rules {
         for v in r.samples.values_mut() {
             v.sort();
@@ -169,6 +174,7 @@ fn finish(
         problems,
         totals,
         rules,
+        tally,
         elapsed: start.elapsed(),
         threads,
         duplicates,
@@ -213,7 +219,8 @@ fn resolve_duplicates(partial: &mut Partial, spills: &mut Spills, rules: &[Rule]
             }
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
-        let added = apply(&mut partial.rules, rules, opts, first.at, first.time, &first.points, &summary);
+        let added =
+            apply(&mut partial.rules, &mut partial.tally, rules, opts, first.at, first.time, &first.points, &summary);
         partial.samples_held += added;
         partial.check_budgets(spills);
     }

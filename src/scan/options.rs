@@ -2,6 +2,7 @@
 
 use super::paths::LIST_BYTES;
 use super::publication::RUN_PUBLICATIONS;
+use super::tally::TallyBy;
 use super::{RUN_MINUTES, RUN_SAMPLES};
 use crate::record::EpochMs;
 use crate::source::Limits;
@@ -43,6 +44,9 @@ pub struct ScanOptions {
     /// them to a temporary file (default [`RUN_PUBLICATIONS`]; the result
     /// does not depend on it).
     pub publications_held: usize,
+    /// Count the matching records by principal, source IP, eventName,
+    /// errorCode, account and region (see [`TallyBy`]).
+    pub tally: TallyBy,
 }
 
 impl Default for ScanOptions {
@@ -60,6 +64,7 @@ impl Default for ScanOptions {
             paths_held: LIST_BYTES,
             samples_held: RUN_SAMPLES,
             publications_held: RUN_PUBLICATIONS,
+            tally: TallyBy::Off,
         }
     }
 }

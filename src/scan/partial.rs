@@ -13,6 +13,7 @@ use super::repeats::{Entry, RUN_ENTRIES};
 use super::report::{FileReport, RuleResult, Totals};
 use super::samples::{keep_sample, SamplesHeld};
 use super::sink::FileSink;
+use super::tally::Tally;
 use super::{MinuteRuns, SampleRuns, ScanOptions};
 use crate::json::Doc;
 use crate::metric::series::Series;
@@ -89,6 +90,8 @@ impl Budgets {
 /// What one worker accumulated.
 pub(super) struct Partial {
     pub(super) rules: Vec<RuleResult>,
+    /// Matching records counted by who and what.
+    pub(super) tally: Tally,
     /// Event IDs of the records this worker saw publish, with where they
     /// are (repeated-event detection).
     pub(super) ids: Vec<Entry>,
@@ -125,6 +128,7 @@ impl Partial {
             .collect();
         Partial {
             rules: results,
+            tally: Tally::new(opts.tally, rules.len()),
             ids: Vec::new(),
             deferred: Vec::new(),
             samples_held: 0,
@@ -327,6 +331,7 @@ impl Partial {
             *self.skipped.entry(kind).or_default() += n;
         }
         self.notes.extend(other.notes);
+        self.tally.merge(other.tally, samples);
         self.skipped_members.extend(other.skipped_members);
         for (a, b) in self.rules.iter_mut().zip(other.rules) {
             a.series.merge(b.series);

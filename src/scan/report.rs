@@ -200,6 +200,8 @@ pub struct ScanReport {
     pub totals: Totals,
     /// One result per rule, in rule order.
     pub rules: Vec<RuleResult>,
+    /// Matching records counted by who and what (`ScanOptions::tally`).
+    pub tally: super::Tally,
     /// Wall time.
     pub elapsed: Duration,
     /// Threads used.

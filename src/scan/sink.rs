@@ -10,6 +10,7 @@ use super::publication::Publication;
 use super::repeats::EventId;
 use super::report::{FileReport, Location, RuleResult, Sample};
 use super::samples::{keep_sample, wants_sample};
+use super::tally::Tally;
 use super::ScanOptions;
 use crate::metric::series::minute_of;
 use crate::metric::window::window_index;
@@ -83,7 +84,8 @@ impl FileSink<'_> {
             (Some(id), true) => {
                 // Decided once every copy has been seen.
                 let matched = points.iter().any(|(_, dp)| dp.matched);
-                let summary = (matched && opts.samples > 0).then(|| (EventSummary::of(root), self.report.path.clone()));
+                let wanted = opts.samples > 0 || opts.tally.is_on();
+                let summary = (matched && wanted).then(|| (EventSummary::of(root), self.report.path.clone()));
                 acc.deferred.push(Publication { id, at, time, points: std::mem::take(&mut points), summary });
                 acc.budgets.held.check(&mut acc.deferred, &self.ctx.runs.held);
             }
@@ -93,7 +95,7 @@ impl FileSink<'_> {
                 }
                 let path = &self.report.path;
                 let summary = || (EventSummary::of(root), path.clone());
-                acc.samples_held += apply(&mut acc.rules, rules, opts, at, time, &points, &summary);
+                acc.samples_held += apply(&mut acc.rules, &mut acc.tally, rules, opts, at, time, &points, &summary);
                 acc.budgets.ids.check(&mut acc.ids, &self.ctx.runs.ids);
                 acc.check_budgets(&self.ctx.runs);
             }
@@ -107,6 +109,7 @@ impl FileSink<'_> {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn apply(
     results: &mut [RuleResult],
+    tally: &mut Tally,
     rules: &[Rule],
     opts: &ScanOptions,
     at: Location,
@@ -114,6 +117,8 @@ pub(super) fn apply(
     points: &[(u32, Datapoint)],
     summary: &dyn Fn() -> (EventSummary, String),
 ) -> usize {
+    let matched = |i: usize| points.iter().any(|(j, dp)| *j as usize == i && dp.matched);
+    tally.add(matched, rules.len(), time.ok(), at, opts.samples, summary);
     let mut added = 0;
     for (i, dp) in points {
         let rule = &rules[*i as usize];

@@ -1,0 +1,240 @@
+//! Two rules compared (`trailwatch diff`): text, JSON and CSV.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::escape::{csv_cell, terminal};
+use super::model::{text as as_text, EventReport};
+use super::text::event_fields;
+use crate::diff::{Comparison, Side};
+use crate::record::time::format_rfc3339;
+use crate::record::EpochMs;
+use crate::scan::tally::{Seen, FACETS};
+
+/// Output formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One row per value counted.
+    Csv,
+}
+
+/// Write the comparison, with the `top` most frequent values of each field.
+pub fn write(out: &mut impl Write, c: &Comparison, top: usize, format: DiffFormat) -> io::Result<()> {
+    match format {
+        DiffFormat::Text => text(out, c, top),
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &JsonDiff::new(c, top)).map_err(io::Error::from)?;
+            writeln!(out)
+        }
+        DiffFormat::Csv => csv(out, c, top),
+    }
+}
+
+const LABELS: [&str; 2] = ["A", "B"];
+
+#[derive(Serialize)]
+struct Span {
+    #[serde(serialize_with = "as_text::rfc3339")]
+    start: EpochMs,
+    #[serde(serialize_with = "as_text::rfc3339")]
+    end: EpochMs,
+}
+
+fn spans(list: &[(EpochMs, EpochMs)]) -> Vec<Span> {
+    list.iter().map(|&(start, end)| Span { start, end }).collect()
+}
+
+#[derive(Serialize)]
+struct Value<'a> {
+    value: Option<&'a str>,
+    records: u64,
+    #[serde(serialize_with = "as_text::rfc3339_or_null")]
+    first_seen: Option<EpochMs>,
+    #[serde(serialize_with = "as_text::rfc3339_or_null")]
+    last_seen: Option<EpochMs>,
+}
+
+#[derive(Serialize)]
+struct Field<'a> {
+    field: &'static str,
+    distinct: usize,
+    top: Vec<Value<'a>>,
+    /// Records whose value was past the distinct values counted.
+    other: u64,
+}
+
+#[derive(Serialize)]
+struct JsonSide<'a> {
+    name: &'a str,
+    pattern: &'a str,
+    matches: u64,
+    alarm_episodes: usize,
+    episodes: Vec<Span>,
+    /// The records only this rule matched.
+    only_records: u64,
+    only_by_field: Vec<Field<'a>>,
+    only_examples: Vec<EventReport>,
+    /// This rule's episodes that overlap none of the other's.
+    unshared_episodes: Vec<Span>,
+}
+
+#[derive(Serialize)]
+struct JsonDiff<'a> {
+    a: JsonSide<'a>,
+    b: JsonSide<'a>,
+    both: u64,
+}
+
+fn top_values(side: &Side, facet: usize, n: usize) -> Vec<(Option<&str>, Seen)> {
+    side.only.facets.get(facet).map(|f| f.top(n)).unwrap_or_default()
+}
+
+impl<'a> JsonSide<'a> {
+    fn new(s: &'a Side, top: usize) -> JsonSide<'a> {
+        let only_by_field = FACETS
+            .iter()
+            .enumerate()
+            .map(|(k, field)| Field {
+                field,
+                distinct: s.only.facets.get(k).map_or(0, |f| f.distinct()),
+                top: top_values(s, k, top)
+                    .into_iter()
+                    .map(|(value, seen)| Value {
+                        value,
+                        records: seen.count,
+                        first_seen: seen.first,
+                        last_seen: seen.last,
+                    })
+                    .collect(),
+                other: s.only.facets.get(k).map_or(0, |f| f.other),
+            })
+            .collect();
+        JsonSide {
+            name: &s.name,
+            pattern: &s.pattern,
+            matches: s.matches,
+            alarm_episodes: s.episodes.list.len(),
+            episodes: spans(&s.episodes.list),
+            only_records: s.only.records,
+            only_by_field,
+            only_examples: s.only.examples.iter().cloned().map(EventReport::from).collect(),
+            unshared_episodes: spans(&s.unshared),
+        }
+    }
+}
+
+impl<'a> JsonDiff<'a> {
+    fn new(c: &'a Comparison, top: usize) -> JsonDiff<'a> {
+        JsonDiff { a: JsonSide::new(&c.sides[0], top), b: JsonSide::new(&c.sides[1], top), both: c.both }
+    }
+}
+
+/// The CSV columns.
+pub const CSV_HEADER: &str = "only_in,rule,field,value,records,first_seen,last_seen";
+
+fn csv(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
+    writeln!(out, "{CSV_HEADER}")?;
+    let time = |t: Option<EpochMs>| t.map(format_rfc3339).unwrap_or_default();
+    for (label, s) in LABELS.iter().zip(&c.sides) {
+        for (k, field) in FACETS.iter().enumerate() {
+            for (value, seen) in top_values(s, k, top) {
+                writeln!(
+                    out,
+                    "{label},{},{field},{},{},{},{}",
+                    csv_cell(&s.name),
+                    csv_cell(value.unwrap_or("")),
+                    seen.count,
+                    time(seen.first),
+                    time(seen.last)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn span_text(&(a, b): &(EpochMs, EpochMs)) -> String {
+    let (a, b) = (format_rfc3339(a), format_rfc3339(b));
+    match (a.get(..11), b.get(11..)) {
+        (Some(day), Some(rest)) if b.starts_with(day) => format!("{a} – {rest}"),
+        _ => format!("{a} – {b}"),
+    }
+}
+
+fn text(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
+    for (label, s) in LABELS.iter().zip(&c.sides) {
+        writeln!(out, "{label}  {}", terminal(&s.name))?;
+        writeln!(out, "   {}", terminal(&s.pattern))?;
+    }
+    writeln!(out)?;
+    let [a, b] = &c.sides;
+    writeln!(
+        out,
+        "records matched   A {}   B {}   both {}   only A {}   only B {}",
+        a.matches, b.matches, c.both, a.only.records, b.only.records
+    )?;
+    writeln!(
+        out,
+        "ALARM episodes    A {}   B {}   only A {}   only B {}",
+        a.episodes.list.len(),
+        b.episodes.list.len(),
+        a.unshared.len(),
+        b.unshared.len()
+    )?;
+    for (label, s) in LABELS.iter().zip(&c.sides) {
+        writeln!(out)?;
+        if s.only.records == 0 {
+            writeln!(out, "Only {label} matched: nothing.")?;
+        } else {
+            writeln!(out, "Only {label} matched: {} records", s.only.records)?;
+            for (k, field) in FACETS.iter().enumerate() {
+                let values = top_values(s, k, top);
+                let distinct = s.only.facets[k].distinct();
+                let more = if distinct > values.len() {
+                    format!(" (top {} of {distinct})", values.len())
+                } else {
+                    String::new()
+                };
+                writeln!(out, "  {field}{more}")?;
+                for (value, seen) in values {
+                    let value = value.map_or_else(|| "(absent)".into(), |v| terminal(v).into_owned());
+                    let when = match (seen.first, seen.last) {
+                        (Some(f), Some(l)) => span_text(&(f, l)),
+                        _ => String::new(),
+                    };
+                    writeln!(out, "    {:>8}  {value}  {when}", seen.count)?;
+                }
+                if s.only.facets[k].other > 0 {
+                    writeln!(
+                        out,
+                        "    {:>8}  (other values, past the first {} counted)",
+                        s.only.facets[k].other, distinct
+                    )?;
+                }
+            }
+            writeln!(out, "  examples")?;
+            for e in &s.only.examples {
+                writeln!(
+                    out,
+                    "    {}  {}  {}:{}",
+                    format_rfc3339(e.time),
+                    event_fields(&e.summary),
+                    terminal(&e.path),
+                    e.at.offset
+                )?;
+            }
+        }
+        if !s.unshared.is_empty() {
+            writeln!(out, "  ALARM episodes only {label} would have had")?;
+            for ep in &s.unshared {
+                writeln!(out, "    {}", span_text(ep))?;
+            }
+        }
+    }
+    Ok(())
+}
