@@ -9,6 +9,7 @@ mod conformance;
 mod damage;
 mod diff;
 mod differential;
+mod iac;
 mod scan;
 mod silent;
 mod tune;

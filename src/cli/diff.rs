@@ -49,6 +49,12 @@ pub struct DiffArgs {
     /// --rule names from. Repeatable.
     #[arg(long, value_name = "FILE")]
     aws_config: Vec<PathBuf>,
+    /// CloudFormation templates to take --rule names from. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    cloudformation: Vec<PathBuf>,
+    /// `terraform show -json` output to take --rule names from. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    terraform_plan: Vec<PathBuf>,
     #[command(flatten)]
     alarm: AlarmArgs,
     /// Values shown per field.
@@ -92,6 +98,8 @@ fn sides(a: &DiffArgs) -> Result<Vec<Rule>, Failure> {
             rules: a.rules.clone(),
             rule: vec![name.clone()],
             aws_config: a.aws_config.clone(),
+            cloudformation: a.cloudformation.clone(),
+            terraform_plan: a.terraform_plan.clone(),
         };
         let set = rules(&which, settings.clone())?;
         let mut err = io::stderr().lock();

@@ -13,7 +13,7 @@ use trailwatch::replay::replay;
 use trailwatch::report::escape::terminal;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
-use trailwatch::rules::{aws, file};
+use trailwatch::rules::{aws, file, iac};
 use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::source::Limits;
 
@@ -131,6 +131,15 @@ pub struct RuleArgs {
     /// describe-metric-filters` and `aws cloudwatch describe-alarms`. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub aws_config: Vec<PathBuf>,
+    /// Import AWS::Logs::MetricFilter and AWS::CloudWatch::Alarm resources
+    /// from a CloudFormation template (JSON or YAML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub cloudformation: Vec<PathBuf>,
+    /// Import aws_cloudwatch_log_metric_filter and
+    /// aws_cloudwatch_metric_alarm resources from `terraform show -json`
+    /// output (a plan or a state). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Vec<PathBuf>,
 }
 
 /// Arguments of `scan`.
@@ -233,15 +242,23 @@ pub fn rules(a: &RuleArgs, overrides: AlarmSettings) -> Result<RuleSet, Failure>
         }
     }
     let mut imported = None;
-    if !a.aws_config.is_empty() {
+    if !(a.aws_config.is_empty() && a.cloudformation.is_empty() && a.terraform_plan.is_empty()) {
+        let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())));
         let mut docs = Vec::new();
         for p in &a.aws_config {
-            let text = std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))?;
             let doc: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| usage(format!("{}: invalid JSON: {e}", p.display())))?;
+                serde_json::from_str(&read(p)?).map_err(|e| usage(format!("{}: invalid JSON: {e}", p.display())))?;
             docs.push((p.display().to_string(), doc));
         }
-        imported = Some(aws::import(&docs).map_err(|e| usage(e.to_string()))?);
+        type Reader = fn(&str, &str) -> Result<iac::Declared, iac::IacError>;
+        let cfn = a.cloudformation.iter().map(|p| (p, iac::cloudformation as Reader));
+        let tf = a.terraform_plan.iter().map(|p| (p, iac::terraform as Reader));
+        let mut declared = Vec::new();
+        for (p, read_as) in cfn.chain(tf) {
+            let name = p.display().to_string();
+            declared.push((name.clone(), read_as(&name, &read(p)?).map_err(|e| usage(e.to_string()))?));
+        }
+        imported = Some(aws::import_declared(docs, declared).map_err(|e| usage(e.to_string()))?);
     }
     let request = select::Request {
         from,

@@ -130,6 +130,25 @@ pub fn import(docs: &[(String, Value)]) -> Result<Import, ImportError> {
     Ok(import_rest(filters, alarms))
 }
 
+/// Import from AWS configuration documents and from infrastructure code
+/// (`super::iac`), all joined together; what infrastructure code declares
+/// that cannot be replayed is refused, naming the file and resource.
+pub fn import_declared(
+    mut docs: Vec<(String, Value)>,
+    declared: Vec<(String, super::iac::Declared)>,
+) -> Result<Import, ImportError> {
+    let (mut refused, mut notes) = (Vec::new(), Vec::new());
+    for (path, d) in declared {
+        refused.extend(d.refused.into_iter().map(|r| format!("{path}: {r}")));
+        notes.extend(d.notes.into_iter().map(|n| format!("{path}: {n}")));
+        docs.push((path, d.doc));
+    }
+    let mut import = import(&docs)?;
+    import.refused.extend(refused);
+    import.notes.extend(notes);
+    Ok(import)
+}
+
 /// Join the filters and alarms; what cannot be replayed is refused one by
 /// one, with its reason.
 fn import_rest(mut filters: Vec<Filter>, alarms: Vec<Value>) -> Import {

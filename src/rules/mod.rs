@@ -1,9 +1,11 @@
 //! Rules: a named metric filter (pattern + transformation) with the alarm
 //! on its metric. The built-in CIS pack (`pack`), rules files (`file`) and
-//! AWS configuration import (`aws`) build these; `select` picks a run's.
+//! AWS configuration import (`aws`), CloudFormation and Terraform (`iac`,
+//! through `aws`) build these; `select` picks a run's.
 
 pub mod aws;
 pub mod file;
+pub mod iac;
 pub mod pack;
 pub mod select;
 

@@ -86,6 +86,11 @@ pub enum SelectError {
     },
     /// Two rules share a name.
     TwoRulesNamed(String),
+    /// Rules were imported, and every one was refused.
+    NothingReplayable {
+        /// What was refused, and why.
+        refused: Vec<String>,
+    },
 }
 
 impl fmt::Display for SelectError {
@@ -103,6 +108,13 @@ impl fmt::Display for SelectError {
             SelectError::MetricValue(e) => write!(f, "--metric-value: {}", e.kind),
             SelectError::Setting { rule, error } => write!(f, "rule {rule}: {error}"),
             SelectError::TwoRulesNamed(name) => write!(f, "two rules are named {name:?}"),
+            SelectError::NothingReplayable { refused } => {
+                f.write_str("nothing to replay: no imported metric filter or alarm can be replayed")?;
+                for r in refused {
+                    write!(f, "\n  refused: {r}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -124,27 +136,37 @@ pub fn select(req: Request<'_>) -> Result<RuleSet, SelectError> {
             From::Rules(rules) => set.rules.extend(rules),
         }
     }
-    if !req.names.is_empty() {
-        if from_packs {
-            if let Some(name) = req.names.iter().find(|n| !set.rules.iter().any(|r| &r.name == *n)) {
-                return Err(SelectError::NoSuchRule { name: name.clone(), in_files: from_files });
-            }
-            set.rules.retain(|r| req.names.contains(&r.name));
-        } else {
-            for name in req.names {
-                let sel = pack::cis().select(name).map_err(SelectError::Pack)?;
-                set.rules.extend(sel.rules);
-            }
-        }
-    }
+    let importing = req.imported.is_some();
     if let Some(imported) = req.imported {
         set.rules.extend(imported.rules);
         set.refused.extend(imported.refused);
         set.notes.extend(imported.notes);
     }
+    if !req.names.is_empty() {
+        // Each name picks the rule of that name among those loaded and
+        // imported; without packs or rules files, a name may also pick
+        // from the CIS pack (`root-usage:cis-1.4`, `CloudWatch.3`).
+        let mut loaded = std::mem::take(&mut set.rules);
+        for name in req.names {
+            if let Some(k) = loaded.iter().position(|r| &r.name == name) {
+                set.rules.push(loaded.remove(k));
+            } else if set.rules.iter().any(|r| &r.name == name) {
+                continue;
+            } else if from_packs {
+                return Err(SelectError::NoSuchRule { name: name.clone(), in_files: from_files });
+            } else {
+                let sel = pack::cis().select(name).map_err(SelectError::Pack)?;
+                set.rules.extend(sel.rules);
+            }
+        }
+    }
     let custom = req.pattern.is_some();
     if (req.metric_value.is_some() || req.default_value.is_some()) && !custom && !set.rules.is_empty() {
         return Err(SelectError::TransformWithoutPattern);
+    }
+    if importing && !from_packs && req.names.is_empty() && set.rules.is_empty() && !custom {
+        // Not the default rule in their place: the user asked for theirs.
+        return Err(SelectError::NothingReplayable { refused: set.refused });
     }
     if custom || set.rules.is_empty() {
         let (name, title, source) = match req.pattern {
@@ -187,6 +209,22 @@ mod tests {
 
     fn err(req: Request<'_>) -> String {
         select(req).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn names_pick_imported_rules_in_the_order_named_and_fall_back_to_the_pack() {
+        let rules = vec![Rule::new("a", "{ $.x = 1 }").unwrap(), Rule::new("b", "{ $.x = 2 }").unwrap()];
+        let imported = Import { rules, ..Import::default() };
+        let wanted = ["b".to_string(), "root-usage:cis-1.4".to_string()];
+        let set = select(Request { imported: Some(imported), names: &wanted, ..Request::default() }).unwrap();
+        assert_eq!(names(&set), ["b", "root-usage:cis-1.4"]);
+    }
+
+    #[test]
+    fn an_import_where_everything_is_refused_is_an_error_not_the_default_rule() {
+        let imported = Import { refused: vec!["alarm math: uses metric math".into()], ..Import::default() };
+        let e = err(Request { imported: Some(imported), ..Request::default() });
+        assert!(e.starts_with("nothing to replay") && e.contains("refused: alarm math: uses metric math"), "{e}");
     }
 
     #[test]
