@@ -128,6 +128,9 @@ def main():
         ("trailwatch tune: headline, 100 settings",
          f"{BIN} tune {a.corpus} --format json --threshold 1..10 --period 1m,5m,15m,1h,6h --evaluation-periods 1,3"),
         ("trailwatch verify", f"{BIN} verify {a.corpus} --format json"),
+        ("trailwatch diff: CIS v1.2 vs v1.4 text",
+         f"{BIN} diff {a.corpus} --format json --rule unauthorized-api-calls:cis-1.2 "
+         "--rule unauthorized-api-calls:cis-1.4"),
     ]
     slow = []
     helpers = []

@@ -7,7 +7,7 @@ use crate::record::EpochMs;
 use crate::rules::Rule;
 use crate::scan::tally::{Group, TallyBy};
 use crate::scan::{ScanOptions, ScanReport};
-use crate::tune::{episodes, Episodes};
+use crate::tune::{episodes, metric, Episodes};
 
 /// One side of the comparison.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,7 +61,7 @@ pub fn compare(report: &ScanReport, rules: &[Rule], opts: &ScanOptions) -> Compa
     assert_eq!(report.tally.by, TallyBy::Contrast(0, 1), "the scan counts what differs between rules 0 and 1");
     let mut groups = report.tally.groups.clone().into_iter();
     let (only_a, only_b, both) = (groups.next(), groups.next(), groups.next());
-    let ep: Vec<Episodes> = (0..2).map(|i| episodes(report, i, &rules[i], &rules[i].alarm, opts)).collect();
+    let ep: Vec<Episodes> = (0..2).map(|i| episodes(&metric(report, i, &rules[i]), &rules[i].alarm, opts)).collect();
     let side = |i: usize, only: Group| Side {
         name: rules[i].name.clone(),
         pattern: rules[i].pattern.source().to_string(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::alarm::eval::Replay;
 use crate::alarm::{AlarmSpec, AlarmState, TreatMissing};
-use crate::metric::series::MINUTE_MS;
+use crate::metric::series::{Minute, Stats, MINUTE_MS};
 use crate::metric::window::windows;
 use crate::record::EpochMs;
 use crate::rules::Rule;
@@ -170,15 +170,20 @@ pub struct Distribution {
     pub negative: u64,
 }
 
-/// The distribution of rule `index`'s statistic over periods of
-/// `period_s`: percentiles to three significant digits (and 0.001), the
-/// maximum exact.
-pub fn distribution(report: &ScanReport, index: usize, rule: &Rule, period_s: i64) -> Distribution {
+/// Rule `index`'s per-minute metric (the one its alarm watches), read once
+/// from the scan (and its temporary file) for any number of replays.
+pub fn metric(report: &ScanReport, index: usize, rule: &Rule) -> Vec<(Minute, Stats)> {
+    report.minutes(index, &rule.alarm_dimensions).collect()
+}
+
+/// The distribution of a rule's statistic (its per-minute `metric`) over
+/// periods of `period_s`: percentiles to three significant digits (and
+/// 0.001), the maximum exact.
+pub fn distribution(metric: &[(Minute, Stats)], rule: &Rule, period_s: i64) -> Distribution {
     const SCALE: f64 = 1000.0;
     let mut h = hdrhistogram::Histogram::<u64>::new(3).expect("three significant digits");
     let (mut max, mut negative) = (f64::NEG_INFINITY, 0);
-    let minutes = report.minutes(index, &rule.alarm_dimensions);
-    for w in windows(minutes, period_s * 1000, rule.alarm.statistic) {
+    for w in windows(metric.iter().cloned(), period_s * 1000, rule.alarm.statistic) {
         max = max.max(w.value);
         if w.value < 0.0 {
             negative += 1;
@@ -220,10 +225,10 @@ pub struct Episodes {
     pub end: EpochMs,
 }
 
-/// Replay rule `index` of `report` (scanned with `opts`) with alarm `spec`:
-/// its ALARM episodes.
-pub fn episodes(report: &ScanReport, index: usize, rule: &Rule, spec: &AlarmSpec, opts: &ScanOptions) -> Episodes {
-    let mut replay = Replay::new(report.minutes(index, &rule.alarm_dimensions), spec, opts.from, opts.to);
+/// Replay alarm `spec` over a rule's per-minute `metric` (from a scan with
+/// `opts`): its ALARM episodes.
+pub fn episodes(metric: &[(Minute, Stats)], spec: &AlarmSpec, opts: &ScanOptions) -> Episodes {
+    let mut replay = Replay::new(metric.iter().cloned(), spec, opts.from, opts.to);
     let start = replay.start();
     let mut list: Vec<(EpochMs, EpochMs)> = Vec::new();
     let mut entered = (spec.initial_state == AlarmState::Alarm).then_some(start);
@@ -244,8 +249,9 @@ pub fn episodes(report: &ScanReport, index: usize, rule: &Rule, spec: &AlarmSpec
     Episodes { list, start, end }
 }
 
-/// Replay rule `index` of `report` (scanned with `opts`) under `setting`.
-pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Setting, opts: &ScanOptions) -> Outcome {
+/// Replay a rule's alarm under `setting` over its per-minute `metric` (from
+/// a scan with `opts`).
+pub fn evaluate(metric: &[(Minute, Stats)], rule: &Rule, setting: &Setting, opts: &ScanOptions) -> Outcome {
     let spec = AlarmSpec {
         period_s: setting.period_s,
         threshold: setting.threshold,
@@ -254,14 +260,13 @@ pub fn evaluate(report: &ScanReport, index: usize, rule: &Rule, setting: &Settin
         treat_missing: setting.treat_missing,
         ..rule.alarm.clone()
     };
-    let minutes = || report.minutes(index, &rule.alarm_dimensions);
-    let Episodes { list: episodes, start, end } = self::episodes(report, index, rule, &spec, opts);
+    let Episodes { list: episodes, start, end } = self::episodes(metric, &spec, opts);
     // Matching events answered: by minute, against the episodes (both
     // ascending).
     let period = spec.period_ms();
     let (mut matched, mut covered) = (0u64, 0u64);
     let mut e = 0;
-    for (m, s) in minutes() {
+    for (m, s) in metric {
         let t = m * MINUTE_MS;
         matched += s.matches;
         while e < episodes.len() && episodes[e].1 <= t {

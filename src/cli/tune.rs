@@ -13,7 +13,7 @@ use trailwatch::record::time::parse_duration;
 use trailwatch::report::plot::tune_svg;
 use trailwatch::report::tune::{write, TuneFormat, TunedRule};
 use trailwatch::scan::{scan, ScanOptions};
-use trailwatch::tune::{distribution, evaluate, rank, Grid, Outcome};
+use trailwatch::tune::{distribution, evaluate, metric, rank, Grid, Outcome};
 
 use super::scan::{rules, threads, time, RuleArgs};
 use super::{deliver, write_file, Failure, Outcome as CmdOutcome};
@@ -156,16 +156,17 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
         if settings.len() > 100_000 {
             return Err(Failure::Usage(format!("the grid has {} settings; at most 100,000", settings.len())));
         }
-        // Settings replay in parallel: each reads the metric on its own.
+        // The metric is read once; settings replay over it in parallel.
+        let metric = metric(&result, i, rule);
         let outcomes: Vec<Outcome> =
-            pool.install(|| settings.par_iter().map(|s| evaluate(&result, i, rule, s, &opts)).collect());
+            pool.install(|| settings.par_iter().map(|s| evaluate(&metric, rule, s, &opts)).collect());
         let mut periods: Vec<i64> = settings.iter().map(|s| s.period_s).collect();
         periods.sort_unstable();
         periods.dedup();
         out.push(TunedRule {
             name: rule.name.clone(),
             matches: result.rules[i].matches,
-            distributions: periods.into_iter().map(|p| distribution(&result, i, rule, p)).collect(),
+            distributions: periods.into_iter().map(|p| distribution(&metric, rule, p)).collect(),
             rows: rank(outcomes, a.max_episodes_per_day),
         });
     }
