@@ -1,5 +1,6 @@
 //! `trailwatch diff`: the records one rule matched and the other did not,
-//! counted exactly, and the ALARM episodes only one would have had.
+//! counted exactly, and the ALARM episodes only one would have had; and
+//! the same counting behind `scan --contributors`.
 
 use std::io::Write;
 use std::path::Path;
@@ -227,4 +228,41 @@ fn the_readme_shows_what_diff_prints_on_the_sample_archive() {
     assert!(util::readme_shows(heading, &command));
     let (code, out, _) = diff(&command.split(' ').skip(2).collect::<Vec<_>>());
     assert_eq!((code, out), (0, util::readme_block(heading)));
+}
+
+#[test]
+fn scan_contributors_count_each_rules_matching_records_exactly() {
+    let archive = util::testdata("archive");
+    let archive = archive.to_str().unwrap();
+    let (code, doc, err) = util::scan_json(&[archive, "--contributors", "50", "--rules", "cis"]);
+    assert_eq!(code, 1, "{err}");
+    let headline = doc["alarms"].as_array().unwrap().iter().find(|a| a["name"] == "unauthorized-api-calls:securityhub");
+    let a = headline.expect("the CIS unauthorized-API-calls rule");
+    let c = &a["contributors"];
+    assert_eq!(c["records"], a["matches"]);
+    let field = |name: &str| c["by_field"].as_array().unwrap().iter().find(|f| f["field"] == name).unwrap().clone();
+    for (name, selector) in [("eventName", "$.eventName"), ("errorCode", "$.errorCode"), ("awsRegion", "$.awsRegion")] {
+        let f = field(name);
+        let values = f["top"].as_array().unwrap();
+        assert_eq!(values.len() as u64, f["distinct"].as_u64().unwrap(), "{name}: all shown under --contributors 50");
+        let total: u64 = values.iter().map(|v| v["records"].as_u64().unwrap()).sum();
+        assert_eq!(total, 45, "{name}");
+        for v in values {
+            let value = v["value"].as_str().unwrap();
+            let want = matches(archive, &format!(r#"{{ ({selector} = "{value}") && ({CIS}) }}"#));
+            assert_eq!(v["records"].as_u64(), Some(want), "{name} {value}");
+        }
+    }
+    // Rules that matched nothing have empty counts; JSON without the
+    // option has no contributors at all.
+    assert!(doc["alarms"].as_array().unwrap().iter().any(|a| a["matches"] == 0 && a["contributors"]["records"] == 0));
+    let (_, plain, _) = util::scan_json(&[archive]);
+    assert!(plain["alarms"][0].get("contributors").is_none());
+    // The same whatever the thread count.
+    for n in ["1", "3"] {
+        let (_, again, _) = util::scan_json(&[archive, "--contributors", "50", "--rules", "cis", "--threads", n]);
+        let pick =
+            |d: &Value| d["alarms"].as_array().unwrap().iter().map(|a| a["contributors"].clone()).collect::<Vec<_>>();
+        assert_eq!(pick(&again), pick(&doc), "--threads {n}");
+    }
 }

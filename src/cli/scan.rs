@@ -14,7 +14,7 @@ use trailwatch::report::escape::terminal;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
-use trailwatch::scan::{scan, ScanOptions};
+use trailwatch::scan::{scan, ScanOptions, TallyBy};
 use trailwatch::source::Limits;
 
 use super::{Failure, Outcome};
@@ -175,6 +175,11 @@ pub struct ScanArgs {
     /// Matching events shown per window (0: none).
     #[arg(long, value_name = "N", default_value_t = 3)]
     samples: usize,
+    /// Count each rule's matching records by principal, source IP,
+    /// eventName, errorCode, account and region, and show the N most
+    /// frequent values of each, with first and last seen.
+    #[arg(long, value_name = "N")]
+    contributors: Option<usize>,
     /// Records larger than this are not delivered to CloudWatch (CloudTrail's
     /// limit is 256 KiB) and are counted as oversized.
     #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
@@ -313,6 +318,8 @@ pub fn run(a: ScanArgs) -> Outcome {
         },
         prefilter: !a.no_prefilter,
         dedup: a.dedup,
+        tally: if a.contributors.is_some_and(|n| n > 0) { TallyBy::Rules } else { TallyBy::Off },
+        contributors: a.contributors.unwrap_or(0),
         ..ScanOptions::default()
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::contributors::{span_text, write_text, Contributors, FieldCounts};
 use super::escape::{csv_cell, terminal};
 use super::model::{text as as_text, EventReport};
 use super::text::event_fields;
@@ -50,25 +51,6 @@ fn spans(list: &[(EpochMs, EpochMs)]) -> Vec<Span> {
 }
 
 #[derive(Serialize)]
-struct Value<'a> {
-    value: Option<&'a str>,
-    records: u64,
-    #[serde(serialize_with = "as_text::rfc3339_or_null")]
-    first_seen: Option<EpochMs>,
-    #[serde(serialize_with = "as_text::rfc3339_or_null")]
-    last_seen: Option<EpochMs>,
-}
-
-#[derive(Serialize)]
-struct Field<'a> {
-    field: &'static str,
-    distinct: usize,
-    top: Vec<Value<'a>>,
-    /// Records whose value was past the distinct values counted.
-    other: u64,
-}
-
-#[derive(Serialize)]
 struct JsonSide<'a> {
     name: &'a str,
     pattern: &'a str,
@@ -77,7 +59,7 @@ struct JsonSide<'a> {
     episodes: Vec<Span>,
     /// The records only this rule matched.
     only_records: u64,
-    only_by_field: Vec<Field<'a>>,
+    only_by_field: Vec<FieldCounts>,
     only_examples: Vec<EventReport>,
     /// This rule's episodes that overlap none of the other's.
     unshared_episodes: Vec<Span>,
@@ -96,32 +78,15 @@ fn top_values(side: &Side, facet: usize, n: usize) -> Vec<(Option<&str>, Seen)> 
 
 impl<'a> JsonSide<'a> {
     fn new(s: &'a Side, top: usize) -> JsonSide<'a> {
-        let only_by_field = FACETS
-            .iter()
-            .enumerate()
-            .map(|(k, field)| Field {
-                field,
-                distinct: s.only.facets.get(k).map_or(0, |f| f.distinct()),
-                top: top_values(s, k, top)
-                    .into_iter()
-                    .map(|(value, seen)| Value {
-                        value,
-                        records: seen.count,
-                        first_seen: seen.first,
-                        last_seen: seen.last,
-                    })
-                    .collect(),
-                other: s.only.facets.get(k).map_or(0, |f| f.other),
-            })
-            .collect();
+        let only = Contributors::of(&s.only, top);
         JsonSide {
             name: &s.name,
             pattern: &s.pattern,
             matches: s.matches,
             alarm_episodes: s.episodes.list.len(),
             episodes: spans(&s.episodes.list),
-            only_records: s.only.records,
-            only_by_field,
+            only_records: only.records,
+            only_by_field: only.by_field,
             only_examples: s.only.examples.iter().cloned().map(EventReport::from).collect(),
             unshared_episodes: spans(&s.unshared),
         }
@@ -158,14 +123,6 @@ fn csv(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
     Ok(())
 }
 
-fn span_text(&(a, b): &(EpochMs, EpochMs)) -> String {
-    let (a, b) = (format_rfc3339(a), format_rfc3339(b));
-    match (a.get(..11), b.get(11..)) {
-        (Some(day), Some(rest)) if b.starts_with(day) => format!("{a} – {rest}"),
-        _ => format!("{a} – {b}"),
-    }
-}
-
 fn text(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
     for (label, s) in LABELS.iter().zip(&c.sides) {
         writeln!(out, "{label}  {}", terminal(&s.name))?;
@@ -192,31 +149,7 @@ fn text(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
             writeln!(out, "Only {label} matched: nothing.")?;
         } else {
             writeln!(out, "Only {label} matched: {} records", s.only.records)?;
-            for (k, field) in FACETS.iter().enumerate() {
-                let values = top_values(s, k, top);
-                let distinct = s.only.facets[k].distinct();
-                let more = if distinct > values.len() {
-                    format!(" (top {} of {distinct})", values.len())
-                } else {
-                    String::new()
-                };
-                writeln!(out, "  {field}{more}")?;
-                for (value, seen) in values {
-                    let value = value.map_or_else(|| "(absent)".into(), |v| terminal(v).into_owned());
-                    let when = match (seen.first, seen.last) {
-                        (Some(f), Some(l)) => span_text(&(f, l)),
-                        _ => String::new(),
-                    };
-                    writeln!(out, "    {:>8}  {value}  {when}", seen.count)?;
-                }
-                if s.only.facets[k].other > 0 {
-                    writeln!(
-                        out,
-                        "    {:>8}  (other values, past the first {} counted)",
-                        s.only.facets[k].other, distinct
-                    )?;
-                }
-            }
+            write_text(out, &Contributors::of(&s.only, top), "  ")?;
             writeln!(out, "  examples")?;
             for e in &s.only.examples {
                 writeln!(
@@ -232,7 +165,7 @@ fn text(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
         if !s.unshared.is_empty() {
             writeln!(out, "  ALARM episodes only {label} would have had")?;
             for ep in &s.unshared {
-                writeln!(out, "    {}", span_text(ep))?;
+                writeln!(out, "    {}", span_text(ep.0, ep.1))?;
             }
         }
     }

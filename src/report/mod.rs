@@ -4,6 +4,7 @@
 //! table of `tune` (`tune`), two rules compared (`diff`) and pictures
 //! (`plot`).
 
+pub mod contributors;
 pub mod diff;
 pub mod escape;
 pub mod evidence;

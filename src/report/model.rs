@@ -13,13 +13,14 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use super::contributors::Contributors;
 use crate::alarm::eval::Transition;
 use crate::alarm::{AlarmState, Comparison, EvaluationWindow, TreatMissing};
 use crate::metric::Statistic;
 use crate::record::time::{format_rfc3339, parse_event_time};
 use crate::record::{EpochMs, EventSummary};
 use crate::replay::{AlarmReplay, JudgedWindow};
-use crate::scan::{Location, Sample, ScanOptions, ScanReport};
+use crate::scan::{Location, Sample, ScanOptions, ScanReport, TallyBy};
 use crate::source::Form;
 use crate::source::SkipKind;
 use crate::verify::VerifyReport;
@@ -215,6 +216,10 @@ pub struct AlarmReport<'a> {
     /// State at the last evaluation.
     #[serde(serialize_with = "text::state")]
     pub final_state: AlarmState,
+    /// Who and what is behind the matching records, over the whole run
+    /// (`scan --contributors`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributors: Option<Contributors>,
 }
 
 /// A list made each time it is read (iterated, written out) and never
@@ -439,7 +444,20 @@ pub fn build_with_evidence<'a>(
             .collect(),
         problem: d.problem.clone(),
     };
-    let alarms = replays.iter().map(|r| alarm_report(r, &where_, &gaps)).collect();
+    let per_rule = report.tally.by == TallyBy::Rules && opts.contributors > 0;
+    let alarms = replays
+        .iter()
+        .enumerate()
+        .map(|(i, r)| AlarmReport {
+            contributors: report
+                .tally
+                .groups
+                .get(i)
+                .filter(|_| per_rule)
+                .map(|g| Contributors::of(g, opts.contributors)),
+            ..alarm_report(r, &where_, &gaps)
+        })
+        .collect();
     let inputs = Inputs {
         files: t.files_read + t.files_failed,
         files_read: t.files_read,
@@ -533,6 +551,7 @@ fn alarm_report<'a>(
         alarm_episodes: r.alarm_episodes,
         minutes_in_alarm: r.minutes_in_alarm,
         final_state: r.final_state,
+        contributors: None,
     }
 }
 

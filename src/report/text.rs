@@ -177,6 +177,12 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         thousands(a.matches),
         plural(a.matches)
     )?;
+    if let Some(c) = &a.contributors {
+        if c.records > 0 {
+            writeln!(out, "  {}", st.bold("TOP CONTRIBUTORS (whole run)"))?;
+            super::contributors::write_text(out, c, "    ")?;
+        }
+    }
     let unplaced = a.unplaced.missing_time + a.unplaced.unparseable_time;
     if unplaced > 0 {
         let example = a

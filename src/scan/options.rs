@@ -47,6 +47,9 @@ pub struct ScanOptions {
     /// Count the matching records by principal, source IP, eventName,
     /// errorCode, account and region (see [`TallyBy`]).
     pub tally: TallyBy,
+    /// With `tally` = [`TallyBy::Rules`]: the values of each field the
+    /// reports show per rule, most frequent first.
+    pub contributors: usize,
 }
 
 impl Default for ScanOptions {
@@ -65,6 +68,7 @@ impl Default for ScanOptions {
             samples_held: RUN_SAMPLES,
             publications_held: RUN_PUBLICATIONS,
             tally: TallyBy::Off,
+            contributors: 10,
         }
     }
 }

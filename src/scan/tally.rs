@@ -76,21 +76,31 @@ fn min_some(a: Option<EpochMs>, b: Option<EpochMs>) -> Option<EpochMs> {
     }
 }
 
-/// One field's values in one group (`None`: the field is absent).
+/// One field's values in one group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facet {
-    values: FxHashMap<Option<Box<str>>, Seen>,
+    values: FxHashMap<Box<str>, Seen>,
+    /// Records without the field.
+    absent: Option<Seen>,
     /// Records whose value came after [`MAX_VALUES`] others.
     pub other: u64,
 }
 
 impl Facet {
     fn add(&mut self, value: Option<&str>, seen: Seen) {
-        let key = value.map(Box::from);
-        if let Some(s) = self.values.get_mut(&key) {
+        let Some(v) = value else {
+            match &mut self.absent {
+                Some(s) => s.add(seen),
+                None => self.absent = Some(seen),
+            }
+            return;
+        };
+        // Looked up by the borrowed text: a value seen before costs no
+        // allocation.
+        if let Some(s) = self.values.get_mut(v) {
             s.add(seen);
         } else if self.values.len() < MAX_VALUES {
-            self.values.insert(key, seen);
+            self.values.insert(Box::from(v), seen);
         } else {
             self.other += seen.count;
         }
@@ -98,22 +108,27 @@ impl Facet {
 
     fn merge(&mut self, other: Facet) {
         self.other += other.other;
+        if let Some(a) = other.absent {
+            self.add(None, a);
+        }
         for (k, v) in other.values {
-            self.add(k.as_deref(), v);
+            self.add(Some(&k), v);
         }
     }
 
-    /// The `n` most frequent values, most first (ties by value).
+    /// The `n` most frequent values, most first (ties by value; absence,
+    /// `None`, before any value).
     pub fn top(&self, n: usize) -> Vec<(Option<&str>, Seen)> {
-        let mut all: Vec<(Option<&str>, Seen)> = self.values.iter().map(|(k, v)| (k.as_deref(), *v)).collect();
+        let present = self.values.iter().map(|(k, v)| (Some(&**k), *v));
+        let mut all: Vec<(Option<&str>, Seen)> = self.absent.map(|a| (None, a)).into_iter().chain(present).collect();
         all.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
         all.truncate(n);
         all
     }
 
-    /// Distinct values (up to [`MAX_VALUES`]).
+    /// Distinct values (up to [`MAX_VALUES`]), absence counted as one.
     pub fn distinct(&self) -> usize {
-        self.values.len()
+        self.values.len() + usize::from(self.absent.is_some())
     }
 }
 
