@@ -10,6 +10,7 @@ mod damage;
 mod diff;
 mod differential;
 mod iac;
+mod manifest;
 mod scan;
 mod silent;
 mod tune;

@@ -11,6 +11,7 @@ use trailwatch::exit;
 use trailwatch::record::time::{parse_duration, parse_user_time, RFC3339_MAX, RFC3339_MIN};
 use trailwatch::replay::replay;
 use trailwatch::report::escape::terminal;
+use trailwatch::report::manifest::Manifest;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
@@ -223,6 +224,10 @@ pub struct ScanArgs {
     /// FILE the `aws s3api head-object` output).
     #[arg(long, value_name = "NAME=FILE", requires = "verify")]
     digest_signature: Vec<String>,
+    /// Write the run's manifest to FILE (JSON): version, command line,
+    /// rules and alarm settings, and every input with its size and SHA-256.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
 }
 
 /// Build the rules from the arguments: the files read here, the choice
@@ -336,9 +341,17 @@ pub fn run(a: ScanArgs) -> Outcome {
         None
     };
     let unverified = evidence.as_ref().is_some_and(|v| v.failed());
+    let hashed = a.manifest.as_ref().map(|_| trailwatch::source::hash::hash_files(&a.paths, result.threads));
     let replays = replay(&result, &rules, &opts);
     let mut doc = model::build_with_evidence(&result, &replays, &opts, evidence);
     doc.refused = set.refused;
+    if let (Some(path), Some((files, pipes, _))) = (&a.manifest, hashed) {
+        let command = std::env::args_os().map(|s| s.to_string_lossy().into_owned()).collect();
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut bytes = Vec::new();
+        Manifest::new(&doc, command, files, pipes, now).write(&mut bytes)?;
+        super::write_file(path, &bytes)?;
+    }
     let failed = result.has_failures() || unverified;
     let no_records = result.totals.records == 0;
     let status = if failed {

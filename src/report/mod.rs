@@ -8,6 +8,7 @@ pub mod contributors;
 pub mod diff;
 pub mod escape;
 pub mod evidence;
+pub mod manifest;
 pub mod model;
 pub mod plot;
 pub mod text;

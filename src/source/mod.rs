@@ -6,6 +6,7 @@ pub(crate) mod decode;
 pub(crate) mod discover;
 pub mod format;
 pub(crate) mod gzip;
+pub mod hash;
 mod inflate;
 pub(crate) use inflate::Inflater;
 pub(crate) mod reader;

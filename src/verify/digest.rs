@@ -79,16 +79,7 @@ impl Digest {
     }
 }
 
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
+pub(crate) use crate::source::hash::hex;
 
 /// The bytes of a hex string (either case), or `None` if it is not one.
 pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
