@@ -216,3 +216,23 @@ fn the_plot_has_one_line_per_period_through_each_thresholds_episodes_per_day() {
         assert!(line.windows(2).all(|w| w[0].0 < w[1].0), "thresholds left to right: {line:?}");
     }
 }
+
+#[test]
+fn tune_and_diff_name_the_inputs_they_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = util::write(
+        dir.path(),
+        "AWSLogs/1/CloudTrail/us-east-1/2023/07/10/1_CloudTrail_us-east-1_20230710T1155Z_aaaaaaaaaaaaaaaa.json.gz",
+        b"\x1f\x8b\x08\x00not really gzip",
+    );
+    for args in [
+        vec!["tune"],
+        vec!["diff", "--rule", "unauthorized-api-calls:cis-1.2", "--rule", "unauthorized-api-calls:cis-1.4"],
+    ] {
+        let mut cmd = util::trailwatch();
+        cmd.args(&args).arg(dir.path());
+        let (code, _, err) = util::run(cmd);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(err.contains(&bad.display().to_string()), "{args:?}: {err}");
+    }
+}

@@ -4,29 +4,17 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use trailwatch::alarm::AlarmSpec;
 use trailwatch::diff::compare;
-use trailwatch::exit;
-use trailwatch::report::diff::{write, DiffFormat};
+use trailwatch::report::diff::write;
 use trailwatch::report::escape::terminal;
 use trailwatch::rules::Rule;
 use trailwatch::scan::{scan, ScanOptions, TallyBy};
 
 use super::scan::{rules, threads, time, AlarmArgs, RuleArgs};
-use super::{deliver, Failure, Outcome};
-
-/// Output format of `diff`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// For people.
-    Text,
-    /// One JSON document: `{"a": {...}, "b": {...}, "both": N}`.
-    Json,
-    /// The counted values, one per line.
-    Csv,
-}
+use super::{deliver, input_status, say_input_failures, Failure, Outcome, TableFormatArg};
 
 /// Arguments of `diff`.
 #[derive(Args, Debug)]
@@ -74,8 +62,8 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+    format: TableFormatArg,
 }
 
 /// The two rules: those named, in the order named, then the patterns.
@@ -144,26 +132,10 @@ pub fn run(a: DiffArgs) -> Outcome {
     };
     let result = scan(&a.paths, &rules, &opts);
     let comparison = compare(&result, &rules, &opts);
-    let status = if result.has_failures() {
-        exit::INPUT
-    } else if result.totals.records == 0 {
-        exit::NO_RECORDS
-    } else {
-        exit::OK
-    };
-    let format = match a.format {
-        Format::Text => DiffFormat::Text,
-        Format::Json => DiffFormat::Json,
-        Format::Csv => DiffFormat::Csv,
-    };
-    deliver(status, || {
+    deliver(input_status(&result), || {
         let mut w = io::BufWriter::new(io::stdout().lock());
-        write(&mut w, &comparison, a.top, format)?;
+        write(&mut w, &comparison, a.top, a.format.into())?;
         w.flush()?;
-        let mut err = io::stderr().lock();
-        for f in result.files.iter().filter(|f| f.failed()) {
-            writeln!(err, "trailwatch: {}: {}", terminal(&f.path), terminal(f.error.as_deref().unwrap_or("failed")))?;
-        }
-        Ok(())
+        say_input_failures(&result)
     })
 }

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use trailwatch::exit;
+use trailwatch::report::escape;
 
 /// Replay CloudWatch metric filters and alarms offline over downloaded
 /// CloudTrail logs.
@@ -123,6 +124,52 @@ pub fn read_input(path: &str) -> Result<String, Failure> {
         )));
     }
     String::from_utf8(bytes).map_err(|e| Failure::Usage(format!("{path}: not UTF-8 text: {e}")))
+}
+
+/// Output format of `tune` and `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormatArg {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One line per row.
+    Csv,
+}
+
+impl From<TableFormatArg> for trailwatch::report::TableFormat {
+    fn from(f: TableFormatArg) -> Self {
+        match f {
+            TableFormatArg::Text => Self::Text,
+            TableFormatArg::Json => Self::Json,
+            TableFormatArg::Csv => Self::Csv,
+        }
+    }
+}
+
+/// The exit status of a command that judges no alarm (`tune`, `diff`): 3
+/// if an input could not be read, 4 if no record was read, else 0.
+pub fn input_status(r: &trailwatch::scan::ScanReport) -> u8 {
+    if r.has_failures() {
+        exit::INPUT
+    } else if r.totals.records == 0 {
+        exit::NO_RECORDS
+    } else {
+        exit::OK
+    }
+}
+
+/// Say on standard error which inputs could not be read, and why.
+pub fn say_input_failures(r: &trailwatch::scan::ScanReport) -> io::Result<()> {
+    let mut err = io::stderr().lock();
+    for f in r.files.iter().filter(|f| f.failed()) {
+        let why = f.error.as_deref().unwrap_or("failed");
+        writeln!(err, "trailwatch: {}: {}", escape::terminal(&f.path), escape::terminal(why))?;
+    }
+    for p in &r.problems {
+        writeln!(err, "trailwatch: {}: {}", escape::terminal(&p.path), escape::terminal(&p.reason))?;
+    }
+    Ok(())
 }
 
 /// Write an output file the user named (a plot, a table), whole.

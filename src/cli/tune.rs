@@ -4,31 +4,18 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rayon::prelude::*;
 
 use trailwatch::alarm::{AlarmSettings, TreatMissing};
-use trailwatch::exit;
 use trailwatch::record::time::parse_duration;
 use trailwatch::report::plot::tune_svg;
-use trailwatch::report::tune::{write, TuneFormat, TunedRule};
+use trailwatch::report::tune::{write, TunedRule};
 use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::tune::{distribution, evaluate, metric, rank, Grid, Outcome};
 
 use super::scan::{rules, threads, time, RuleArgs};
-use super::{deliver, write_file, Failure, Outcome as CmdOutcome};
-
-/// Output format of `tune`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One table per rule.
-    Text,
-    /// `{"rows": [...], "rules": [...]}`: a row per setting, and each rule's
-    /// distributions.
-    Json,
-    /// A row per setting.
-    Csv,
-}
+use super::{deliver, input_status, say_input_failures, write_file, Failure, Outcome as CmdOutcome, TableFormatArg};
 
 /// Arguments of `tune`.
 #[derive(Args, Debug)]
@@ -68,8 +55,8 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+    format: TableFormatArg,
     /// Also draw ALARM episodes per day against threshold, one line per
     /// period, to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -174,21 +161,10 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
         let svg = tune_svg(&out).map_err(|e| Failure::Usage(e.to_string()))?;
         write_file(path, svg.as_bytes())?;
     }
-    let status = if result.has_failures() {
-        exit::INPUT
-    } else if result.totals.records == 0 {
-        exit::NO_RECORDS
-    } else {
-        exit::OK
-    };
-    let format = match a.format {
-        Format::Text => TuneFormat::Text,
-        Format::Json => TuneFormat::Json,
-        Format::Csv => TuneFormat::Csv,
-    };
-    deliver(status, || {
+    deliver(input_status(&result), || {
         let mut w = io::BufWriter::new(io::stdout().lock());
-        write(&mut w, &out, format)?;
-        w.flush()
+        write(&mut w, &out, a.format.into())?;
+        w.flush()?;
+        say_input_failures(&result)
     })
 }

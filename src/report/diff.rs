@@ -8,31 +8,21 @@ use super::contributors::{span_text, write_text, Contributors, FieldCounts};
 use super::escape::{csv_cell, terminal};
 use super::model::{text as as_text, EventReport};
 use super::text::event_fields;
+use super::TableFormat;
 use crate::diff::{Comparison, Side};
 use crate::record::time::format_rfc3339;
 use crate::record::EpochMs;
 use crate::scan::tally::{Seen, FACETS};
 
-/// Output formats of `diff`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiffFormat {
-    /// For people.
-    Text,
-    /// One JSON document.
-    Json,
-    /// One row per value counted.
-    Csv,
-}
-
 /// Write the comparison, with the `top` most frequent values of each field.
-pub fn write(out: &mut impl Write, c: &Comparison, top: usize, format: DiffFormat) -> io::Result<()> {
+pub fn write(out: &mut impl Write, c: &Comparison, top: usize, format: TableFormat) -> io::Result<()> {
     match format {
-        DiffFormat::Text => text(out, c, top),
-        DiffFormat::Json => {
+        TableFormat::Text => text(out, c, top),
+        TableFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &JsonDiff::new(c, top)).map_err(io::Error::from)?;
             writeln!(out)
         }
-        DiffFormat::Csv => csv(out, c, top),
+        TableFormat::Csv => csv(out, c, top),
     }
 }
 

@@ -35,6 +35,17 @@ pub enum Format {
     Ndjson,
 }
 
+/// Output formats of `tune` and `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One line per row, the JSON's names as columns.
+    Csv,
+}
+
 /// Write `doc` in `format`.
 pub fn write(out: &mut impl Write, doc: &Document, format: Format, style: text::Style) -> io::Result<()> {
     match format {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::escape::{csv_cell, terminal};
 use super::model::text as as_text;
 use super::text::num;
+use super::TableFormat;
 use crate::alarm::TreatMissing;
 use crate::record::time::format_rfc3339;
 use crate::record::EpochMs;
@@ -26,23 +27,12 @@ pub struct TunedRule {
     pub rows: Vec<Row>,
 }
 
-/// Output formats of `tune`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TuneFormat {
-    /// One table per rule.
-    Text,
-    /// `{"rows": [...], "rules": [...]}`.
-    Json,
-    /// One line per setting.
-    Csv,
-}
-
 /// Write the tuning result in `format`.
-pub fn write(out: &mut impl Write, rules: &[TunedRule], format: TuneFormat) -> io::Result<()> {
+pub fn write(out: &mut impl Write, rules: &[TunedRule], format: TableFormat) -> io::Result<()> {
     match format {
-        TuneFormat::Text => text(out, rules),
-        TuneFormat::Json => json(out, rules),
-        TuneFormat::Csv => csv(out, rules),
+        TableFormat::Text => text(out, rules),
+        TableFormat::Json => json(out, rules),
+        TableFormat::Csv => csv(out, rules),
     }
 }
 
@@ -104,26 +94,20 @@ alarm_episodes,episodes_per_day,minutes_in_alarm,longest_episode_minutes,matches
 
 fn csv(out: &mut impl Write, rules: &[TunedRule]) -> io::Result<()> {
     writeln!(out, "{CSV_HEADER}")?;
+    // Each line is the JSON row's values in the header's order, so the two
+    // formats cannot drift apart.
     for r in rules {
         for row in &r.rows {
-            let (o, s) = (&row.outcome, &row.outcome.setting);
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_cell(&r.name),
-                s.period_s,
-                s.threshold,
-                s.evaluation_periods,
-                s.datapoints_to_alarm,
-                s.treat_missing.aws_name(),
-                o.episodes,
-                o.episodes_per_day,
-                o.minutes_in_alarm,
-                o.longest_episode_minutes,
-                o.matches_covered,
-                o.first_alarm.map(format_rfc3339).unwrap_or_default(),
-                row.best
-            )?;
+            let value = serde_json::to_value(JsonRow::new(&r.name, row)).map_err(io::Error::from)?;
+            let cells: Vec<String> = CSV_HEADER
+                .split(',')
+                .map(|name| match &value[name] {
+                    serde_json::Value::String(s) => csv_cell(s).into_owned(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect();
+            writeln!(out, "{}", cells.join(","))?;
         }
     }
     Ok(())
