@@ -13,8 +13,8 @@ use trailwatch::report::escape::terminal;
 use trailwatch::rules::Rule;
 use trailwatch::scan::{scan, ScanOptions, TallyBy};
 
-use super::scan::{rules, threads, time, AlarmArgs, RuleArgs};
-use super::{deliver, input_status, say_input_failures, Failure, Outcome, TableFormatArg};
+use super::scan::{rules, AlarmArgs, RuleArgs};
+use super::{deliver, input_status, say_input_failures, Failure, Outcome, TableRunArgs};
 
 /// Arguments of `diff`.
 #[derive(Args, Debug)]
@@ -51,19 +51,8 @@ pub struct DiffArgs {
     /// Example records shown per side.
     #[arg(long, value_name = "N", default_value_t = 3)]
     examples: usize,
-    /// Ignore datapoints before this instant (matches are counted over the
-    /// whole input).
-    #[arg(long, value_name = "TIME")]
-    from: Option<String>,
-    /// Ignore datapoints at or after this instant.
-    #[arg(long, value_name = "TIME")]
-    to: Option<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
-    format: TableFormatArg,
+    #[command(flatten)]
+    run: TableRunArgs,
 }
 
 /// The two rules: those named, in the order named, then the patterns.
@@ -122,19 +111,12 @@ fn sides(a: &DiffArgs) -> Result<Vec<Rule>, Failure> {
 /// `diff`.
 pub fn run(a: DiffArgs) -> Outcome {
     let rules = sides(&a)?;
-    let opts = ScanOptions {
-        threads: threads(a.threads)?,
-        from: time(&a.from, "--from")?,
-        to: time(&a.to, "--to")?,
-        samples: a.examples,
-        tally: TallyBy::Contrast(0, 1),
-        ..ScanOptions::default()
-    };
+    let opts = ScanOptions { samples: a.examples, tally: TallyBy::Contrast(0, 1), ..a.run.options()? };
     let result = scan(&a.paths, &rules, &opts);
     let comparison = compare(&result, &rules, &opts);
     deliver(input_status(&result), || {
         let mut w = io::BufWriter::new(io::stdout().lock());
-        write(&mut w, &comparison, a.top, a.format.into())?;
+        write(&mut w, &comparison, a.top, a.run.format.into())?;
         w.flush()?;
         say_input_failures(&result)
     })

@@ -147,6 +147,36 @@ impl From<TableFormatArg> for trailwatch::report::TableFormat {
     }
 }
 
+/// The options `tune` and `diff` share.
+#[derive(clap::Args, Debug)]
+pub struct TableRunArgs {
+    /// Replay only datapoints from this instant (RFC 3339 or YYYY-MM-DD,
+    /// UTC); matches are counted over the whole input.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Replay only datapoints before this instant.
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+    pub format: TableFormatArg,
+}
+
+impl TableRunArgs {
+    /// The scan options these give.
+    pub fn options(&self) -> Result<trailwatch::scan::ScanOptions, Failure> {
+        Ok(trailwatch::scan::ScanOptions {
+            threads: scan::threads(self.threads)?,
+            from: scan::time(&self.from, "--from")?,
+            to: scan::time(&self.to, "--to")?,
+            ..trailwatch::scan::ScanOptions::default()
+        })
+    }
+}
+
 /// The exit status of a command that judges no alarm (`tune`, `diff`): 3
 /// if an input could not be read, 4 if no record was read, else 0.
 pub fn input_status(r: &trailwatch::scan::ScanReport) -> u8 {

@@ -14,8 +14,8 @@ use trailwatch::report::tune::{write, TunedRule};
 use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::tune::{distribution, evaluate, metric, rank, Grid, Outcome};
 
-use super::scan::{rules, threads, time, RuleArgs};
-use super::{deliver, input_status, say_input_failures, write_file, Failure, Outcome as CmdOutcome, TableFormatArg};
+use super::scan::{rules, RuleArgs};
+use super::{deliver, input_status, say_input_failures, write_file, Failure, Outcome as CmdOutcome, TableRunArgs};
 
 /// Arguments of `tune`.
 #[derive(Args, Debug)]
@@ -45,18 +45,8 @@ pub struct TuneArgs {
     /// marked.
     #[arg(long, value_name = "N")]
     max_episodes_per_day: Option<f64>,
-    /// Ignore datapoints before this instant.
-    #[arg(long, value_name = "TIME")]
-    from: Option<String>,
-    /// Ignore datapoints at or after this instant.
-    #[arg(long, value_name = "TIME")]
-    to: Option<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
-    format: TableFormatArg,
+    #[command(flatten)]
+    run: TableRunArgs,
     /// Also draw ALARM episodes per day against threshold, one line per
     /// period, to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -128,13 +118,7 @@ fn grid(a: &TuneArgs) -> Result<Grid, Failure> {
 pub fn run(a: TuneArgs) -> CmdOutcome {
     let grid = grid(&a)?;
     let set = rules(&a.which, AlarmSettings::default())?;
-    let opts = ScanOptions {
-        threads: threads(a.threads)?,
-        from: time(&a.from, "--from")?,
-        to: time(&a.to, "--to")?,
-        samples: 0,
-        ..ScanOptions::default()
-    };
+    let opts = ScanOptions { samples: 0, ..a.run.options()? };
     let result = scan(&a.paths, &set.rules, &opts);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(result.threads).build().expect("thread pool");
     let mut out = Vec::new();
@@ -163,7 +147,7 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
     }
     deliver(input_status(&result), || {
         let mut w = io::BufWriter::new(io::stdout().lock());
-        write(&mut w, &out, a.format.into())?;
+        write(&mut w, &out, a.run.format.into())?;
         w.flush()?;
         say_input_failures(&result)
     })
