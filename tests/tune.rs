@@ -1,4 +1,5 @@
-//! `trailwatch tune`: every row is what `scan` says with that setting.
+//! `trailwatch tune`: every row is what `scan` says under that setting; and
+//! the pictures `tune --plot` and `scan --plot` draw.
 
 use serde_json::Value;
 
@@ -234,5 +235,52 @@ fn tune_and_diff_name_the_inputs_they_could_not_read() {
         let (code, _, err) = util::run(cmd);
         assert_eq!(code, 3, "{args:?}: {err}");
         assert!(err.contains(&bad.display().to_string()), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_scan_plot_shades_one_region_per_alarm_episode_under_a_threshold_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("timeline.svg");
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["scan", "testdata/archive", "--rules", "cis", "--format", "json", "--plot"]);
+    cmd.arg(&svg);
+    let (code, out, err) = util::run(cmd);
+    assert_eq!(code, 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let xml = roxmltree::Document::parse(&text).expect("the plot is well-formed XML");
+    let alarms = doc["alarms"].as_array().unwrap();
+    let episodes: u64 = alarms.iter().map(|a| a["alarm_episodes"].as_u64().unwrap()).sum();
+    assert!(episodes >= 2);
+    let shaded = xml.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#D55E00")).count();
+    assert_eq!(shaded as u64, episodes);
+    // One horizontal threshold line per alarm.
+    let thresholds: Vec<_> = xml
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name("polyline")
+                && n.attribute("stroke") == Some("#000000")
+                && n.attribute("stroke-width") == Some("2")
+        })
+        .map(|n| {
+            n.attribute("points")
+                .unwrap()
+                .split_whitespace()
+                .map(|p| p.split(',').nth(1).unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(thresholds.len(), alarms.len());
+    assert!(thresholds.iter().all(|ys| ys.len() == 2 && ys[0] == ys[1]), "{thresholds:?}");
+    let captions: Vec<String> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect();
+    for a in alarms {
+        let name = a["name"].as_str().unwrap();
+        assert!(captions.iter().any(|c| c.starts_with(&format!("{name}: Sum per 5 min"))), "{name} in {captions:?}");
     }
 }

@@ -228,6 +228,10 @@ pub struct ScanArgs {
     /// rules and alarm settings, and every input with its size and SHA-256.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
+    /// Draw each alarm's metric per period over the replay, its threshold
+    /// and its ALARM episodes shaded, to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 /// Build the rules from the arguments: the files read here, the choice
@@ -345,6 +349,10 @@ pub fn run(a: ScanArgs) -> Outcome {
     let replays = replay(&result, &rules, &opts);
     let mut doc = model::build_with_evidence(&result, &replays, &opts, evidence);
     doc.refused = set.refused;
+    if let Some(path) = &a.plot {
+        let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
+        super::write_file(path, svg.as_bytes())?;
+    }
     if let (Some(path), Some((files, pipes, _))) = (&a.manifest, hashed) {
         let command = std::env::args_os().map(|s| s.to_string_lossy().into_owned()).collect();
         let now = chrono::Utc::now().timestamp_millis();

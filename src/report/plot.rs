@@ -127,3 +127,116 @@ pub fn tune_svg(rules: &[TunedRule]) -> Result<String, PlotError> {
     }
     Ok(svg)
 }
+
+/// Points drawn per rule at most: windows beyond are drawn by the largest
+/// value of each run of neighbours (the peaks stay visible).
+const MAX_POINTS: usize = 3000;
+
+/// Colour of ALARM episodes (shaded) and of the threshold line.
+const EPISODE: RGBColor = RGBColor(213, 94, 0);
+const THRESHOLD: RGBColor = RGBColor(0, 0, 0);
+
+fn time_label(ms: i64) -> String {
+    let t = crate::record::time::format_rfc3339(ms);
+    // `YYYY-MM-DD HH:MM`, the date only when the day changes is too clever
+    // for a tick label: both, short.
+    format!("{} {}", t.get(5..10).unwrap_or(""), t.get(11..16).unwrap_or(""))
+}
+
+/// The metric of each alarm per period over the whole replay (the value of
+/// each window with data), its threshold as a line, and its ALARM episodes
+/// shaded; one chart per alarm, time in UTC.
+pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotError> {
+    use crate::alarm::AlarmState;
+    let mut svg = String::new();
+    {
+        let n = doc.alarms.len().max(1);
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        for (area, a) in root.split_evenly((n, 1)).iter().zip(&doc.alarms) {
+            // (start, end, value) of each window with data.
+            let mut windows: Vec<(i64, i64, f64)> = a.windows.iter().map(|w| (w.start, w.end, w.value)).collect();
+            if windows.len() > MAX_POINTS {
+                let per = windows.len().div_ceil(MAX_POINTS);
+                windows = windows
+                    .chunks(per)
+                    .map(|c| {
+                        let peak = c.iter().map(|w| w.2).fold(f64::NEG_INFINITY, f64::max);
+                        (c[0].0, c[c.len() - 1].1, peak)
+                    })
+                    .collect();
+            }
+            // Steps, broken where periods have no data (missing, not zero).
+            let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
+            for &(s, e, v) in &windows {
+                match runs.last_mut() {
+                    Some(run) if run.last().is_some_and(|p| p.0 >= s) => run.extend([(s, v), (e, v)]),
+                    _ => runs.push(vec![(s, v), (e, v)]),
+                }
+            }
+            let points: Vec<(i64, f64)> = runs.iter().flatten().copied().collect();
+            let transitions: Vec<_> = a.transitions.iter().collect();
+            let end = points.last().map_or(0, |p| p.0);
+            let mut episodes = Vec::new();
+            let mut entered = None;
+            for t in &transitions {
+                match (t.to, entered) {
+                    (AlarmState::Alarm, None) => entered = Some(t.at),
+                    (to, Some(s)) if to != AlarmState::Alarm => {
+                        episodes.push((s, t.at));
+                        entered = None;
+                    }
+                    _ => {}
+                }
+            }
+            let last = transitions.last().map_or(end, |t| t.at.max(end));
+            if let Some(s) = entered {
+                episodes.push((s, last));
+            }
+            let lo = points.first().map(|p| p.0).into_iter().chain(episodes.first().map(|e| e.0)).min().unwrap_or(0);
+            let hi = last.max(lo + 60_000);
+            let top = points.iter().map(|p| p.1).fold(a.threshold, f64::max);
+            let bottom = points.iter().map(|p| p.1).fold(0.0f64, f64::min);
+            let top = if top > bottom { top + (top - bottom) * 0.1 } else { bottom + 1.0 };
+            let caption = format!(
+                "{}: {} per {} min, threshold {}",
+                a.name,
+                a.statistic,
+                a.period_s / 60,
+                super::text::num(a.threshold)
+            );
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", 15))
+                .margin(12)
+                .x_label_area_size(35)
+                .y_label_area_size(60)
+                .build_cartesian_2d(lo..hi, bottom..top)
+                .map_err(failed)?;
+            chart
+                .configure_mesh()
+                .light_line_style(WHITE)
+                .x_labels(8)
+                .x_label_formatter(&|t| time_label(*t))
+                .y_label_formatter(&|v| super::text::num(*v))
+                .x_desc("UTC")
+                .y_desc("value per period")
+                .draw()
+                .map_err(failed)?;
+            chart
+                .draw_series(
+                    episodes
+                        .iter()
+                        .map(|&(s, e)| Rectangle::new([(s, bottom), (e.max(s + 1), top)], EPISODE.mix(0.2).filled())),
+                )
+                .map_err(failed)?;
+            for run in runs {
+                chart.draw_series(LineSeries::new(run, COLORS[0].stroke_width(1))).map_err(failed)?;
+            }
+            chart
+                .draw_series(LineSeries::new([(lo, a.threshold), (hi, a.threshold)], THRESHOLD.stroke_width(2)))
+                .map_err(failed)?;
+        }
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
+}
