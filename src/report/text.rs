@@ -90,6 +90,38 @@ fn window_span(w: &WindowReport) -> String {
     }
 }
 
+/// Matching records per hour (or per longer bucket, so that a long replay
+/// fits a line) as a one-line bar chart, from the first window with data to
+/// the last; a window's matches count in the bucket it starts in.
+fn sparkline(a: &AlarmReport) -> Option<String> {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    const MAX_BUCKETS: i64 = 96;
+    let windows: Vec<(EpochMs, u64)> = a.windows.iter().map(|w| (w.start, w.matches)).collect();
+    let (first, last) = (windows.first()?.0, windows.last()?.0);
+    let hour = 3_600_000;
+    let sizes = [(hour, "hour"), (6 * hour, "6 hours"), (24 * hour, "day"), (7 * 24 * hour, "week")];
+    let (size, unit) = sizes
+        .into_iter()
+        .map(|(s, u)| (s.max(a.period_s * 1000), u))
+        .find(|(s, _)| last.div_euclid(*s) - first.div_euclid(*s) < MAX_BUCKETS)
+        .unwrap_or((30 * 24 * hour, "30 days"));
+    let start = first.div_euclid(size);
+    let mut counts = vec![0u64; (last.div_euclid(size) - start + 1) as usize];
+    for (t, m) in windows {
+        counts[(t.div_euclid(size) - start) as usize] += m;
+    }
+    let max = *counts.iter().max()?;
+    if max == 0 {
+        return None;
+    }
+    let bars: String = counts
+        .iter()
+        .map(|&c| if c == 0 { '·' } else { BARS[((c * 8).div_ceil(max) as usize).clamp(1, 8) - 1] })
+        .collect();
+    let from = short(start * size);
+    Some(format!("matches per {unit}  {bars}  from {from} UTC, most {}", thousands(max)))
+}
+
 fn event_line(e: &EventReport) -> String {
     let ts = format_rfc3339(e.time);
     format!("{}  {}", ts.get(11..19).unwrap_or(&ts), event_fields(&e.summary))
@@ -177,6 +209,9 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
         thousands(a.matches),
         plural(a.matches)
     )?;
+    if let Some(line) = sparkline(a) {
+        writeln!(out, "  {line}")?;
+    }
     if let Some(c) = &a.contributors {
         if c.records > 0 {
             writeln!(out, "  {}", st.bold("TOP CONTRIBUTORS (whole run)"))?;
