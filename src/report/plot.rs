@@ -138,8 +138,7 @@ const THRESHOLD: RGBColor = RGBColor(0, 0, 0);
 
 fn time_label(ms: i64) -> String {
     let t = crate::record::time::format_rfc3339(ms);
-    // `YYYY-MM-DD HH:MM`, the date only when the day changes is too clever
-    // for a tick label: both, short.
+    // `MM-DD HH:MM`: a tick may fall on any day of a long replay.
     format!("{} {}", t.get(5..10).unwrap_or(""), t.get(11..16).unwrap_or(""))
 }
 
