@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::alarm::eval::Replay;
-use crate::alarm::{AlarmSpec, AlarmState, TreatMissing};
+use crate::alarm::{alarm_episodes, AlarmSpec, AlarmState, TreatMissing};
 use crate::metric::series::{Minute, Stats, MINUTE_MS};
 use crate::metric::window::windows;
 use crate::record::EpochMs;
@@ -230,20 +230,10 @@ pub struct Episodes {
 pub fn episodes(metric: &[(Minute, Stats)], spec: &AlarmSpec, opts: &ScanOptions) -> Episodes {
     let mut replay = Replay::new(metric.iter().cloned(), spec, opts.from, opts.to);
     let start = replay.start();
-    let mut list: Vec<(EpochMs, EpochMs)> = Vec::new();
-    let mut entered = (spec.initial_state == AlarmState::Alarm).then_some(start);
-    for t in replay.by_ref() {
-        match (t.to, entered) {
-            (AlarmState::Alarm, None) => entered = Some(t.at),
-            (to, Some(s)) if to != AlarmState::Alarm => {
-                list.push((s, t.at));
-                entered = None;
-            }
-            _ => {}
-        }
-    }
+    let initially = (spec.initial_state == AlarmState::Alarm).then_some(start);
+    let (mut list, open) = alarm_episodes(replay.by_ref().map(|t| (t.at, t.to)), initially);
     let end = replay.end().expect("replayed to its end");
-    if let Some(s) = entered {
+    if let Some(s) = open {
         list.push((s, end));
     }
     Episodes { list, start, end }

@@ -423,6 +423,27 @@ impl<I: Iterator<Item = (Minute, Stats)>> Iterator for Replay<'_, I> {
     }
 }
 
+/// ALARM episodes from state changes in time order (`entered`: when the
+/// alarm was already in ALARM at the start): each closed one as [entered,
+/// left), and when the one still open at the end began, if one is.
+pub fn alarm_episodes(
+    changes: impl IntoIterator<Item = (EpochMs, AlarmState)>,
+    mut entered: Option<EpochMs>,
+) -> (Vec<(EpochMs, EpochMs)>, Option<EpochMs>) {
+    let mut closed = Vec::new();
+    for (at, to) in changes {
+        match (to, entered) {
+            (AlarmState::Alarm, None) => entered = Some(at),
+            (to, Some(s)) if to != AlarmState::Alarm => {
+                closed.push((s, at));
+                entered = None;
+            }
+            _ => {}
+        }
+    }
+    (closed, entered)
+}
+
 /// The first evaluation instant at or after minute `t`.
 fn align(spec: &AlarmSpec, p: i64, t: Minute) -> Minute {
     match spec.window {
@@ -477,6 +498,16 @@ pub fn evaluate_periods(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn episodes_run_from_entering_alarm_to_leaving_it_and_the_last_may_stay_open() {
+        use AlarmState::{Alarm, InsufficientData as Insufficient, Ok as Fine};
+        let changes = [(1, Alarm), (5, Fine), (7, Alarm), (8, Insufficient), (9, Alarm)];
+        assert_eq!(alarm_episodes(changes, None), (vec![(1, 5), (7, 8)], Some(9)));
+        // Already in ALARM at the start: the first change out closes it.
+        assert_eq!(alarm_episodes([(3, Fine)], Some(0)), (vec![(0, 3)], None));
+        assert_eq!(alarm_episodes([], None), (vec![], None));
+    }
     use crate::alarm::spec::{Statistic, TreatMissing};
     use AlarmState::{Alarm, InsufficientData as Insufficient, Ok};
 

@@ -6,7 +6,7 @@ pub mod eval;
 pub(crate) mod spec;
 
 pub use decide::decide;
-pub use eval::{evaluate_periods, evaluate_series, Evaluation, Replay, Tally, Transition};
+pub use eval::{alarm_episodes, evaluate_periods, evaluate_series, Evaluation, Replay, Tally, Transition};
 pub use spec::{
     AlarmSettings, AlarmSpec, AlarmState, Comparison, EvaluationWindow, PeriodSetting, SettingError, Statistic,
     StatisticError, TreatMissing,

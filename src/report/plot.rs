@@ -146,7 +146,7 @@ fn time_label(ms: i64) -> String {
 /// each window with data), its threshold as a line, and its ALARM episodes
 /// shaded; one chart per alarm, time in UTC.
 pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotError> {
-    use crate::alarm::AlarmState;
+    use crate::alarm::alarm_episodes;
     let mut svg = String::new();
     {
         let n = doc.alarms.len().max(1);
@@ -176,20 +176,9 @@ pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotErro
             let points: Vec<(i64, f64)> = runs.iter().flatten().copied().collect();
             let transitions: Vec<_> = a.transitions.iter().collect();
             let end = points.last().map_or(0, |p| p.0);
-            let mut episodes = Vec::new();
-            let mut entered = None;
-            for t in &transitions {
-                match (t.to, entered) {
-                    (AlarmState::Alarm, None) => entered = Some(t.at),
-                    (to, Some(s)) if to != AlarmState::Alarm => {
-                        episodes.push((s, t.at));
-                        entered = None;
-                    }
-                    _ => {}
-                }
-            }
+            let (mut episodes, open) = alarm_episodes(transitions.iter().map(|t| (t.at, t.to)), None);
             let last = transitions.last().map_or(end, |t| t.at.max(end));
-            if let Some(s) = entered {
+            if let Some(s) = open {
                 episodes.push((s, last));
             }
             let lo = points.first().map(|p| p.0).into_iter().chain(episodes.first().map(|e| e.0)).min().unwrap_or(0);
