@@ -118,7 +118,10 @@ pub(super) fn apply(
     summary: &dyn Fn() -> (EventSummary, String),
 ) -> usize {
     let matched = |i: usize| points.iter().any(|(j, dp)| *j as usize == i && dp.matched);
-    tally.add(matched, rules.len(), time.ok(), at, opts.samples, summary);
+    // Made once for the tally and the samples both.
+    let made = std::cell::OnceCell::new();
+    let summary = || made.get_or_init(summary).clone();
+    tally.add(matched, rules.len(), time.ok(), at, opts.samples, &summary);
     let mut added = 0;
     for (i, dp) in points {
         let rule = &rules[*i as usize];
