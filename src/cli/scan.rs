@@ -2,20 +2,22 @@
 //! library scan → report → exit status.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use trailwatch::alarm::{AlarmSettings, AlarmSpec, PeriodSetting};
 use trailwatch::exit;
+use trailwatch::pattern::FieldSelector;
 use trailwatch::record::time::{parse_duration, parse_user_time, RFC3339_MAX, RFC3339_MIN};
-use trailwatch::replay::replay;
+use trailwatch::replay::{replay, AlarmReplay};
 use trailwatch::report::escape::terminal;
+use trailwatch::report::events::{self, EventsFormat};
 use trailwatch::report::manifest::Manifest;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
-use trailwatch::scan::{scan, ScanOptions, TallyBy};
+use trailwatch::scan::{scan, EventsBy, ScanOptions, TallyBy};
 use trailwatch::source::Limits;
 
 use super::{Failure, Outcome};
@@ -232,6 +234,37 @@ pub struct ScanArgs {
     /// and its ALARM episodes shaded, to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Show the matching records behind each breaching window (`windows`,
+    /// the default) or each ALARM episode (`episodes`), earliest first,
+    /// with the fields an analyst reads first.
+    #[arg(long, value_enum, value_name = "BY", num_args = 0..=1, default_missing_value = "windows")]
+    events: Option<EventsArg>,
+    /// With --events: records shown per breaching window or episode; the
+    /// rest are counted ("… and N more").
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_events: usize,
+    /// With --events or --events-out: each record whole, as it was read.
+    #[arg(long)]
+    full: bool,
+    /// Also count matching records by this field (a selector such as
+    /// `$.userIdentity.sessionContext.sessionIssuer.arn`) and show it with
+    /// each record. Repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    group_by: Vec<String>,
+    /// Write every matching record of every rule, tagged with its rule and
+    /// window, to FILE: NDJSON, or CSV when FILE ends in `.csv`; `-`
+    /// writes NDJSON to standard output instead of the report.
+    #[arg(long, value_name = "FILE")]
+    events_out: Option<PathBuf>,
+}
+
+/// What `--events` shows records for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventsArg {
+    /// Each breaching window.
+    Windows,
+    /// Each ALARM episode.
+    Episodes,
 }
 
 /// Build the rules from the arguments: the files read here, the choice
@@ -312,6 +345,16 @@ pub fn run(a: ScanArgs) -> Outcome {
         return Err(Failure::Usage("--strict: some rules or alarms cannot be replayed".into()));
     }
     let rules = set.rules;
+    if a.full && a.events.is_none() && a.events_out.is_none() {
+        return Err(Failure::Usage("--full shows whole records: use it with --events or --events-out".into()));
+    }
+    let group_by = a
+        .group_by
+        .iter()
+        .map(|g| FieldSelector::parse(g).map_err(|e| Failure::Usage(format!("--group-by {g}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let contributors = a.contributors.unwrap_or(0);
+    let events_out = a.events_out.as_deref();
     let opts = ScanOptions {
         threads: threads(a.threads)?,
         lag_ms: lag(&a.lag)?,
@@ -327,8 +370,16 @@ pub fn run(a: ScanArgs) -> Outcome {
         },
         prefilter: !a.no_prefilter,
         dedup: a.dedup,
-        tally: if a.contributors.is_some_and(|n| n > 0) { TallyBy::Rules } else { TallyBy::Off },
-        contributors: a.contributors.unwrap_or(0),
+        tally: if contributors > 0 { TallyBy::Rules } else { TallyBy::Off },
+        contributors,
+        keep_all: events_out.is_some() || contributors > 0,
+        events: a.events.map(|e| match e {
+            EventsArg::Windows => EventsBy::Windows,
+            EventsArg::Episodes => EventsBy::Episodes,
+        }),
+        max_events: a.max_events,
+        full: a.full,
+        group_by,
         ..ScanOptions::default()
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
@@ -378,15 +429,20 @@ pub fn run(a: ScanArgs) -> Outcome {
         OutputFormat::Ndjson => Format::Ndjson,
     };
     let strict_stop = a.strict && failed;
+    let to_stdout = events_out.is_some_and(|p| p == Path::new("-"));
+    if let (Some(path), false) = (events_out, strict_stop) {
+        write_events(path, &replays, &opts)?;
+    }
+    let report_out = !strict_stop && !to_stdout;
     super::deliver(status, || {
-        if !strict_stop {
+        if report_out {
             let mut out = io::BufWriter::new(io::stdout().lock());
             report::write(&mut out, &doc, format, Style { color: use_color(a.color) })?;
             out.flush()?;
         }
         let mut err = io::stderr().lock();
         // The text report lists the failures itself.
-        if strict_stop || format != Format::Text {
+        if !report_out || format != Format::Text {
             for f in &doc.inputs.failures {
                 writeln!(err, "trailwatch: {}: {}", terminal(&f.path), terminal(&f.error))?;
             }
@@ -402,6 +458,24 @@ pub fn run(a: ScanArgs) -> Outcome {
         }
         Ok(())
     })
+}
+
+/// `--events-out`: every kept record, as NDJSON or (for a `.csv` file) CSV.
+fn write_events(path: &Path, replays: &[AlarmReplay<'_>], opts: &ScanOptions) -> Result<(), Failure> {
+    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let format = if csv { EventsFormat::Csv } else { EventsFormat::Ndjson };
+    let group_by: Vec<String> = opts.group_by.iter().map(|g| g.to_string()).collect();
+    if path == Path::new("-") {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        return match events::write(&mut out, replays, &group_by, opts.full, format).and_then(|_| out.flush()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::Io(e)),
+            _ => Ok(()),
+        };
+    }
+    let cannot = |e: io::Error| Failure::Io(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display())));
+    let mut out = io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+    events::write(&mut out, replays, &group_by, opts.full, format).map_err(cannot)?;
+    out.flush().map_err(cannot)
 }
 
 /// Most worker threads: more only add contention (each reads one file at a

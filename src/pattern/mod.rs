@@ -31,12 +31,14 @@ pub(crate) mod lex;
 pub mod parse;
 mod regex;
 pub(crate) mod required;
+mod selector;
 
 use std::fmt;
 
 pub use ast::Ast;
 pub use error::{ErrorKind, PatternError, Span};
 pub use eval::{Event, Extracted};
+pub use selector::FieldSelector;
 
 pub(crate) use compile::TextMatch;
 pub(crate) use compile::{path, Path};

@@ -24,13 +24,25 @@ pub struct EventSummary {
     /// `errorCode`.
     #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
     pub(crate) error_code: Option<String>,
+    /// `errorMessage`.
+    #[serde(rename = "errorMessage", skip_serializing_if = "Option::is_none")]
+    pub(crate) error_message: Option<String>,
     /// Who: `userIdentity.arn`, else `type:userName`/`principalId`, else
     /// `invokedBy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) principal: Option<String>,
+    /// `userIdentity.type`, e.g. `AssumedRole`.
+    #[serde(rename = "userIdentityType", skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_type: Option<String>,
+    /// `userIdentity.accessKeyId`.
+    #[serde(rename = "accessKeyId", skip_serializing_if = "Option::is_none")]
+    pub(crate) access_key_id: Option<String>,
     /// `sourceIPAddress`.
     #[serde(rename = "sourceIPAddress", skip_serializing_if = "Option::is_none")]
     pub(crate) source_ip: Option<String>,
+    /// `userAgent`.
+    #[serde(rename = "userAgent", skip_serializing_if = "Option::is_none")]
+    pub(crate) user_agent: Option<String>,
     /// `awsRegion`.
     #[serde(rename = "awsRegion", skip_serializing_if = "Option::is_none")]
     pub(crate) region: Option<String>,
@@ -40,9 +52,18 @@ pub struct EventSummary {
     /// `eventID`.
     #[serde(rename = "eventID", skip_serializing_if = "Option::is_none")]
     pub(crate) event_id: Option<String>,
+    /// The values of the `--group-by` selectors, in their order, clipped
+    /// like the other fields.
+    #[serde(skip)]
+    pub(crate) groups: Vec<Option<String>>,
+    /// The whole record as read (`--full`).
+    #[serde(skip)]
+    pub(crate) record: Option<String>,
 }
 
-fn text(v: Option<Value<'_>>) -> Option<String> {
+/// A field's value as text: strings, numbers and booleans, clipped to
+/// [`MAX_FIELD_CHARS`]; objects, arrays and null are not text.
+pub(crate) fn text(v: Option<Value<'_>>) -> Option<String> {
     let v = v?;
     let s = match v.kind() {
         Kind::String => v.as_str()?.into_owned(),
@@ -63,7 +84,24 @@ fn clip(mut s: String) -> String {
 
 impl EventSummary {
     /// Number of fields (see [`EventSummary::fields`]).
-    pub(crate) const FIELDS: usize = 9;
+    pub(crate) const FIELDS: usize = 13;
+
+    /// The names of [`EventSummary::fields`], as the reports write them.
+    pub const NAMES: [&'static str; EventSummary::FIELDS] = [
+        "eventTime",
+        "eventSource",
+        "eventName",
+        "errorCode",
+        "errorMessage",
+        "principal",
+        "userIdentityType",
+        "accessKeyId",
+        "sourceIPAddress",
+        "userAgent",
+        "awsRegion",
+        "accountId",
+        "eventID",
+    ];
 
     /// Every field, in declaration order.
     pub(crate) fn fields(&self) -> [&Option<String>; EventSummary::FIELDS] {
@@ -72,8 +110,12 @@ impl EventSummary {
             &self.event_source,
             &self.event_name,
             &self.error_code,
+            &self.error_message,
             &self.principal,
+            &self.identity_type,
+            &self.access_key_id,
             &self.source_ip,
+            &self.user_agent,
             &self.region,
             &self.account,
             &self.event_id,
@@ -82,17 +124,24 @@ impl EventSummary {
 
     /// The summary whose [`EventSummary::fields`] are `f`.
     pub(crate) fn from_fields(f: [Option<String>; EventSummary::FIELDS]) -> EventSummary {
-        let [event_time, event_source, event_name, error_code, principal, source_ip, region, account, event_id] = f;
+        let [event_time, event_source, event_name, error_code, error_message, principal, identity_type, access_key_id, source_ip, user_agent, region, account, event_id] =
+            f;
         EventSummary {
             event_time,
             event_source,
             event_name,
             error_code,
+            error_message,
             principal,
+            identity_type,
+            access_key_id,
             source_ip,
+            user_agent,
             region,
             account,
             event_id,
+            groups: Vec::new(),
+            record: None,
         }
     }
 
@@ -113,11 +162,17 @@ impl EventSummary {
             event_source: text(root.get("eventSource")),
             event_name: text(root.get("eventName")),
             error_code: text(root.get("errorCode")),
+            error_message: text(root.get("errorMessage")),
             principal,
+            identity_type: text(ui.and_then(|u| u.get("type"))),
+            access_key_id: text(ui.and_then(|u| u.get("accessKeyId"))),
             source_ip: text(root.get("sourceIPAddress")),
+            user_agent: text(root.get("userAgent")),
             region: text(root.get("awsRegion")),
             account: text(root.get("recipientAccountId")).or_else(|| text(ui.and_then(|u| u.get("accountId")))),
             event_id: text(root.get("eventID")),
+            groups: Vec::new(),
+            record: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod probes;
 pub(crate) mod split;
 pub mod time;
 
+pub(crate) use event::text as summary_text;
 pub use event::{event_time, event_time_of, EventSummary, TimeProblem};
 pub use lines::LineSplitter;
 pub use probes::{Hit, Probes};

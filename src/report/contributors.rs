@@ -31,8 +31,8 @@ pub struct ValueCount {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldCounts {
     /// The field (`principal`, `sourceIPAddress`, `eventName`, `errorCode`,
-    /// `accountId`, `awsRegion`).
-    pub field: &'static str,
+    /// `accountId`, `awsRegion`, or a `--group-by` selector as given).
+    pub field: String,
     /// Distinct values counted (absence is one).
     pub distinct: usize,
     /// The most frequent, most first.
@@ -51,10 +51,13 @@ pub struct Contributors {
 }
 
 impl Contributors {
-    /// The `top` most frequent values of each field of `group`.
-    pub fn of(group: &Group, top: usize) -> Contributors {
+    /// The `top` most frequent values of each field of `group`: those of
+    /// [`FACETS`], then those `group_by` names.
+    pub fn of(group: &Group, top: usize, group_by: &[String]) -> Contributors {
         let by_field = FACETS
             .iter()
+            .map(|f| f.to_string())
+            .chain(group_by.iter().cloned())
             .zip(&group.facets)
             .map(|(field, f)| FieldCounts {
                 field,
@@ -85,12 +88,32 @@ pub(super) fn span_text(a: EpochMs, b: EpochMs) -> String {
     }
 }
 
+/// Each field on one line with its most frequent values, under `indent`.
+pub(super) fn write_compact(out: &mut impl Write, c: &Contributors, indent: &str) -> io::Result<()> {
+    let width = c.by_field.iter().map(|f| f.field.chars().count()).max().unwrap_or(0);
+    for f in &c.by_field {
+        let mut values: Vec<String> = f
+            .top
+            .iter()
+            .map(|v| {
+                let value = v.value.as_deref().map_or_else(|| "(absent)".into(), |s| terminal(s).into_owned());
+                format!("{value} ×{}", v.records)
+            })
+            .collect();
+        if f.distinct > f.top.len() {
+            values.push(format!("… {} values in all", f.distinct));
+        }
+        writeln!(out, "{indent}{:<width$}  {}", terminal(&f.field), values.join(" · "))?;
+    }
+    Ok(())
+}
+
 /// The fields and their values, one per line, under `indent`.
 pub(super) fn write_text(out: &mut impl Write, c: &Contributors, indent: &str) -> io::Result<()> {
     for f in &c.by_field {
         let more =
             if f.distinct > f.top.len() { format!(" (top {} of {})", f.top.len(), f.distinct) } else { String::new() };
-        writeln!(out, "{indent}{}{more}", f.field)?;
+        writeln!(out, "{indent}{}{more}", terminal(&f.field))?;
         for v in &f.top {
             let value = v.value.as_deref().map_or_else(|| "(absent)".into(), |s| terminal(s).into_owned());
             let when = match (v.first_seen, v.last_seen) {

@@ -68,7 +68,7 @@ fn top_values(side: &Side, facet: usize, n: usize) -> Vec<(Option<&str>, Seen)> 
 
 impl<'a> JsonSide<'a> {
     fn new(s: &'a Side, top: usize) -> JsonSide<'a> {
-        let only = Contributors::of(&s.only, top);
+        let only = Contributors::of(&s.only, top, &[]);
         JsonSide {
             name: &s.name,
             pattern: &s.pattern,
@@ -77,7 +77,7 @@ impl<'a> JsonSide<'a> {
             episodes: spans(&s.episodes.list),
             only_records: only.records,
             only_by_field: only.by_field,
-            only_examples: s.only.examples.iter().cloned().map(EventReport::from).collect(),
+            only_examples: s.only.examples.iter().cloned().map(|e| EventReport::of(e, &[])).collect(),
             unshared_episodes: spans(&s.unshared),
         }
     }
@@ -139,7 +139,7 @@ fn text(out: &mut impl Write, c: &Comparison, top: usize) -> io::Result<()> {
             writeln!(out, "Only {label} matched: nothing.")?;
         } else {
             writeln!(out, "Only {label} matched: {} records", s.only.records)?;
-            write_text(out, &Contributors::of(&s.only, top), "  ")?;
+            write_text(out, &Contributors::of(&s.only, top, &[]), "  ")?;
             writeln!(out, "  examples")?;
             for e in &s.only.examples {
                 writeln!(

@@ -7,6 +7,7 @@
 pub mod contributors;
 pub mod diff;
 pub mod escape;
+pub mod events;
 pub mod evidence;
 pub mod manifest;
 pub mod model;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::contributors::Contributors;
 use crate::alarm::eval::Transition;
@@ -20,7 +21,7 @@ use crate::metric::Statistic;
 use crate::record::time::{format_rfc3339, parse_event_time};
 use crate::record::{EpochMs, EventSummary};
 use crate::replay::{AlarmReplay, JudgedWindow};
-use crate::scan::{Location, Sample, ScanOptions, ScanReport, TallyBy};
+use crate::scan::{EventsBy, Location, Sample, ScanOptions, ScanReport, TallyBy};
 use crate::source::Form;
 use crate::source::SkipKind;
 use crate::verify::VerifyReport;
@@ -220,6 +221,33 @@ pub struct AlarmReport<'a> {
     /// (`scan --contributors`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contributors: Option<Contributors>,
+    /// Each ALARM episode with the records behind it (`scan --events
+    /// episodes`, or `--contributors` with every matching record kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episodes: Option<Lazy<'a, EpisodeReport>>,
+}
+
+/// An ALARM episode and the records behind it: those of the period windows
+/// from `evaluation_periods` periods before it began to its end.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpisodeReport {
+    /// When the alarm entered ALARM.
+    #[serde(serialize_with = "text::rfc3339")]
+    pub start: EpochMs,
+    /// When it left ALARM (`null`: still in ALARM when the replay ended).
+    #[serde(serialize_with = "text::rfc3339_or_null")]
+    pub end: Option<EpochMs>,
+    /// Period windows with data in its span.
+    pub windows: u64,
+    /// How many of them breach.
+    pub breaching_windows: u64,
+    /// Matching records in them.
+    pub matches: u64,
+    /// The first of them (`--max-events`), earliest first.
+    pub events: Vec<EventReport>,
+    /// Who and what is behind them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributors: Option<Contributors>,
 }
 
 /// A list made each time it is read (iterated, written out) and never
@@ -308,6 +336,10 @@ pub struct WindowReport {
     pub breaching: bool,
     /// The first matching events of the window.
     pub events: Vec<EventReport>,
+    /// Who and what is behind a breaching window's matching records
+    /// (`scan --contributors` with `--events` or `--events-out`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributors: Option<Contributors>,
     /// With `--verify`: the gaps in the evidence (hours no digest covers)
     /// the window overlaps, e.g. `no digest for 111122223333 us-east-1
     /// from 2023-07-10T02:00:00Z to 2023-07-10T03:00:00Z`.
@@ -328,6 +360,12 @@ pub struct EventReport {
     /// Key fields.
     #[serde(flatten)]
     pub summary: EventSummary,
+    /// The `--group-by` fields, by selector.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Option<String>>,
+    /// The whole record (`--full`), as a JSON value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Box<RawValue>>,
 }
 
 /// A state change.
@@ -362,6 +400,17 @@ pub struct Settings {
     /// Whether records that cannot match were skipped unparsed (false with
     /// `--no-prefilter`).
     pub prefilter: bool,
+    /// With `--events`: what records are shown for (`windows`: each
+    /// breaching window, `episodes`: each ALARM episode), at most
+    /// `max_events` each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<&'static str>,
+    /// With `--events`: records shown per breaching window or episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<usize>,
+    /// The `--group-by` selectors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_by: Vec<String>,
 }
 
 /// Wall time and throughput.
@@ -445,6 +494,7 @@ pub fn build_with_evidence<'a>(
         problem: d.problem.clone(),
     };
     let per_rule = report.tally.by == TallyBy::Rules && opts.contributors > 0;
+    let drill = Rc::new(Drill::of(opts));
     let alarms = replays
         .iter()
         .enumerate()
@@ -454,8 +504,8 @@ pub fn build_with_evidence<'a>(
                 .groups
                 .get(i)
                 .filter(|_| per_rule)
-                .map(|g| Contributors::of(g, opts.contributors)),
-            ..alarm_report(r, &where_, &gaps)
+                .map(|g| Contributors::of(g, opts.contributors, &drill.group_by)),
+            ..alarm_report(r, &where_, &gaps, &drill)
         })
         .collect();
     let inputs = Inputs {
@@ -495,6 +545,9 @@ pub fn build_with_evidence<'a>(
             from: opts.from,
             to: opts.to,
             prefilter: opts.prefilter,
+            events: opts.events.map(EventsBy::key),
+            max_events: opts.events.map(|_| opts.max_events),
+            group_by: drill.group_by.clone(),
         },
         timing: Timing {
             elapsed_s: round3(report.elapsed.as_secs_f64()),
@@ -505,13 +558,36 @@ pub fn build_with_evidence<'a>(
     }
 }
 
+/// What the document shows of the records behind windows and episodes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Drill {
+    /// The `--group-by` selectors, as given.
+    pub(crate) group_by: Vec<String>,
+    /// Values shown per field of a group of records.
+    pub(crate) top: usize,
+    /// Whether ALARM episodes are listed with their records.
+    pub(crate) episodes: bool,
+}
+
+impl Drill {
+    pub(crate) fn of(opts: &ScanOptions) -> Drill {
+        Drill {
+            group_by: opts.group_by.iter().map(|g| g.to_string()).collect(),
+            top: opts.contributors,
+            episodes: opts.lists_episodes(),
+        }
+    }
+}
+
 /// One alarm's part of the document.
 fn alarm_report<'a>(
     r: &AlarmReplay<'a>,
     where_: &dyn Fn(Location) -> Where,
     gaps: &Rc<Vec<(EpochMs, EpochMs, String)>>,
+    drill: &Rc<Drill>,
 ) -> AlarmReport<'a> {
     let gaps = Rc::clone(gaps);
+    let (d, d2) = (Rc::clone(drill), Rc::clone(drill));
     let (rule, res, spec) = (r.rule, r.result, r.spec());
     let replay = *r;
     AlarmReport {
@@ -539,9 +615,9 @@ fn alarm_report<'a>(
         outside_range: res.outside_range,
         breaching_windows: r.breaching_windows,
         windows: Lazy::new(move || {
-            let gaps = Rc::clone(&gaps);
+            let (gaps, d) = (Rc::clone(&gaps), Rc::clone(&d));
             Box::new(replay.windows().map(move |j| {
-                let mut w = WindowReport::from(j);
+                let mut w = WindowReport::of(j, &d);
                 w.evidence_gaps =
                     gaps.iter().filter(|(a, b, _)| *a < w.end && w.start < *b).map(|(_, _, g)| g.clone()).collect();
                 w
@@ -552,6 +628,20 @@ fn alarm_report<'a>(
         minutes_in_alarm: r.minutes_in_alarm,
         final_state: r.final_state,
         contributors: None,
+        episodes: drill.episodes.then(|| {
+            Lazy::new(move || {
+                let d = Rc::clone(&d2);
+                Box::new(replay.episodes().map(move |e| EpisodeReport {
+                    start: e.start,
+                    end: e.end,
+                    windows: e.windows,
+                    breaching_windows: e.breaching_windows,
+                    matches: e.matches,
+                    events: e.events.into_iter().map(|s| EventReport::of(s, &d.group_by)).collect(),
+                    contributors: e.contributors.map(|g| Contributors::of(&g, d.top, &d.group_by)),
+                }))
+            })
+        }),
     }
 }
 
@@ -568,8 +658,8 @@ fn gaps_of(v: &VerifyReport) -> Vec<(EpochMs, EpochMs, String)> {
     out
 }
 
-impl From<JudgedWindow> for WindowReport {
-    fn from(j: JudgedWindow) -> WindowReport {
+impl WindowReport {
+    fn of(j: JudgedWindow, d: &Drill) -> WindowReport {
         let w = j.window;
         WindowReport {
             start: w.start,
@@ -578,15 +668,32 @@ impl From<JudgedWindow> for WindowReport {
             matches: w.matches,
             datapoints: w.datapoints,
             breaching: j.breaching,
-            events: j.events.into_iter().map(EventReport::from).collect(),
+            events: j.events.into_iter().map(|s| EventReport::of(s, &d.group_by)).collect(),
+            contributors: j.contributors.map(|g| Contributors::of(&g, d.top, &d.group_by)),
             evidence_gaps: Vec::new(),
         }
     }
 }
 
-impl From<Sample> for EventReport {
-    fn from(s: Sample) -> EventReport {
-        EventReport { time: s.time, path: s.path, offset: s.at.offset, summary: s.summary }
+impl EventReport {
+    /// A kept record as reported, its `--group-by` values named by
+    /// `group_by`.
+    pub(crate) fn of(mut s: Sample, group_by: &[String]) -> EventReport {
+        let groups = group_by.iter().cloned().zip(std::mem::take(&mut s.summary.groups)).collect();
+        let record = s.summary.record.take().map(raw_json);
+        EventReport { time: s.time, path: s.path, offset: s.at.offset, summary: s.summary, groups, record }
+    }
+}
+
+/// A record's text as a JSON value written as it was read; as a JSON
+/// string holding that text when serde_json does not take it as JSON (the
+/// scan's parser lets through a few things serde_json refuses, such as a
+/// lone surrogate escape).
+pub(crate) fn raw_json(text: String) -> Box<RawValue> {
+    if serde_json::from_str::<&RawValue>(&text).is_ok() {
+        RawValue::from_string(text).expect("checked")
+    } else {
+        serde_json::value::to_raw_value(&text).expect("a string is JSON")
     }
 }
 

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::escape::terminal;
-use super::model::{AlarmReport, Document, EventReport, WindowReport};
+use super::model::{AlarmReport, Document, EventReport, Settings, WindowReport};
 use crate::alarm::AlarmState;
 use crate::record::time::format_rfc3339;
 use crate::record::{EpochMs, EventSummary};
@@ -82,7 +82,12 @@ fn short(t: EpochMs) -> String {
 }
 
 fn window_span(w: &WindowReport) -> String {
-    let (s, e) = (short(w.start), short(w.end));
+    span(w.start, w.end)
+}
+
+/// `2023-07-10 11:50 – 11:55`, the second date only when it differs.
+fn span(start: EpochMs, end: EpochMs) -> String {
+    let (s, e) = (short(start), short(end));
     if s.get(..10) == e.get(..10) {
         format!("{s} – {}", &e[11..])
     } else {
@@ -141,7 +146,100 @@ pub(super) fn event_fields(s: &EventSummary) -> String {
     parts.join("  ")
 }
 
-fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
+/// A record on several lines, the fields an analyst reads first: what,
+/// who, from where, which account and region, the error, where the record
+/// is; with `--full`, the record itself (escaped, on one line).
+fn event_block(out: &mut impl Write, e: &EventReport, indent: &str, st: Style) -> io::Result<()> {
+    let s = &e.summary;
+    let t = |v: &Option<String>| v.as_deref().map(|v| terminal(v).into_owned());
+    let ts = format_rfc3339(e.time);
+    let mut head = vec![ts.get(11..19).unwrap_or(&ts).to_string()];
+    let source = s.event_source.as_deref().unwrap_or("?").trim_end_matches(".amazonaws.com");
+    head.push(format!("{}:{}", terminal(source), terminal(s.event_name.as_deref().unwrap_or("?"))));
+    head.extend(t(&s.error_code));
+    writeln!(out, "{indent}{}", st.bold(&head.join("  ")))?;
+    let pad = format!("{indent}  ");
+    let mut line = |label: &str, parts: Vec<String>| -> io::Result<()> {
+        if parts.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "{pad}{}  {}", st.dim(&format!("{label:<7}")), parts.join("  ·  "))
+    };
+    let mut who: Vec<String> = t(&s.principal).into_iter().collect();
+    let kind = [t(&s.identity_type), t(&s.access_key_id).map(|k| format!("key {k}"))];
+    let kind: Vec<String> = kind.into_iter().flatten().collect();
+    if !kind.is_empty() {
+        who.push(kind.join(", "));
+    }
+    line("who", who)?;
+    line("from", [t(&s.source_ip), t(&s.user_agent)].into_iter().flatten().collect())?;
+    let place = [t(&s.region), t(&s.account).map(|a| format!("account {a}"))];
+    line("where", place.into_iter().flatten().collect())?;
+    line("error", t(&s.error_message).into_iter().collect())?;
+    for (sel, v) in &e.groups {
+        let v = v.as_deref().map_or_else(|| "(absent)".into(), |v| terminal(v).into_owned());
+        line("group", vec![format!("{} = {v}", terminal(sel))])?;
+    }
+    let mut at = vec![format!("{} @ byte {}", terminal(&e.path), e.offset)];
+    at.extend(t(&s.event_id).map(|id| format!("eventID {id}")));
+    line("record", at)?;
+    if let Some(r) = &e.record {
+        writeln!(out, "{pad}{}  {}", st.dim(&format!("{:<7}", "full")), terminal(r.get()))?;
+    }
+    Ok(())
+}
+
+/// A window's or an episode's records: as blocks (`detailed`) or one line
+/// each, then how many more there are.
+fn events(out: &mut impl Write, events: &[EventReport], matches: u64, detailed: bool, st: Style) -> io::Result<()> {
+    for e in events {
+        if detailed {
+            event_block(out, e, "      ", st)?;
+        } else {
+            writeln!(out, "      {}", st.dim(&event_line(e)))?;
+        }
+    }
+    let more = matches.saturating_sub(events.len() as u64);
+    if more > 0 && !events.is_empty() {
+        writeln!(out, "      {}", st.dim(&format!("… and {} more", thousands(more))))?;
+    }
+    Ok(())
+}
+
+/// Each ALARM episode with its records and who is behind them.
+fn episodes(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
+    let Some(list) = &a.episodes else { return Ok(()) };
+    let mut list = list.iter().peekable();
+    if list.peek().is_none() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "  {}", st.bold("ALARM EPISODES (UTC)"))?;
+    for e in list {
+        let span = match e.end {
+            Some(end) => format!("{} ({} min)", span(e.start, end), (end - e.start) / 60_000),
+            None => format!("{} – (still in ALARM at the end)", short(e.start)),
+        };
+        writeln!(
+            out,
+            "  {}  {} window{} ({} breaching) · {} matching record{}",
+            st.red(&span),
+            e.windows,
+            plural(e.windows),
+            e.breaching_windows,
+            thousands(e.matches),
+            plural(e.matches)
+        )?;
+        events(out, &e.events, e.matches, true, st)?;
+        if let Some(c) = &e.contributors {
+            writeln!(out, "      {}", st.bold("top contributors"))?;
+            super::contributors::write_compact(out, c, "        ")?;
+        }
+    }
+    Ok(())
+}
+
+fn alarm(out: &mut impl Write, a: &AlarmReport, settings: &Settings, st: Style) -> io::Result<()> {
     let title = a.title.as_deref().map(|t| format!("  ({})", terminal(t))).unwrap_or_default();
     writeln!(out, "{}{}", st.bold(&terminal(&a.name)), title)?;
     writeln!(out, "  pattern  {}", terminal(&a.pattern))?;
@@ -173,17 +271,18 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> {
                 thousands(w.matches),
                 st.red("breaching")
             )?;
-            for e in &w.events {
-                writeln!(out, "      {}", st.dim(&event_line(e)))?;
-            }
-            let more = w.matches.saturating_sub(w.events.len() as u64);
-            if more > 0 && !w.events.is_empty() {
-                writeln!(out, "      {}", st.dim(&format!("… and {} more", thousands(more))))?;
+            events(out, &w.events, w.matches, settings.events == Some("windows"), st)?;
+            if let Some(c) = &w.contributors {
+                writeln!(out, "      {}", st.bold("top contributors"))?;
+                super::contributors::write_compact(out, c, "        ")?;
             }
             for g in &w.evidence_gaps {
                 writeln!(out, "      {}", st.yellow(&format!("evidence gap: {}", terminal(g))))?;
             }
         }
+    }
+    if settings.events == Some("episodes") {
+        episodes(out, a, st)?;
     }
     let mut transitions = a.transitions.iter().peekable();
     if transitions.peek().is_some() {
@@ -257,7 +356,7 @@ const SKIPPED_SHOWN: usize = 10;
 /// Write the whole report.
 pub(crate) fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Result<()> {
     for a in &doc.alarms {
-        alarm(out, a, st)?;
+        alarm(out, a, &doc.settings, st)?;
         writeln!(out)?;
     }
     let i = &doc.inputs;

@@ -50,11 +50,12 @@ use repeats::find_repeats;
 use sink::apply;
 
 pub use minutes::RUN_MINUTES;
-pub use options::ScanOptions;
+pub use options::{EventsBy, ScanOptions};
 pub use paths::{PathList, LIST_BYTES};
 pub use publication::RUN_PUBLICATIONS;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
+pub use samples::UNPLACED;
 pub use tally::{Tally, TallyBy};
 
 /// Per-minute runs, by rule and metric dimensions.
@@ -85,7 +86,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
                     acc
                 },
             )
-            .reduce(|| Partial::new(rules, opts), |a, b| a.merge(b, opts.samples, &ctx))
+            .reduce(|| Partial::new(rules, opts), |a, b| a.merge(b, opts, &ctx))
     });
     // In the pool: the repeated-event merge runs its parts on its threads.
     pool.install(|| finish(rules, walker.skipped, walker.problems, partial, ctx.runs, opts, start, threads))

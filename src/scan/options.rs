@@ -4,8 +4,28 @@ use super::paths::LIST_BYTES;
 use super::publication::RUN_PUBLICATIONS;
 use super::tally::TallyBy;
 use super::{RUN_MINUTES, RUN_SAMPLES};
+use crate::pattern::FieldSelector;
 use crate::record::EpochMs;
 use crate::source::Limits;
+
+/// What `--events` shows records for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventsBy {
+    /// Each breaching window.
+    Windows,
+    /// Each ALARM episode.
+    Episodes,
+}
+
+impl EventsBy {
+    /// As the reports name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            EventsBy::Windows => "windows",
+            EventsBy::Episodes => "episodes",
+        }
+    }
+}
 
 /// How to run a scan.
 #[derive(Clone, Debug)]
@@ -50,6 +70,65 @@ pub struct ScanOptions {
     /// With `tally` = [`TallyBy::Rules`]: the values of each field the
     /// reports show per rule, most frequent first.
     pub contributors: usize,
+    /// Keep every matching record (written out past `samples_held`), not
+    /// only the first `samples` of each window: for `--events-out`, and for
+    /// events and contributors per window and per ALARM episode. Matching
+    /// records without a usable time are kept too, in no window
+    /// ([`UNPLACED`](super::UNPLACED)).
+    pub keep_all: bool,
+    /// Show the matching records behind each breaching window or each
+    /// ALARM episode (`--events`), `max_events` each.
+    pub events: Option<EventsBy>,
+    /// With `events`: matching records kept for each breaching window and
+    /// each ALARM episode.
+    pub max_events: usize,
+    /// Keep each kept record's whole text (`--full`).
+    pub full: bool,
+    /// Further fields to count matching records by and to show for each
+    /// kept record (`--group-by`).
+    pub group_by: Vec<FieldSelector>,
+}
+
+impl ScanOptions {
+    /// Matching records kept per window.
+    pub(crate) fn kept_per_window(&self) -> usize {
+        if self.keep_all {
+            usize::MAX
+        } else {
+            self.samples.max(self.episode_events())
+        }
+    }
+
+    /// Matching records shown for a window.
+    pub(crate) fn window_events(&self, breaching: bool) -> usize {
+        if breaching && self.events == Some(EventsBy::Windows) {
+            self.max_events
+        } else {
+            self.samples
+        }
+    }
+
+    /// Matching records shown per ALARM episode.
+    pub(crate) fn episode_events(&self) -> usize {
+        if self.events.is_some() {
+            self.max_events
+        } else {
+            self.samples
+        }
+    }
+
+    /// Whether each alarm's ALARM episodes are listed with the records
+    /// behind them.
+    pub(crate) fn lists_episodes(&self) -> bool {
+        self.events == Some(EventsBy::Episodes) || self.counts_kept()
+    }
+
+    /// Whether breaching windows and ALARM episodes have their records
+    /// counted by who and what (every matching record kept, contributors
+    /// asked for).
+    pub(crate) fn counts_kept(&self) -> bool {
+        self.keep_all && self.contributors > 0 && self.tally == TallyBy::Rules
+    }
 }
 
 impl Default for ScanOptions {
@@ -69,6 +148,11 @@ impl Default for ScanOptions {
             publications_held: RUN_PUBLICATIONS,
             tally: TallyBy::Off,
             contributors: 10,
+            keep_all: false,
+            events: None,
+            max_events: 20,
+            full: false,
+            group_by: Vec::new(),
         }
     }
 }

@@ -128,7 +128,7 @@ impl Partial {
             .collect();
         Partial {
             rules: results,
-            tally: Tally::new(opts.tally, rules.len()),
+            tally: Tally::new(opts.tally, rules.len(), opts.group_by.len()),
             ids: Vec::new(),
             deferred: Vec::new(),
             samples_held: 0,
@@ -311,7 +311,8 @@ impl Partial {
         }
     }
 
-    pub(super) fn merge(mut self, mut other: Partial, samples: usize, ctx: &Ctx<'_>) -> Partial {
+    pub(super) fn merge(mut self, mut other: Partial, opts: &ScanOptions, ctx: &Ctx<'_>) -> Partial {
+        let (samples, cap) = (opts.samples, opts.kept_per_window());
         // Both written out before they are put together, if together they
         // hold too much: what is merged never grows past a budget.
         let (runs, b, o) = (&ctx.runs, &mut self.budgets, other.budgets);
@@ -347,7 +348,7 @@ impl Partial {
             for (k, v) in b.samples {
                 let mine = a.samples.entry(k).or_default();
                 for s in v {
-                    keep_sample(mine, s, samples);
+                    keep_sample(mine, s, cap);
                 }
             }
         }

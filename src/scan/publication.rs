@@ -7,8 +7,10 @@
 
 use super::repeats::EventId;
 use super::report::Location;
+use super::samples::{put_summary, read_summary};
 use crate::metric::Datapoint;
 use crate::record::{EpochMs, EventSummary, TimeProblem};
+use crate::spill::codec::{put_text, Fields};
 use crate::spill::{Hold, Item, Keyed};
 
 /// Publications a worker holds before it writes them out (a few hundred
@@ -59,48 +61,7 @@ impl Hold for &mut Vec<Publication> {
     }
 }
 
-fn text(out: &mut Vec<u8>, t: Option<&str>) {
-    match t {
-        Some(t) => {
-            out.extend_from_slice(&(t.len() as u32).to_le_bytes());
-            out.extend_from_slice(t.as_bytes());
-        }
-        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
-    }
-}
-
-/// Reads the fields of one encoded publication, in order.
-struct Fields<'a> {
-    rest: &'a [u8],
-}
-
 const SHORT: &str = "a held-back publication is cut short";
-
-impl<'a> Fields<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
-        let (b, tail) = self.rest.split_at_checked(n).ok_or(SHORT)?;
-        self.rest = tail;
-        Ok(b)
-    }
-    fn byte(&mut self) -> Result<u8, &'static str> {
-        Ok(self.take(1)?[0])
-    }
-    fn half(&mut self) -> Result<u32, &'static str> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn word(&mut self) -> Result<u64, &'static str> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
-    }
-    fn text(&mut self) -> Result<Option<String>, &'static str> {
-        match self.half()? {
-            u32::MAX => Ok(None),
-            n => {
-                let b = self.take(n as usize)?;
-                Ok(Some(std::str::from_utf8(b).map_err(|_| "held-back text is not UTF-8")?.to_string()))
-            }
-        }
-    }
-}
 
 impl Item for Publication {
     /// A little-endian `u32` length of the rest; the event ID (a tag and
@@ -136,18 +97,16 @@ impl Item for Publication {
             out.push(u8::from(dp.matched));
             out.extend_from_slice(&(dp.dimensions.len() as u32).to_le_bytes());
             for (k, v) in &dp.dimensions {
-                text(out, Some(k));
-                text(out, Some(v));
+                put_text(out, Some(k));
+                put_text(out, Some(v));
             }
         }
         match &self.summary {
             None => out.push(0),
             Some((summary, path)) => {
                 out.push(1);
-                text(out, Some(path));
-                for f in summary.fields() {
-                    text(out, f.as_deref());
-                }
+                put_text(out, Some(path));
+                put_summary(out, summary);
             }
         }
         let len = (out.len() - at - 4) as u32;
@@ -158,7 +117,7 @@ impl Item for Publication {
         let Some(head) = bytes.get(..4) else { return Ok(None) };
         let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
         let Some(rest) = bytes.get(4..4 + len) else { return Ok(None) };
-        let mut f = Fields { rest };
+        let mut f = Fields::new(rest, SHORT);
         let tag = f.byte()?;
         let halves = [f.word()?, f.word()?];
         let id = match tag {
@@ -192,14 +151,10 @@ impl Item for Publication {
             0 => None,
             _ => {
                 let path = f.text()?.ok_or(SHORT)?;
-                let mut fields: [Option<String>; EventSummary::FIELDS] = Default::default();
-                for x in &mut fields {
-                    *x = f.text()?;
-                }
-                Some((EventSummary::from_fields(fields), path))
+                Some((read_summary(&mut f)?, path))
             }
         };
-        if !f.rest.is_empty() {
+        if !f.is_done() {
             return Err("a held-back publication is longer than its fields");
         }
         Ok(Some((Publication { id, at, time, points, summary }, 4 + len)))
@@ -212,17 +167,15 @@ mod tests {
 
     #[test]
     fn a_publication_reads_back_as_written() {
-        let summary = EventSummary::from_fields([
-            Some("2023-07-10T12:00:00Z".into()),
-            None,
-            Some("GetObject".into()),
-            Some("AccessDenied".into()),
-            Some("arn:aws:iam::1:user/ü".into()),
-            None,
-            None,
-            None,
-            Some("id".into()),
-        ]);
+        let mut fields: [Option<String>; EventSummary::FIELDS] = Default::default();
+        fields[0] = Some("2023-07-10T12:00:00Z".into());
+        fields[2] = Some("GetObject".into());
+        fields[3] = Some("AccessDenied".into());
+        fields[5] = Some("arn:aws:iam::1:user/ü".into());
+        fields[12] = Some("id".into());
+        let mut summary = EventSummary::from_fields(fields);
+        summary.groups = vec![None, Some("g".into())];
+        summary.record = Some("{}".into());
         let p = Publication {
             id: EventId::of("00000000-0000-4000-8000-000000000001"),
             at: Location { file: 3, member: 2, offset: 99 },

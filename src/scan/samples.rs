@@ -3,6 +3,7 @@
 
 use super::report::{Location, RuleResult, Sample};
 use crate::record::{EpochMs, EventSummary};
+use crate::spill::codec::{put_text, Fields};
 use crate::spill::{Hold, Item, Keyed};
 
 /// Samples a worker holds (over all rules) before it writes them out, by
@@ -10,14 +11,25 @@ use crate::spill::{Hold, Item, Keyed};
 /// each.
 pub(crate) const RUN_SAMPLES: usize = 256;
 
+/// Lists of at most this many samples are kept exactly as long as they are.
+const EXACT_UP_TO: usize = 64;
+
+/// The window of matching records without a usable time, kept only when
+/// every matching record is ([`super::ScanOptions::keep_all`]); their
+/// [`Sample::time`] is the same value. Before every real window.
+pub const UNPLACED: i64 = i64::MIN;
+
 /// Keep the `cap` smallest samples (by time, then location): whether `s`
 /// was added (not put in another's place).
 pub(super) fn keep_sample(v: &mut Vec<Sample>, s: Sample, cap: usize) -> bool {
     if v.len() < cap {
         // Exactly as long as it is: most windows get one or two samples
         // in a thread, and a list of four (what `push` would make room
-        // for) took a kilobyte however few it held.
-        v.reserve_exact(1);
+        // for) took a kilobyte however few it held. Not when every record
+        // is kept: growing by one each time would copy the list each time.
+        if cap < EXACT_UP_TO {
+            v.reserve_exact(1);
+        }
         v.push(s);
         return true;
     }
@@ -88,8 +100,9 @@ impl Keyed for (i64, Sample) {
 
 impl Item for (i64, Sample) {
     /// A little-endian `u32` length of the rest, then the window, time,
-    /// file, member, offset, and the path and summary fields, each a `u32`
-    /// length (`u32::MAX`: absent) and its bytes.
+    /// file, member, offset, the path and the summary (see
+    /// [`put_summary`]); texts a `u32` length (`u32::MAX`: absent) and
+    /// their bytes.
     fn encode(&self, out: &mut Vec<u8>) {
         let (k, s) = self;
         let at = out.len();
@@ -99,17 +112,8 @@ impl Item for (i64, Sample) {
         out.extend_from_slice(&s.at.file.to_le_bytes());
         out.extend_from_slice(&s.at.member.to_le_bytes());
         out.extend_from_slice(&s.at.offset.to_le_bytes());
-        let mut text = |t: Option<&str>| match t {
-            Some(t) => {
-                out.extend_from_slice(&(t.len() as u32).to_le_bytes());
-                out.extend_from_slice(t.as_bytes());
-            }
-            None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
-        };
-        text(Some(&s.path));
-        for f in s.summary.fields() {
-            text(f.as_deref());
-        }
+        put_text(out, Some(&s.path));
+        put_summary(out, &s.summary);
         let len = (out.len() - at - 4) as u32;
         out[at..at + 4].copy_from_slice(&len.to_le_bytes());
     }
@@ -117,38 +121,46 @@ impl Item for (i64, Sample) {
     fn decode(bytes: &[u8]) -> Result<Option<((i64, Sample), usize)>, &'static str> {
         let Some(head) = bytes.get(..4) else { return Ok(None) };
         let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
-        let Some(mut rest) = bytes.get(4..4 + len) else { return Ok(None) };
-        const SHORT: &str = "a sample is cut short";
-        let mut take = |n: usize| -> Result<&[u8], &'static str> {
-            let (b, tail) = rest.split_at_checked(n).ok_or(SHORT)?;
-            rest = tail;
-            Ok(b)
-        };
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
-        let half = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
-        let k = word(take(8)?) as i64;
-        let time = word(take(8)?) as i64;
-        let at = Location { file: half(take(4)?), member: half(take(4)?), offset: word(take(8)?) };
-        let mut text = || -> Result<Option<String>, &'static str> {
-            match half(take(4)?) {
-                u32::MAX => Ok(None),
-                n => {
-                    let b = take(n as usize)?;
-                    Ok(Some(std::str::from_utf8(b).map_err(|_| "a sample's text is not UTF-8")?.to_string()))
-                }
-            }
-        };
-        let path = text()?.ok_or("a sample without a path")?;
-        let mut fields: [Option<String>; EventSummary::FIELDS] = Default::default();
-        for f in &mut fields {
-            *f = text()?;
-        }
-        if !rest.is_empty() {
+        let Some(rest) = bytes.get(4..4 + len) else { return Ok(None) };
+        let mut r = Fields::new(rest, "a sample is cut short");
+        let k = r.word()? as i64;
+        let time = r.word()? as i64;
+        let at = Location { file: r.half()?, member: r.half()?, offset: r.word()? };
+        let path = r.text()?.ok_or("a sample without a path")?;
+        let summary = read_summary(&mut r)?;
+        if !r.is_done() {
             return Err("a sample is longer than its fields");
         }
-        let summary = EventSummary::from_fields(fields);
         Ok(Some(((k, Sample { time, at, summary, path }), 4 + len)))
     }
+}
+
+/// A summary written out: its fields, the number of `--group-by` values
+/// and those values, and the whole record (or none).
+pub(super) fn put_summary(out: &mut Vec<u8>, s: &EventSummary) {
+    for f in s.fields() {
+        put_text(out, f.as_deref());
+    }
+    out.extend_from_slice(&(s.groups.len() as u32).to_le_bytes());
+    for g in &s.groups {
+        put_text(out, g.as_deref());
+    }
+    put_text(out, s.record.as_deref());
+}
+
+/// A summary written by [`put_summary`], read back.
+pub(super) fn read_summary(r: &mut Fields<'_>) -> Result<EventSummary, &'static str> {
+    let mut fields: [Option<String>; EventSummary::FIELDS] = Default::default();
+    for f in &mut fields {
+        *f = r.text()?;
+    }
+    let groups = r.half()? as usize;
+    if groups > r.left() / 4 {
+        return Err(r.short());
+    }
+    let groups = (0..groups).map(|_| r.text()).collect::<Result<Vec<_>, _>>()?;
+    let record = r.text()?;
+    Ok(EventSummary { groups, record, ..EventSummary::from_fields(fields) })
 }
 
 #[cfg(test)]
@@ -181,7 +193,11 @@ mod tests {
     }
 
     fn keyed(k: i64, time: i64, file: u32, name: Option<&str>) -> (i64, Sample) {
-        let summary = EventSummary { event_name: name.map(str::to_string), ..EventSummary::default() };
+        let mut summary = EventSummary { event_name: name.map(str::to_string), ..EventSummary::default() };
+        if file == 3 {
+            summary.groups = vec![Some("arn:aws:iam::1:role/r".into()), None];
+            summary.record = Some(r#"{"eventName":"ConsoleLogin"}"#.into());
+        }
         let at = Location { file, member: file % 2, offset: u64::from(file) * 1000 + 7 };
         (k, Sample { time, at, summary, path: format!("dir/é{file}.json.gz") })
     }

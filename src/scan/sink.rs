@@ -9,14 +9,15 @@ use super::prefilter::Prefilter;
 use super::publication::Publication;
 use super::repeats::EventId;
 use super::report::{FileReport, Location, RuleResult, Sample};
-use super::samples::{keep_sample, wants_sample};
+use super::samples::{keep_sample, wants_sample, UNPLACED};
 use super::tally::Tally;
 use super::ScanOptions;
+use crate::json::Value;
 use crate::metric::series::minute_of;
 use crate::metric::window::window_index;
 use crate::metric::Datapoint;
 use crate::pattern::Event;
-use crate::record::{event_time_of, EpochMs, EventSummary, Probes, TimeProblem};
+use crate::record::{event_time_of, summary_text, EpochMs, EventSummary, Probes, TimeProblem};
 use crate::rules::Rule;
 use crate::source::Batch;
 
@@ -84,8 +85,8 @@ impl FileSink<'_> {
             (Some(id), true) => {
                 // Decided once every copy has been seen.
                 let matched = points.iter().any(|(_, dp)| dp.matched);
-                let wanted = opts.samples > 0 || opts.tally.is_on();
-                let summary = (matched && wanted).then(|| (EventSummary::of(root), self.report.path.clone()));
+                let wanted = opts.samples > 0 || opts.keep_all || opts.tally.is_on();
+                let summary = (matched && wanted).then(|| (summarise(root, text, opts), self.report.path.clone()));
                 acc.deferred.push(Publication { id, at, time, points: std::mem::take(&mut points), summary });
                 acc.budgets.held.check(&mut acc.deferred, &self.ctx.runs.held);
             }
@@ -94,7 +95,7 @@ impl FileSink<'_> {
                     acc.ids.push((id, at));
                 }
                 let path = &self.report.path;
-                let summary = || (EventSummary::of(root), path.clone());
+                let summary = || (summarise(root, text, opts), path.clone());
                 acc.samples_held += apply(&mut acc.rules, &mut acc.tally, rules, opts, at, time, &points, &summary);
                 acc.budgets.ids.check(&mut acc.ids, &self.ctx.runs.ids);
                 acc.check_budgets(&self.ctx.runs);
@@ -102,6 +103,17 @@ impl FileSink<'_> {
         }
         acc.points = points;
     }
+}
+
+/// What the reports show of a matching record: its key fields, the
+/// `--group-by` fields and, with `--full`, its text.
+fn summarise(root: Value<'_>, text: &str, opts: &ScanOptions) -> EventSummary {
+    let mut s = EventSummary::of(root);
+    s.groups = opts.group_by.iter().map(|g| summary_text(g.get(root))).collect();
+    if opts.full {
+        s.record = Some(text.to_string());
+    }
+    s
 }
 
 /// Add one record's datapoints to the results (`summary`: what it is and
@@ -123,6 +135,7 @@ pub(super) fn apply(
     let summary = || made.get_or_init(summary).clone();
     tally.add(matched, rules.len(), time.ok(), at, opts.samples, &summary);
     let mut added = 0;
+    let cap = opts.kept_per_window();
     for (i, dp) in points {
         let rule = &rules[*i as usize];
         let r = &mut results[*i as usize];
@@ -141,6 +154,11 @@ pub(super) fn apply(
                     if r.unplaced.examples.len() < opts.samples.max(1) {
                         r.unplaced.examples.push(at);
                     }
+                    if opts.keep_all {
+                        let (summary, path) = summary();
+                        let s = Sample { time: UNPLACED, at, summary, path };
+                        added += usize::from(keep_sample(r.samples.entry(UNPLACED).or_default(), s, cap));
+                    }
                 }
                 continue;
             }
@@ -151,12 +169,12 @@ pub(super) fn apply(
         }
         r.datapoints += 1;
         r.series.add(dp.dimensions.clone(), minute_of(t), dp.value, dp.matched);
-        if dp.matched && opts.samples > 0 {
+        if dp.matched && cap > 0 {
             let k = window_index(t, rule.alarm.period_ms());
-            if wants_sample(r.samples.get(&k), t, at, opts.samples) {
+            if wants_sample(r.samples.get(&k), t, at, cap) {
                 let (summary, path) = summary();
                 let s = Sample { time: t, at, summary, path };
-                added += usize::from(keep_sample(r.samples.entry(k).or_default(), s, opts.samples));
+                added += usize::from(keep_sample(r.samples.entry(k).or_default(), s, cap));
             }
         }
     }

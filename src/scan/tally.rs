@@ -137,11 +137,32 @@ impl Facet {
 pub struct Group {
     /// Records in the group.
     pub records: u64,
-    /// Per field of [`FACETS`], in that order.
+    /// Per field of [`FACETS`], in that order, then per `--group-by`
+    /// selector.
     pub facets: Vec<Facet>,
     /// The earliest records of the group (by time, then location), as many
     /// as the scan keeps samples.
     pub examples: Vec<Sample>,
+}
+
+impl Group {
+    /// An empty group counted by [`FACETS`] and `extra` further fields.
+    pub(crate) fn new(extra: usize) -> Group {
+        Group { facets: vec![Facet::default(); FACETS.len() + extra], ..Group::default() }
+    }
+
+    /// Count one record, at `time` if it has one.
+    pub(crate) fn add(&mut self, s: &EventSummary, time: Option<EpochMs>) {
+        self.records += 1;
+        let seen = Seen { count: 1, first: time, last: time };
+        let values = [&s.principal, &s.source_ip, &s.event_name, &s.error_code, &s.account, &s.region]
+            .into_iter()
+            .chain(&s.groups)
+            .map(|v| v.as_deref());
+        for (facet, value) in self.facets.iter_mut().zip(values) {
+            facet.add(value, seen);
+        }
+    }
 }
 
 /// Matching records counted by group and field.
@@ -154,9 +175,10 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub(super) fn new(by: TallyBy, rules: usize) -> Tally {
-        let group = || Group { facets: vec![Facet::default(); FACETS.len()], ..Group::default() };
-        Tally { by, groups: (0..by.groups(rules)).map(|_| group()).collect() }
+    /// Count by [`FACETS`] and `extra` further fields (the summaries'
+    /// `groups`).
+    pub(crate) fn new(by: TallyBy, rules: usize, extra: usize) -> Tally {
+        Tally { by, groups: (0..by.groups(rules)).map(|_| Group::new(extra)).collect() }
     }
 
     /// Count one record, which matched the rules `matched` says it did.
@@ -202,13 +224,7 @@ impl Tally {
     ) {
         let (s, path) = kept.get_or_insert_with(summary);
         let group = &mut self.groups[g];
-        group.records += 1;
-        let seen = Seen { count: 1, first: time, last: time };
-        let values =
-            [&s.principal, &s.source_ip, &s.event_name, &s.error_code, &s.account, &s.region].map(|v| v.as_deref());
-        for (facet, value) in group.facets.iter_mut().zip(values) {
-            facet.add(value, seen);
-        }
+        group.add(s, time);
         if let Some(t) = time {
             let wanted = group.examples.len() < examples || group.examples.iter().any(|e| (t, at) < (e.time, e.at));
             if wanted {
@@ -243,10 +259,7 @@ mod tests {
     use super::*;
 
     fn summary(principal: &str, name: &str) -> EventSummary {
-        let mut f: [Option<String>; EventSummary::FIELDS] = Default::default();
-        f[2] = Some(name.into());
-        f[4] = Some(principal.into());
-        EventSummary::from_fields(f)
+        EventSummary { event_name: Some(name.into()), principal: Some(principal.into()), ..EventSummary::default() }
     }
 
     fn at(offset: u64) -> Location {
@@ -265,7 +278,7 @@ mod tests {
             (true, false, "bob", 9),
         ];
         let count = |part: &[(bool, bool, &str, i64)], base: u64| {
-            let mut t = Tally::new(TallyBy::Contrast(0, 1), 2);
+            let mut t = Tally::new(TallyBy::Contrast(0, 1), 2, 0);
             for (k, &(a, b, who, time)) in part.iter().enumerate() {
                 let s = summary(who, "Run");
                 t.add(|i| [a, b][i], 2, Some(time), at(base + k as u64), 2, &|| (s.clone(), "f".into()));
@@ -292,7 +305,7 @@ mod tests {
 
     #[test]
     fn per_rule_counts_a_record_once_for_each_rule_it_matched_and_absent_fields_as_none() {
-        let mut t = Tally::new(TallyBy::Rules, 3);
+        let mut t = Tally::new(TallyBy::Rules, 3, 0);
         let s = EventSummary::from_fields(Default::default());
         t.add(|i| i != 1, 3, None, at(0), 3, &|| (s.clone(), "f".into()));
         assert_eq!(t.groups.iter().map(|g| g.records).collect::<Vec<_>>(), [1, 0, 1]);

@@ -18,6 +18,8 @@ mod file;
 mod merge;
 mod runs;
 
+pub(crate) mod codec;
+
 pub(crate) use budget::{Budget, Hold};
 pub(crate) use merge::Keyed;
 #[cfg(test)]
