@@ -94,7 +94,7 @@ pub fn write(
                     serde_json::to_writer(&mut *out, &row).map_err(io::Error::from)?;
                     writeln!(out)?;
                 }
-                EventsFormat::Csv => csv_row(out, &row, group_by.len(), full.then(|| s.summary.record.as_deref()))?,
+                EventsFormat::Csv => csv_row(out, &row, group_by.len(), full.then_some(s.summary.record.as_deref()))?,
             }
             rows += 1;
         }
