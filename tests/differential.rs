@@ -14,9 +14,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use trailwatch::pattern::FieldSelector;
+use trailwatch::report::events::{self, EventsFormat};
 use trailwatch::report::model;
 use trailwatch::rules::{file, pack, Rule};
-use trailwatch::scan::{scan, ScanOptions};
+use trailwatch::scan::{scan, EventsBy, ScanOptions, TallyBy};
 use trailwatch_synth::{self as synth, Config};
 
 use crate::util;
@@ -113,6 +115,12 @@ fn report_with(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> Value {
     let replays = trailwatch::replay::replay(&result, rules, &opts);
     let doc = model::build(&result, &replays, &opts);
     let mut v = serde_json::to_value(doc).unwrap();
+    if opts.keep_all {
+        let mut out = Vec::new();
+        let group_by: Vec<String> = opts.group_by.iter().map(|g| g.to_string()).collect();
+        events::write(&mut out, &replays, &group_by, opts.full, EventsFormat::Ndjson).unwrap();
+        v["events_out"] = Value::String(String::from_utf8(out).unwrap());
+    }
     v.as_object_mut().unwrap().remove("timing");
     v["settings"].as_object_mut().unwrap().remove("threads");
     v["settings"].as_object_mut().unwrap().remove("prefilter");
@@ -210,7 +218,19 @@ fn data_written_out_changes_nothing() {
     synth::generate(&cfg, dir.path()).unwrap();
     let paths = [dir.path().to_path_buf()];
     let rules = all_rules();
-    for dedup in [false, true] {
+    let drill = ScanOptions {
+        keep_all: true,
+        contributors: 5,
+        tally: TallyBy::Rules,
+        events: Some(EventsBy::Episodes),
+        max_events: 4,
+        full: true,
+        group_by: vec![FieldSelector::parse("$.userIdentity.sessionContext.sessionIssuer.arn").unwrap()],
+        ..ScanOptions::default()
+    };
+    for (dedup, base) in
+        [(false, ScanOptions::default()), (true, ScanOptions::default()), (false, drill.clone()), (true, drill)]
+    {
         let whole = ScanOptions {
             threads: 1,
             dedup,
@@ -218,7 +238,7 @@ fn data_written_out_changes_nothing() {
             paths_held: usize::MAX,
             samples_held: usize::MAX,
             publications_held: usize::MAX,
-            ..ScanOptions::default()
+            ..base
         };
         let reference = report_with(&paths, &rules, &whole);
         let windows: usize =
@@ -234,7 +254,7 @@ fn data_written_out_changes_nothing() {
                 ..whole.clone()
             };
             let got = report_with(&paths, &rules, &opts);
-            assert_eq!(got, reference, "{held} minutes held, {threads} threads, dedup {dedup}");
+            assert_eq!(got, reference, "{held} held, {threads} threads, dedup {dedup}, all kept {}", whole.keep_all);
         }
     }
 }

@@ -9,6 +9,7 @@ mod conformance;
 mod damage;
 mod diff;
 mod differential;
+mod events;
 mod iac;
 mod manifest;
 mod scan;

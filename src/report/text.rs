@@ -272,7 +272,8 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, settings: &Settings, st: Style) 
                 st.red("breaching")
             )?;
             events(out, &w.events, w.matches, settings.events == Some("windows"), st)?;
-            if let Some(c) = &w.contributors {
+            // With episodes shown, who is behind them is said per episode.
+            if let Some(c) = w.contributors.as_ref().filter(|_| settings.events != Some("episodes")) {
                 writeln!(out, "      {}", st.bold("top contributors"))?;
                 super::contributors::write_compact(out, c, "        ")?;
             }

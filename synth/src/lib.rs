@@ -148,6 +148,13 @@ pub struct Manifest {
     pub windows_5m: BTreeMap<String, u64>,
     /// Matching records per minute start (RFC 3339).
     pub minutes: BTreeMap<String, u64>,
+    /// Matching records by eventName, placed or not.
+    #[serde(default)]
+    pub matches_by_event_name: BTreeMap<String, u64>,
+    /// Placed matching records per 5-minute window start, by
+    /// sourceIPAddress.
+    #[serde(default)]
+    pub source_ips_5m: BTreeMap<String, BTreeMap<String, u64>>,
     /// Records whose eventName is each CIS-monitored API (by construction).
     pub monitored_calls: BTreeMap<String, u64>,
     /// The signature of each trail's newest digest (by digest file name),
@@ -504,8 +511,13 @@ pub fn generate(cfg: &Config, root: &Path) -> io::Result<Manifest> {
         match class {
             Class::Match => {
                 manifest.matches += 1;
+                let name = rec["eventName"].as_str().unwrap_or_default().to_string();
+                *manifest.matches_by_event_name.entry(name).or_default() += 1;
                 if !unplaced {
-                    *manifest.windows_5m.entry(format_rfc3339(time - time.rem_euclid(300_000))).or_default() += 1;
+                    let window = format_rfc3339(time - time.rem_euclid(300_000));
+                    let ip = rec["sourceIPAddress"].as_str().unwrap_or_default().to_string();
+                    *manifest.source_ips_5m.entry(window.clone()).or_default().entry(ip).or_default() += 1;
+                    *manifest.windows_5m.entry(window).or_default() += 1;
                     *manifest.minutes.entry(format_rfc3339(time - time.rem_euclid(60_000))).or_default() += 1;
                 }
             }
