@@ -10,6 +10,7 @@ mod damage;
 mod diff;
 mod differential;
 mod events;
+mod html;
 mod iac;
 mod manifest;
 mod scan;

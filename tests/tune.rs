@@ -284,3 +284,38 @@ fn the_scan_plot_shades_one_region_per_alarm_episode_under_a_threshold_line() {
         assert!(captions.iter().any(|c| c.starts_with(&format!("{name}: Sum per 5 min"))), "{name} in {captions:?}");
     }
 }
+
+#[test]
+fn hours_without_log_files_are_reported_and_shaded_grey() {
+    // The sample archive with every log file delivered between 02:00 and
+    // 03:00 taken away.
+    let dir = tempfile::tempdir().unwrap();
+    let mut removed = 0;
+    for f in trailwatch_synth::log_files(&util::testdata("archive")) {
+        let rel = f.strip_prefix(util::testdata("archive")).unwrap();
+        let name = rel.file_name().unwrap().to_str().unwrap();
+        if name.contains("_CloudTrail_") && name.contains("20230710T02") {
+            removed += 1;
+            continue;
+        }
+        util::write(dir.path(), rel.to_str().unwrap(), &std::fs::read(&f).unwrap());
+    }
+    assert!(removed > 0);
+    let svg = dir.path().join("timeline.svg");
+    let mut cmd = util::trailwatch();
+    cmd.arg("scan").arg(dir.path()).args(["--format", "json", "--plot"]).arg(&svg);
+    let (_, out, err) = util::run(cmd);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert_eq!(
+        doc["inputs"]["delivery_gaps"],
+        serde_json::json!([{"start": "2023-07-10T02:00:00Z", "end": "2023-07-10T03:00:00Z"}])
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let xml = roxmltree::Document::parse(&text).unwrap();
+    let grey = xml.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#808080")).count();
+    assert_eq!(grey, 1, "one grey hour");
+    let mut cmd = util::trailwatch();
+    cmd.arg("scan").arg(dir.path());
+    let (_, text, _) = util::run(cmd);
+    assert!(text.contains("gaps     1 hour without any log file between the first and the last delivered, from 2023-07-10 02:00 – 03:00"), "{text}");
+}

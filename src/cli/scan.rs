@@ -251,6 +251,11 @@ pub struct ScanArgs {
     /// each record. Repeatable.
     #[arg(long, value_name = "SELECTOR")]
     group_by: Vec<String>,
+    /// Write one self-contained HTML report to FILE: summary, timeline,
+    /// state changes, breaching windows and episodes with their records and
+    /// contributors, inputs, and the run manifest (every input hashed).
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
     /// Write every matching record of every rule, tagged with its rule and
     /// window, to FILE: NDJSON, or CSV when FILE ends in `.csv`; `-`
     /// writes NDJSON to standard output instead of the report.
@@ -396,7 +401,8 @@ pub fn run(a: ScanArgs) -> Outcome {
         None
     };
     let unverified = evidence.as_ref().is_some_and(|v| v.failed());
-    let hashed = a.manifest.as_ref().map(|_| trailwatch::source::hash::hash_files(&a.paths, result.threads));
+    let wants_manifest = a.manifest.is_some() || a.html.is_some();
+    let hashed = wants_manifest.then(|| trailwatch::source::hash::hash_files(&a.paths, result.threads));
     let replays = replay(&result, &rules, &opts);
     let mut doc = model::build_with_evidence(&result, &replays, &opts, evidence);
     doc.refused = set.refused;
@@ -404,12 +410,22 @@ pub fn run(a: ScanArgs) -> Outcome {
         let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
         super::write_file(path, svg.as_bytes())?;
     }
-    if let (Some(path), Some((files, pipes, _))) = (&a.manifest, hashed) {
+    if let Some((files, pipes, _)) = hashed {
         let command = std::env::args_os().map(|s| s.to_string_lossy().into_owned()).collect();
         let now = chrono::Utc::now().timestamp_millis();
-        let mut bytes = Vec::new();
-        Manifest::new(&doc, command, files, pipes, now).write(&mut bytes)?;
-        super::write_file(path, &bytes)?;
+        let manifest = Manifest::new(&doc, command, files, pipes, now);
+        if let Some(path) = &a.manifest {
+            let mut bytes = Vec::new();
+            manifest.write(&mut bytes)?;
+            super::write_file(path, &bytes)?;
+        }
+        if let Some(path) = &a.html {
+            let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
+            let gaps = !doc.inputs.delivery_gaps.is_empty();
+            let page =
+                report::html::page(&doc, &svg, gaps, &manifest, now).map_err(|e| Failure::Usage(e.to_string()))?;
+            super::write_file(path, page.as_bytes())?;
+        }
     }
     let failed = result.has_failures() || unverified;
     let no_records = result.totals.records == 0;

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod escape;
 pub mod events;
 pub mod evidence;
+pub mod html;
 pub mod manifest;
 pub mod model;
 pub mod plot;

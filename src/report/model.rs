@@ -98,6 +98,22 @@ pub struct Inputs {
     /// What did not change the result but is worth knowing (e.g. data kept
     /// in memory because no temporary file could be written).
     pub notes: Vec<String>,
+    /// Hours without any log file: between the first and the last hour in
+    /// which log files holding records were delivered (by the time
+    /// CloudTrail writes in their names), each run of hours in which none
+    /// was. Empty when no file is named as CloudTrail names them.
+    pub delivery_gaps: Vec<Span>,
+}
+
+/// A span of time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// Start (RFC 3339 UTC).
+    #[serde(serialize_with = "text::rfc3339")]
+    pub start: EpochMs,
+    /// End, exclusive.
+    #[serde(serialize_with = "text::rfc3339")]
+    pub end: EpochMs,
 }
 
 /// Repeated events.
@@ -531,6 +547,7 @@ pub fn build_with_evidence<'a>(
             .chain(report.lost().map(|error| PathProblem { path: temp_dir(), error }))
             .collect(),
         notes: report.notes().to_vec(),
+        delivery_gaps: t.delivery_gaps().into_iter().map(|(start, end)| Span { start, end }).collect(),
     };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     Document {

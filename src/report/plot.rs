@@ -132,9 +132,11 @@ pub fn tune_svg(rules: &[TunedRule]) -> Result<String, PlotError> {
 /// value of each run of neighbours (the peaks stay visible).
 const MAX_POINTS: usize = 3000;
 
-/// Colour of ALARM episodes (shaded) and of the threshold line.
+/// Colour of ALARM episodes (shaded), of the threshold line and of hours
+/// without any log file (shaded).
 const EPISODE: RGBColor = RGBColor(213, 94, 0);
 const THRESHOLD: RGBColor = RGBColor(0, 0, 0);
+const GAP: RGBColor = RGBColor(128, 128, 128);
 
 fn time_label(ms: i64) -> String {
     let t = crate::record::time::format_rfc3339(ms);
@@ -143,8 +145,9 @@ fn time_label(ms: i64) -> String {
 }
 
 /// The metric of each alarm per period over the whole replay (the value of
-/// each window with data), its threshold as a line, and its ALARM episodes
-/// shaded; one chart per alarm, time in UTC.
+/// each window with data), its threshold as a line, its ALARM episodes
+/// shaded, and the hours without any log file shaded grey; one chart per
+/// alarm, time in UTC.
 pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotError> {
     use crate::alarm::alarm_episodes;
     let mut svg = String::new();
@@ -209,6 +212,15 @@ pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotErro
                 .x_desc("UTC")
                 .y_desc("value per period")
                 .draw()
+                .map_err(failed)?;
+            // Hours without any log file, grey: the metric there is unknown.
+            let gaps = doc.inputs.delivery_gaps.iter().filter(|g| g.start < hi && lo < g.end);
+            chart
+                .draw_series(
+                    gaps.map(|g| {
+                        Rectangle::new([(g.start.max(lo), bottom), (g.end.min(hi), top)], GAP.mix(0.3).filled())
+                    }),
+                )
                 .map_err(failed)?;
             chart
                 .draw_series(

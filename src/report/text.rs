@@ -239,14 +239,12 @@ fn episodes(out: &mut impl Write, a: &AlarmReport, st: Style) -> io::Result<()> 
     Ok(())
 }
 
-fn alarm(out: &mut impl Write, a: &AlarmReport, settings: &Settings, st: Style) -> io::Result<()> {
-    let title = a.title.as_deref().map(|t| format!("  ({})", terminal(t))).unwrap_or_default();
-    writeln!(out, "{}{}", st.bold(&terminal(&a.name)), title)?;
-    writeln!(out, "  pattern  {}", terminal(&a.pattern))?;
+/// The alarm's settings in a line: `Sum >= 1 over 5 min, 1 of 1 periods,
+/// missing data: missing; metric value 1, no default` (not escaped).
+pub(super) fn alarm_sentence(a: &AlarmReport) -> String {
     let default = a.default_value.map_or("no default".to_string(), |d| format!("default {}", num(d)));
-    writeln!(
-        out,
-        "  alarm    {} {} {} over {}, {} of {} periods, missing data: {}; metric value {}, {}",
+    format!(
+        "{} {} {} over {}, {} of {} periods, missing data: {}; metric value {}, {}",
         a.statistic,
         a.comparison.symbol(),
         num(a.threshold),
@@ -254,9 +252,16 @@ fn alarm(out: &mut impl Write, a: &AlarmReport, settings: &Settings, st: Style) 
         a.datapoints_to_alarm,
         a.evaluation_periods,
         a.treat_missing_data.aws_name(),
-        terminal(&a.metric_value),
+        a.metric_value,
         default
-    )?;
+    )
+}
+
+fn alarm(out: &mut impl Write, a: &AlarmReport, settings: &Settings, st: Style) -> io::Result<()> {
+    let title = a.title.as_deref().map(|t| format!("  ({})", terminal(t))).unwrap_or_default();
+    writeln!(out, "{}{}", st.bold(&terminal(&a.name)), title)?;
+    writeln!(out, "  pattern  {}", terminal(&a.pattern))?;
+    writeln!(out, "  alarm    {}", terminal(&alarm_sentence(a)))?;
     writeln!(out)?;
     if a.breaching_windows == 0 {
         writeln!(out, "  {}", st.green("no window breached the threshold"))?;
@@ -410,6 +415,17 @@ pub(crate) fn write(out: &mut impl Write, doc: &Document, st: Style) -> io::Resu
         doc.settings.threads,
         plural(doc.settings.threads as u64)
     )?;
+    if let Some(first) = i.delivery_gaps.first() {
+        let hours: i64 = i.delivery_gaps.iter().map(|g| (g.end - g.start) / 3_600_000).sum();
+        writeln!(
+            out,
+            "{}  {} hour{} without any log file between the first and the last delivered, from {} (all in --format json, inputs.delivery_gaps)",
+            st.yellow("gaps   "),
+            hours,
+            plural(hours as u64),
+            span(first.start, first.end)
+        )?;
+    }
     let d = &i.duplicates;
     if d.copies > 0 {
         let what = if d.dropped { "dropped (--dedup)" } else { "counted; --dedup drops them" };

@@ -166,7 +166,11 @@ impl Partial {
 
     fn read_file(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
         let trusted = matches!(file.name, NameKind::TrailLog { .. });
-        let mut report = FileReport { input: index, path: file.display(), ..FileReport::default() };
+        let delivered = match file.name {
+            NameKind::TrailLog { delivered } => delivered,
+            _ => None,
+        };
+        let mut report = FileReport { input: index, path: file.display(), delivered, ..FileReport::default() };
         let outcome = self.read_one(Source::File(file), trusted, &mut report, ctx);
         match outcome.archive {
             Some(kind) => {

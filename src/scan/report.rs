@@ -1,6 +1,6 @@
 //! What a scan found: per rule, per input, and in total.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -107,6 +107,9 @@ pub struct FileReport {
     pub not_trail_log: bool,
     /// With `not_trail_log`: what the content seems to be instead.
     pub foreign: Option<String>,
+    /// When CloudTrail delivered it, from its name (a log file named as
+    /// CloudTrail names them).
+    pub delivered: Option<EpochMs>,
 }
 
 impl FileReport {
@@ -139,11 +142,17 @@ pub struct Totals {
     pub bytes_compressed: u64,
     /// Decoded bytes.
     pub bytes_decompressed: u64,
+    /// Hours (since the epoch) in which log files that held records were
+    /// delivered, by the time in their names.
+    pub delivery_hours: BTreeSet<i64>,
 }
 
 impl Totals {
     /// Count one input that was opened and is not an archive.
     pub(super) fn add(&mut self, f: &FileReport) {
+        if let Some(t) = f.delivered.filter(|_| f.records > 0) {
+            self.delivery_hours.insert(t.div_euclid(HOUR_MS));
+        }
         if let Some(form) = f.form {
             *self.forms.entry(form).or_default() += 1;
         }
@@ -176,8 +185,27 @@ impl Totals {
         self.records_oversized += o.records_oversized;
         self.bytes_compressed += o.bytes_compressed;
         self.bytes_decompressed += o.bytes_decompressed;
+        self.delivery_hours.extend(&o.delivery_hours);
+    }
+
+    /// The hours between the first and the last in which log files with
+    /// records were delivered (by their names) in which none was: each run
+    /// of them as [start, end).
+    pub fn delivery_gaps(&self) -> Vec<(EpochMs, EpochMs)> {
+        let mut gaps = Vec::new();
+        let mut hours = self.delivery_hours.iter().copied();
+        let Some(mut last) = hours.next() else { return gaps };
+        for h in hours {
+            if h > last + 1 {
+                gaps.push(((last + 1) * HOUR_MS, h * HOUR_MS));
+            }
+            last = h;
+        }
+        gaps
     }
 }
+
+const HOUR_MS: i64 = 3_600_000;
 
 /// The outcome of a scan.
 #[derive(Debug)]
