@@ -557,3 +557,12 @@ fn a_zip_whose_end_record_lists_fewer_entries_hides_nothing() {
         ["damaged zip archive: the central directory holds more than the 0 entries its end record counts; 2 member(s) recovered from their local headers"]
     );
 }
+
+#[test]
+fn no_progress_is_drawn_when_standard_error_is_not_a_terminal() {
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(["scan", "testdata/archive", "--threads", "1"]);
+    let (code, _, err) = util::run(cmd);
+    assert_eq!(code, 1);
+    assert_eq!(err, "", "nothing on standard error but what must be said");
+}

@@ -319,3 +319,22 @@ fn hours_without_log_files_are_reported_and_shaded_grey() {
     let (_, text, _) = util::run(cmd);
     assert!(text.contains("gaps     1 hour without any log file between the first and the last delivered, from 2023-07-10 02:00 – 03:00"), "{text}");
 }
+
+#[test]
+fn a_plot_named_png_is_a_png_of_the_same_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["t.svg", "t.png"] {
+        let mut cmd = util::trailwatch();
+        cmd.current_dir(util::root()).args(["scan", "testdata/archive", "--rules", "cis", "--plot"]).arg(dir.path().join(name));
+        let (code, _, err) = util::run(cmd);
+        assert_eq!(code, 1, "{err}");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("t.svg")).unwrap();
+    let xml = roxmltree::Document::parse(&svg).unwrap();
+    let size = |a: &str| xml.root_element().attribute(a).unwrap().parse::<u32>().unwrap();
+    let png = std::fs::read(dir.path().join("t.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (size("width"), size("height")));
+}

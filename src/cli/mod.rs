@@ -4,6 +4,7 @@
 
 mod alarm;
 mod diff;
+mod progress;
 mod rules;
 mod scan;
 mod test_pattern;
@@ -203,6 +204,25 @@ pub fn say_input_failures(r: &trailwatch::scan::ScanReport) -> io::Result<()> {
 }
 
 /// Write an output file the user named (a plot, a table), whole.
+/// Write a plot (SVG markup) to `path`: as it is, or rasterised to PNG
+/// with the system's fonts when the name ends in `.png`.
+pub fn write_plot(path: &std::path::Path, svg: &str) -> Result<(), Failure> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        let mut fonts = resvg::usvg::fontdb::Database::new();
+        fonts.load_system_fonts();
+        // The plots ask for `sans-serif`; fontdb takes that to be Arial,
+        // which Linux systems seldom have.
+        let present = |name: &str| fonts.faces().any(|f| f.families.iter().any(|(n, _)| n == name));
+        if let Some(name) = ["Arial", "Liberation Sans", "DejaVu Sans", "Helvetica"].into_iter().find(|n| present(n)) {
+            fonts.set_sans_serif_family(name);
+        }
+        let png = trailwatch::report::plot::png(svg, std::sync::Arc::new(fonts))
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        return write_file(path, &png);
+    }
+    write_file(path, svg.as_bytes())
+}
+
 pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(path, bytes)
         .map_err(|e| Failure::Io(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display()))))

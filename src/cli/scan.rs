@@ -3,6 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
@@ -17,7 +18,7 @@ use trailwatch::report::manifest::Manifest;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
-use trailwatch::scan::{scan, EventsBy, ScanOptions, TallyBy};
+use trailwatch::scan::{scan, EventsBy, Progress, ScanOptions, TallyBy};
 use trailwatch::source::Limits;
 
 use super::{Failure, Outcome};
@@ -206,6 +207,10 @@ pub struct ScanArgs {
     /// counted and reported, and included in the results.
     #[arg(long)]
     dedup: bool,
+    /// Show no progress on standard error (shown by default when it is a
+    /// terminal and the run takes more than a moment).
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Exit with status 3 before any output if an input cannot be read.
     #[arg(long)]
     strict: bool,
@@ -230,9 +235,10 @@ pub struct ScanArgs {
     /// rules and alarm settings, and every input with its size and SHA-256.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Draw each alarm's metric per period over the replay, its threshold
-    /// and its ALARM episodes shaded, to this SVG file.
-    #[arg(long, value_name = "FILE.svg")]
+    /// Draw each alarm's metric per period over the replay, its threshold,
+    /// its ALARM episodes shaded and the hours without log files in grey,
+    /// to this SVG file (PNG when it ends in `.png`).
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     plot: Option<PathBuf>,
     /// Show the matching records behind each breaching window (`windows`,
     /// the default) or each ALARM episode (`episodes`), earliest first,
@@ -385,6 +391,7 @@ pub fn run(a: ScanArgs) -> Outcome {
         max_events: a.max_events,
         full: a.full,
         group_by,
+        progress: Some(Arc::new(Progress::default())),
         ..ScanOptions::default()
     };
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
@@ -392,7 +399,9 @@ pub fn run(a: ScanArgs) -> Outcome {
             return Err(Failure::Usage("--from must be before --to".into()));
         }
     }
+    let display = super::progress::Display::start(opts.progress.as_ref().expect("set above"), &a.paths, a.quiet);
     let result = scan(&a.paths, &rules, &opts);
+    display.stop();
     let evidence = if a.verify {
         let (keys, newest) = super::verify::evidence_options(&a.public_keys, &a.digest_signature)?;
         // The walk's problems are the scan's, reported once.
@@ -408,7 +417,7 @@ pub fn run(a: ScanArgs) -> Outcome {
     doc.refused = set.refused;
     if let Some(path) = &a.plot {
         let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
-        super::write_file(path, svg.as_bytes())?;
+        super::write_plot(path, &svg)?;
     }
     if let Some((files, pipes, _)) = hashed {
         let command = std::env::args_os().map(|s| s.to_string_lossy().into_owned()).collect();

@@ -15,7 +15,7 @@ use trailwatch::scan::{scan, ScanOptions};
 use trailwatch::tune::{distribution, evaluate, metric, rank, Grid, Outcome};
 
 use super::scan::{rules, RuleArgs};
-use super::{deliver, input_status, say_input_failures, write_file, Failure, Outcome as CmdOutcome, TableRunArgs};
+use super::{deliver, input_status, say_input_failures, Failure, Outcome as CmdOutcome, TableRunArgs};
 
 /// Arguments of `tune`.
 #[derive(Args, Debug)]
@@ -48,8 +48,8 @@ pub struct TuneArgs {
     #[command(flatten)]
     run: TableRunArgs,
     /// Also draw ALARM episodes per day against threshold, one line per
-    /// period, to this SVG file.
-    #[arg(long, value_name = "FILE.svg")]
+    /// period, to this SVG file (PNG when it ends in `.png`).
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     plot: Option<PathBuf>,
 }
 
@@ -143,7 +143,7 @@ pub fn run(a: TuneArgs) -> CmdOutcome {
     }
     if let Some(path) = &a.plot {
         let svg = tune_svg(&out).map_err(|e| Failure::Usage(e.to_string()))?;
-        write_file(path, svg.as_bytes())?;
+        super::write_plot(path, &svg)?;
     }
     deliver(input_status(&result), || {
         let mut w = io::BufWriter::new(io::stdout().lock());

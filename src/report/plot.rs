@@ -109,7 +109,7 @@ pub fn tune_svg(rules: &[TunedRule]) -> Result<String, PlotError> {
                 .configure_mesh()
                 .light_line_style(WHITE)
                 .x_label_formatter(&|v| num(*v))
-                .y_label_formatter(&|v| num(*v))
+                .y_label_formatter(&|v| tick(*v))
                 .x_desc("threshold")
                 .y_desc("ALARM episodes per day")
                 .draw()
@@ -137,6 +137,18 @@ const MAX_POINTS: usize = 3000;
 const EPISODE: RGBColor = RGBColor(213, 94, 0);
 const THRESHOLD: RGBColor = RGBColor(0, 0, 0);
 const GAP: RGBColor = RGBColor(128, 128, 128);
+
+/// An axis value as people write it: `0.6`, not the `0.6000000000000001`
+/// that stepping by 0.2 gives.
+fn tick(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
 
 fn time_label(ms: i64) -> String {
     let t = crate::record::time::format_rfc3339(ms);
@@ -208,7 +220,7 @@ pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotErro
                 .light_line_style(WHITE)
                 .x_labels(8)
                 .x_label_formatter(&|t| time_label(*t))
-                .y_label_formatter(&|v| super::text::num(*v))
+                .y_label_formatter(&|v| tick(*v))
                 .x_desc("UTC")
                 .y_desc("value per period")
                 .draw()
@@ -239,4 +251,30 @@ pub fn timeline_svg(doc: &super::model::Document<'_>) -> Result<String, PlotErro
         root.present().map_err(failed)?;
     }
     Ok(svg)
+}
+
+/// A plot made by this module, rasterised to PNG with the fonts in `fonts`
+/// (without any, the picture has no text).
+pub fn png(svg: &str, fonts: std::sync::Arc<resvg::usvg::fontdb::Database>) -> Result<Vec<u8>, PlotError> {
+    use resvg::{tiny_skia, usvg};
+    let opts = usvg::Options { fontdb: fonts, ..usvg::Options::default() };
+    let tree = usvg::Tree::from_str(svg, &opts).map_err(failed)?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| failed("an empty picture"))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_written_short() {
+        assert_eq!(tick(0.6000000000000001), "0.6");
+        assert_eq!(tick(8.0), "8");
+        assert_eq!(tick(-0.0000001), "0");
+        assert_eq!(tick(1234.5), "1234.5");
+    }
 }

@@ -23,6 +23,7 @@ mod options;
 mod partial;
 mod paths;
 pub mod prefilter;
+mod progress;
 mod publication;
 mod repeats;
 mod report;
@@ -52,6 +53,7 @@ use sink::apply;
 pub use minutes::RUN_MINUTES;
 pub use options::{EventsBy, ScanOptions};
 pub use paths::{PathList, LIST_BYTES};
+pub use progress::{Progress, Snapshot};
 pub use publication::RUN_PUBLICATIONS;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
@@ -74,15 +76,30 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
     // Files are read while the walk goes on; each keeps the index the walk
     // gave it, so the result does not depend on which thread read what.
     let mut walker = Walker::new(paths);
+    let progress = opts.progress.as_deref();
     let partial = pool.install(|| {
         walker
             .by_ref()
+            .inspect(|f| {
+                if let Some(p) = progress {
+                    p.found(f.size);
+                }
+            })
+            .chain(std::iter::from_fn(|| {
+                if let Some(p) = progress {
+                    p.walked();
+                }
+                None
+            }))
             .enumerate()
             .par_bridge()
             .fold(
                 || Partial::new(rules, opts),
                 |mut acc, (i, f)| {
                     acc.read(i as u32, &f, &ctx);
+                    if let Some(p) = progress {
+                        p.done(f.size);
+                    }
                     acc
                 },
             )

@@ -4,6 +4,9 @@ use super::paths::LIST_BYTES;
 use super::publication::RUN_PUBLICATIONS;
 use super::tally::TallyBy;
 use super::{RUN_MINUTES, RUN_SAMPLES};
+use std::sync::Arc;
+
+use super::progress::Progress;
 use crate::pattern::FieldSelector;
 use crate::record::EpochMs;
 use crate::source::Limits;
@@ -87,6 +90,9 @@ pub struct ScanOptions {
     /// Further fields to count matching records by and to show for each
     /// kept record (`--group-by`).
     pub group_by: Vec<FieldSelector>,
+    /// Counters of the files and bytes found and read, for a progress
+    /// display.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl ScanOptions {
@@ -153,6 +159,7 @@ impl Default for ScanOptions {
             max_events: 20,
             full: false,
             group_by: Vec::new(),
+            progress: None,
         }
     }
 }

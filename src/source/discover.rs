@@ -189,6 +189,17 @@ pub struct Walker {
     keep_digests: bool,
 }
 
+/// The files a scan of `paths` will read and their size on disk, found by
+/// the same walk (for a progress display); `None` when some path is
+/// standard input, a pipe or a device, which can be read only once.
+pub fn measure(paths: &[PathBuf]) -> Option<(u64, u64)> {
+    let plain = |p: &PathBuf| p.as_os_str() != "-" && fs::metadata(p).is_ok_and(|m| m.is_dir() || m.is_file());
+    if !paths.iter().all(plain) {
+        return None;
+    }
+    Some(Walker::new(paths).fold((0, 0), |(n, bytes), f| (n + 1, bytes + f.size)))
+}
+
 /// The entries left to visit in one directory (or among the roots).
 struct Level {
     /// The directory (`None`: the roots, whose names are whole paths).

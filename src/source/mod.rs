@@ -15,6 +15,6 @@ mod testutil;
 
 pub use batch::{Archive, Batch, Offsets, ReadError, ReadOutcome, RecordSink, Source};
 pub use decode::{DecodeError, Limits};
-pub use discover::{discover, Discovery, InputFile, NameKind, SkipKind, Walker};
+pub use discover::{discover, measure, Discovery, InputFile, NameKind, SkipKind, Walker};
 pub(crate) use format::Form;
 pub use reader::{read_records, ReadBuffers};
