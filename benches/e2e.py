@@ -18,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import platform
 import shutil
 import statistics
@@ -92,6 +93,8 @@ def main():
     ap.add_argument("--no-peers", action="store_true", help="skip jq and DuckDB")
     ap.add_argument("--no-rss", action="store_true", help="skip the 100 MB / 2 GB memory comparison")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--only", metavar="REGEX",
+                    help="run only the variants whose name matches (the floor always runs)")
     a = ap.parse_args()
 
     if not a.no_build:
@@ -116,6 +119,7 @@ def main():
     if not gunzip:
         sys.exit("libdeflate-gunzip is missing: apt-get install libdeflate-tools (or libdeflate-bin)")
     xargs = f"xargs -P{cores} -n 300"
+    out_dir = tempfile.mkdtemp(prefix="trailwatch-e2e-")
     tw = f"{BIN} scan {a.corpus} --format json --samples 0"
     variants = [
         ("floor: libdeflate-gunzip", f"{xargs} {gunzip} -c < {listing.name}"),
@@ -131,7 +135,15 @@ def main():
         ("trailwatch diff: CIS v1.2 vs v1.4 text",
          f"{BIN} diff {a.corpus} --format json --rule unauthorized-api-calls:cis-1.2 "
          "--rule unauthorized-api-calls:cis-1.4"),
+        ("trailwatch: headline, --contributors 10", f"{tw} --contributors 10"),
+        ("trailwatch: headline, --events-out NDJSON", f"{tw} --events-out {out_dir}/events.ndjson"),
+        ("trailwatch: headline, --events-out CSV", f"{tw} --events-out {out_dir}/events.csv"),
+        ("trailwatch: headline, --manifest", f"{tw} --manifest {out_dir}/manifest.json"),
+        ("trailwatch: headline, --html --contributors 10 --events",
+         f"{tw} --html {out_dir}/report.html --contributors 10 --events"),
     ]
+    if a.only:
+        variants = variants[:1] + [v for v in variants[1:] if re.search(a.only, v[0])]
     slow = []
     helpers = []
     if not a.no_peers:

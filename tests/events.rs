@@ -270,3 +270,19 @@ fn hostile_field_values_are_inert_in_every_output() {
     assert_eq!(row["record"]["errorMessage"].as_str().unwrap().len(), 100_000 + "evil\u{202e}exe.txt ".len());
     assert_eq!(row["errorMessage"].as_str().unwrap().chars().count(), 256);
 }
+
+#[test]
+fn the_readme_walk_through_shows_the_real_output() {
+    let readme = std::fs::read_to_string(util::root().join("README.md")).unwrap();
+    let section = &readme[readme.find("### Investigating an alarm").unwrap()..];
+    let blocks: Vec<&str> = section.split("```text\n").skip(1).map(|b| &b[..b.find("```").unwrap()]).collect();
+    let args: Vec<&str> = blocks[0].split_whitespace().collect();
+    assert_eq!(&args[..3], ["trailwatch", "scan", "testdata/archive"]);
+    let mut cmd = util::trailwatch();
+    cmd.current_dir(util::root()).args(&args[1..]);
+    let (code, out, err) = util::run(cmd);
+    assert_eq!(code, 1, "{err}");
+    let shown = blocks[1];
+    let start = out.find("  ALARM EPISODES").expect("the episodes");
+    assert!(out[start..].starts_with(shown), "README block is not the real output:\n{}", &out[start..]);
+}

@@ -325,7 +325,9 @@ fn a_plot_named_png_is_a_png_of_the_same_picture() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["t.svg", "t.png"] {
         let mut cmd = util::trailwatch();
-        cmd.current_dir(util::root()).args(["scan", "testdata/archive", "--rules", "cis", "--plot"]).arg(dir.path().join(name));
+        cmd.current_dir(util::root())
+            .args(["scan", "testdata/archive", "--rules", "cis", "--plot"])
+            .arg(dir.path().join(name));
         let (code, _, err) = util::run(cmd);
         assert_eq!(code, 1, "{err}");
     }

@@ -18,7 +18,7 @@ use trailwatch::report::manifest::Manifest;
 use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
-use trailwatch::scan::{scan, EventsBy, Progress, ScanOptions, TallyBy};
+use trailwatch::scan::{scan, EventsBy, Progress, ScanOptions, TallyBy, RUN_KEPT};
 use trailwatch::source::Limits;
 
 use super::{Failure, Outcome};
@@ -366,7 +366,7 @@ pub fn run(a: ScanArgs) -> Outcome {
         .collect::<Result<Vec<_>, _>>()?;
     let contributors = a.contributors.unwrap_or(0);
     let events_out = a.events_out.as_deref();
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         threads: threads(a.threads)?,
         lag_ms: lag(&a.lag)?,
         from: time(&a.from, "--from")?,
@@ -394,6 +394,9 @@ pub fn run(a: ScanArgs) -> Outcome {
         progress: Some(Arc::new(Progress::default())),
         ..ScanOptions::default()
     };
+    if opts.keep_all {
+        opts.samples_held = RUN_KEPT;
+    }
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if f >= t {
             return Err(Failure::Usage("--from must be before --to".into()));

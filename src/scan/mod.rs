@@ -57,7 +57,7 @@ pub use progress::{Progress, Snapshot};
 pub use publication::RUN_PUBLICATIONS;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
-pub use samples::UNPLACED;
+pub use samples::{RUN_KEPT, UNPLACED};
 pub use tally::{Tally, TallyBy};
 
 /// Per-minute runs, by rule and metric dimensions.

@@ -60,8 +60,8 @@ pub struct ScanOptions {
     /// file (default [`LIST_BYTES`]; the result does not depend on it).
     pub paths_held: usize,
     /// Samples a worker holds, over all rules, before it writes them to a
-    /// temporary file (default `RUN_SAMPLES`; the result does not depend
-    /// on it).
+    /// temporary file (default `RUN_SAMPLES`; with `keep_all`, callers use
+    /// [`RUN_KEPT`](super::RUN_KEPT); the result does not depend on it).
     pub samples_held: usize,
     /// With `dedup`: publications a worker holds back before it writes
     /// them to a temporary file (default [`RUN_PUBLICATIONS`]; the result

@@ -11,6 +11,12 @@ use crate::spill::{Hold, Item, Keyed};
 /// each.
 pub(crate) const RUN_SAMPLES: usize = 256;
 
+/// Samples a worker holds before it writes them out when every matching
+/// record is kept ([`super::ScanOptions::keep_all`]), by default: about a
+/// kilobyte each, so a few megabytes per worker, and one run written per
+/// this many matching records instead of per 256.
+pub const RUN_KEPT: usize = 4096;
+
 /// Lists of at most this many samples are kept exactly as long as they are.
 const EXACT_UP_TO: usize = 64;
 
