@@ -174,7 +174,7 @@ impl<'a> AlarmReplay<'a> {
                 return (None, s);
             }
             while windows.next_if(|w| w.start.div_euclid(period) < k).is_some() {}
-            let w = windows.peek().filter(|w| w.start.div_euclid(period) == k).cloned();
+            let w = windows.peek().filter(|w| w.start.div_euclid(period) == k);
             (w.map(|w| (w.clone(), spec.breaches(w.value))), s)
         })
     }

@@ -353,7 +353,7 @@ pub struct WindowReport {
     /// The first matching events of the window.
     pub events: Vec<EventReport>,
     /// Who and what is behind a breaching window's matching records
-    /// (`scan --contributors` with `--events` or `--events-out`).
+    /// (`scan --contributors`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contributors: Option<Contributors>,
     /// With `--verify`: the gaps in the evidence (hours no digest covers)
