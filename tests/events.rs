@@ -94,6 +94,28 @@ fn contributors_per_window_episode_and_run_match_the_known_answer() {
         assert_eq!(counts(&e["contributors"], "sourceIPAddress"), want, "episode from {start}");
         assert_eq!(e["matches"].as_u64().unwrap(), want.values().sum::<u64>());
     }
+    // The same counts as CSV.
+    let out = tempfile::tempdir().unwrap();
+    let csv_path = out.path().join("c.csv");
+    let mut cmd = util::trailwatch();
+    cmd.arg("scan").arg(archive).args(["--contributors", "100000", "--contributors-out"]).arg(&csv_path);
+    let (code, _, err) = util::run(cmd);
+    assert_eq!(code, 1, "{err}");
+    let rows = csv_rows(&std::fs::read_to_string(&csv_path).unwrap());
+    assert_eq!(rows[0].join(","), "rule,scope,start,end,field,value,records,first_seen,last_seen");
+    let mut by_window: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for r in rows[1..].iter().filter(|r| r[1] == "window" && r[4] == "sourceIPAddress") {
+        by_window.entry(r[2].clone()).or_default().insert(r[5].clone(), r[6].parse().unwrap());
+    }
+    assert_eq!(by_window, m.source_ips_5m);
+    let run: BTreeMap<String, u64> = rows[1..]
+        .iter()
+        .filter(|r| r[1] == "run" && r[4] == "eventName")
+        .map(|r| (r[5].clone(), r[6].parse().unwrap()))
+        .collect();
+    assert_eq!(run, m.matches_by_event_name);
+    let episodes = rows[1..].iter().filter(|r| r[1] == "episode" && r[4] == "awsRegion").map(|r| &r[2]);
+    assert_eq!(episodes.collect::<std::collections::BTreeSet<_>>().len(), a["episodes"].as_array().unwrap().len());
 }
 
 #[test]

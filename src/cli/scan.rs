@@ -257,6 +257,10 @@ pub struct ScanArgs {
     /// each record. Repeatable.
     #[arg(long, value_name = "SELECTOR")]
     group_by: Vec<String>,
+    /// With --contributors: write every rule's contributors (whole run,
+    /// each breaching window, each ALARM episode) to FILE as CSV.
+    #[arg(long, value_name = "FILE.csv", requires = "contributors")]
+    contributors_out: Option<PathBuf>,
     /// Write one self-contained HTML report to FILE: summary, timeline,
     /// state changes, breaching windows and episodes with their records and
     /// contributors, inputs, and the run manifest (every input hashed).
@@ -457,6 +461,11 @@ pub fn run(a: ScanArgs) -> Outcome {
         OutputFormat::Ndjson => Format::Ndjson,
     };
     let strict_stop = a.strict && failed;
+    if let (Some(path), false) = (&a.contributors_out, strict_stop) {
+        let mut bytes = Vec::new();
+        report::contributors::write_csv(&mut bytes, &doc)?;
+        super::write_file(path, &bytes)?;
+    }
     let to_stdout = events_out.is_some_and(|p| p == Path::new("-"));
     if let (Some(path), false) = (events_out, strict_stop) {
         write_events(path, &replays, &opts)?;

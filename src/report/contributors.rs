@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::escape::terminal;
+use super::escape::{csv_cell, terminal};
 use super::model::text as as_text;
 use crate::record::time::format_rfc3339;
 use crate::record::EpochMs;
@@ -124,6 +124,60 @@ pub(super) fn write_text(out: &mut impl Write, c: &Contributors, indent: &str) -
         }
         if f.other > 0 {
             writeln!(out, "{indent}  {:>8}  (other values, past the first {} counted)", f.other, f.distinct)?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns of [`write_csv`].
+pub const CSV_HEADER: &str = "rule,scope,start,end,field,value,records,first_seen,last_seen";
+
+/// Every alarm's contributors as CSV rows: over the whole run (`scope`
+/// `run`, no start or end), per breaching window (`window`) and per ALARM
+/// episode (`episode`, no end while still in ALARM at the end).
+pub fn write_csv(out: &mut impl Write, doc: &super::model::Document<'_>) -> io::Result<()> {
+    writeln!(out, "{CSV_HEADER}")?;
+    for a in &doc.alarms {
+        if let Some(c) = &a.contributors {
+            csv_rows(out, &a.name, "run", None, None, c)?;
+        }
+        for w in a.windows.iter().filter(|w| w.breaching) {
+            if let Some(c) = &w.contributors {
+                csv_rows(out, &a.name, "window", Some(w.start), Some(w.end), c)?;
+            }
+        }
+        for e in a.episodes.iter().flat_map(|l| l.iter()) {
+            if let Some(c) = &e.contributors {
+                csv_rows(out, &a.name, "episode", Some(e.start), e.end, c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv_rows(
+    out: &mut impl Write,
+    rule: &str,
+    scope: &str,
+    start: Option<EpochMs>,
+    end: Option<EpochMs>,
+    c: &Contributors,
+) -> io::Result<()> {
+    let time = |t: Option<EpochMs>| t.map(format_rfc3339).unwrap_or_default();
+    for f in &c.by_field {
+        for v in &f.top {
+            writeln!(
+                out,
+                "{},{scope},{},{},{},{},{},{},{}",
+                csv_cell(rule),
+                time(start),
+                time(end),
+                csv_cell(&f.field),
+                csv_cell(v.value.as_deref().unwrap_or("")),
+                v.records,
+                time(v.first_seen),
+                time(v.last_seen)
+            )?;
         }
     }
     Ok(())
