@@ -249,7 +249,8 @@ pub struct ScanArgs {
     /// rest are counted ("… and N more").
     #[arg(long, value_name = "N", default_value_t = 20)]
     max_events: usize,
-    /// With --events or --events-out: each record whole, as it was read.
+    /// With --events, --events-out or --html: each record whole, as it
+    /// was read.
     #[arg(long)]
     full: bool,
     /// Also count matching records by this field (a selector such as
@@ -360,8 +361,8 @@ pub fn run(a: ScanArgs) -> Outcome {
         return Err(Failure::Usage("--strict: some rules or alarms cannot be replayed".into()));
     }
     let rules = set.rules;
-    if a.full && a.events.is_none() && a.events_out.is_none() {
-        return Err(Failure::Usage("--full shows whole records: use it with --events or --events-out".into()));
+    if a.full && a.events.is_none() && a.events_out.is_none() && a.html.is_none() {
+        return Err(Failure::Usage("--full shows whole records: use it with --events, --events-out or --html".into()));
     }
     let group_by = a
         .group_by
