@@ -423,9 +423,16 @@ pub fn run(a: ScanArgs) -> Outcome {
     let replays = replay(&result, &rules, &opts);
     let mut doc = model::build_with_evidence(&result, &replays, &opts, evidence);
     doc.refused = set.refused;
-    if let Some(path) = &a.plot {
-        let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
-        super::write_plot(path, &svg)?;
+    // Drawn once, for the plot file and the HTML page both.
+    let timeline = match a.plot.as_ref().or(a.html.as_ref()) {
+        Some(path) => {
+            let svg = report::plot::timeline_svg(&doc);
+            Some(svg.map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?)
+        }
+        None => None,
+    };
+    if let (Some(path), Some(svg)) = (&a.plot, &timeline) {
+        super::write_plot(path, svg)?;
     }
     if let Some((files, pipes, _)) = hashed {
         let command = std::env::args_os().map(|s| s.to_string_lossy().into_owned()).collect();
@@ -436,11 +443,9 @@ pub fn run(a: ScanArgs) -> Outcome {
             manifest.write(&mut bytes)?;
             super::write_file(path, &bytes)?;
         }
-        if let Some(path) = &a.html {
-            let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(e.to_string()))?;
-            let gaps = !doc.inputs.delivery_gaps.is_empty();
-            let page =
-                report::html::page(&doc, &svg, gaps, &manifest, now).map_err(|e| Failure::Usage(e.to_string()))?;
+        if let (Some(path), Some(svg)) = (&a.html, &timeline) {
+            let page = report::html::page(&doc, svg, &manifest, now)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
             super::write_file(path, page.as_bytes())?;
         }
     }

@@ -71,8 +71,10 @@ pub fn write(
     let mut rows = 0;
     for r in replays {
         let rule = r.rule.name.as_str();
-        for (window, s) in r.records() {
+        for (window, mut s) in r.records() {
             let time = (s.time != UNPLACED).then_some(s.time);
+            // Moved out, not copied: a whole record may be 256 KiB.
+            let text = s.summary.record.take();
             let row = Row {
                 rule,
                 window_start: window.as_ref().map(|(w, _)| w.start),
@@ -87,14 +89,15 @@ pub fn write(
                     .map(String::as_str)
                     .zip(s.summary.groups.iter().map(Option::as_deref))
                     .collect(),
-                record: if format == EventsFormat::Ndjson { s.summary.record.clone().map(raw_json) } else { None },
+                record: None,
             };
             match format {
                 EventsFormat::Ndjson => {
+                    let row = Row { record: text.map(raw_json), ..row };
                     serde_json::to_writer(&mut *out, &row).map_err(io::Error::from)?;
                     writeln!(out)?;
                 }
-                EventsFormat::Csv => csv_row(out, &row, group_by.len(), full.then_some(s.summary.record.as_deref()))?,
+                EventsFormat::Csv => csv_row(out, &row, group_by.len(), full.then_some(text.as_deref()))?,
             }
             rows += 1;
         }

@@ -184,13 +184,7 @@ fn alarm_view(a: &AlarmReport<'_>) -> AlarmView {
 /// The page for `doc`, with the timeline picture `plot` (SVG markup made
 /// by [`super::plot::timeline_svg`], whose text it escapes) and the run's
 /// manifest, generated at `now`.
-pub fn page(
-    doc: &Document<'_>,
-    plot: &str,
-    has_gaps: bool,
-    manifest: &Manifest,
-    now: EpochMs,
-) -> Result<String, HtmlError> {
+pub fn page(doc: &Document<'_>, plot: &str, manifest: &Manifest, now: EpochMs) -> Result<String, HtmlError> {
     let mut env = minijinja::Environment::new();
     // The name's extension turns HTML escaping on for every value.
     env.add_template("report.html", TEMPLATE).map_err(|e| HtmlError(e.to_string()))?;
@@ -202,7 +196,7 @@ pub fn page(
         inputs: &doc.inputs,
         timing: &doc.timing,
         plot,
-        has_gaps,
+        has_gaps: !doc.inputs.delivery_gaps.is_empty(),
         manifest,
     };
     let template = env.get_template("report.html").map_err(|e| HtmlError(e.to_string()))?;
