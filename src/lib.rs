@@ -15,6 +15,8 @@
 //! - [`alarm`]: alarm settings and CloudWatch's evaluation;
 //! - [`rules`]: filters with their alarms (CIS pack, files, AWS import);
 //! - [`scan`]: every input read once in parallel, every rule applied;
+//! - [`series`]: a scan's per-minute results as a file, and such files
+//!   merged exactly;
 //! - [`replay`]: each alarm replayed over what a scan found;
 //! - [`tune`]: an alarm replayed under a grid of settings;
 //! - [`report`]: the document and its formats.
@@ -32,6 +34,7 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod series;
 pub mod source;
 pub mod testfilter;
 pub mod tune;

@@ -393,7 +393,7 @@ impl AlarmSpec {
 
 /// A period as written in configuration: seconds, or a duration text such
 /// as `"5m"`.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum PeriodSetting {
     /// Seconds.
@@ -419,30 +419,65 @@ impl PeriodSetting {
 
 /// Alarm settings as given by a user (command line, rules file): every
 /// field optional, applied over a base [`AlarmSpec`].
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmSettings {
     /// Period: seconds, or text such as `5m` or `1h`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<PeriodSetting>,
     /// Statistic name (`Sum`, `Average`, `p99`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub statistic: Option<String>,
     /// Threshold the statistic is compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// Comparison (symbol or AWS name).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<String>,
     /// EvaluationPeriods (N): the periods looked at per evaluation.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_periods: Option<u32>,
     /// DatapointsToAlarm (M): how many of them must breach.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub datapoints_to_alarm: Option<u32>,
     /// TreatMissingData: `missing`, `ignore`, `breaching` or
     /// `notBreaching`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub treat_missing_data: Option<String>,
     /// Evaluation range in periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_range: Option<u32>,
     /// `sliding` or `wall-clock`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation_window: Option<String>,
     /// Initial state.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_state: Option<String>,
+}
+
+impl AlarmSpec {
+    /// Every setting written out, so that applying it over any base gives
+    /// this spec back (a series file records the alarm it was scanned for).
+    pub(crate) fn settings(&self) -> AlarmSettings {
+        AlarmSettings {
+            period: Some(PeriodSetting::Seconds(self.period_s)),
+            statistic: Some(self.statistic.to_string()),
+            threshold: Some(self.threshold),
+            comparison: Some(self.comparison.aws_name().to_string()),
+            evaluation_periods: Some(self.evaluation_periods),
+            datapoints_to_alarm: Some(self.datapoints_to_alarm),
+            treat_missing_data: Some(self.treat_missing.aws_name().to_string()),
+            evaluation_range: self.evaluation_range,
+            evaluation_window: Some(
+                match self.window {
+                    EvaluationWindow::Sliding => "sliding",
+                    EvaluationWindow::WallClock => "wall-clock",
+                }
+                .to_string(),
+            ),
+            initial_state: Some(self.initial_state.aws_name().to_string()),
+        }
+    }
 }
 
 impl AlarmSettings {
@@ -516,5 +551,27 @@ mod settings_tests {
         assert!(bad.apply(&AlarmSpec::default()).is_err(), "M > N");
         let bad = AlarmSettings { period: Some(PeriodSetting::Seconds(30)), ..AlarmSettings::default() };
         assert!(bad.apply(&AlarmSpec::default()).is_err());
+    }
+
+    #[test]
+    fn a_spec_written_as_settings_reads_back_the_same_over_any_base() {
+        let spec = AlarmSpec {
+            period_s: 3600,
+            statistic: "p99.5".parse().unwrap(),
+            threshold: -2.5,
+            comparison: Comparison::LessThanThreshold,
+            evaluation_periods: 5,
+            datapoints_to_alarm: 3,
+            treat_missing: TreatMissing::Ignore,
+            evaluation_range: Some(9),
+            window: EvaluationWindow::WallClock,
+            initial_state: AlarmState::Alarm,
+        };
+        let text = serde_json::to_string(&spec.settings()).unwrap();
+        let back: AlarmSettings = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.apply(&AlarmSpec::default()).unwrap(), spec);
+        let other = AlarmSpec { evaluation_periods: 7, datapoints_to_alarm: 7, ..AlarmSpec::default() };
+        assert_eq!(back.apply(&other).unwrap(), spec);
+        assert_eq!(AlarmSpec::default().settings().apply(&spec).unwrap(), AlarmSpec::default());
     }
 }

@@ -5,6 +5,7 @@
 mod alarm;
 mod diff;
 mod progress;
+mod replay;
 mod rules;
 mod scan;
 mod test_pattern;
@@ -46,6 +47,8 @@ enum Command {
     Tune(Box<tune::TuneArgs>),
     /// Compare two rules over the same logs: what one matched and the other did not.
     Diff(Box<diff::DiffArgs>),
+    /// Merge series files (`scan --series-out`, `trailwatch sql` results) and replay the alarms over them.
+    Replay(Box<replay::ReplayArgs>),
 }
 
 /// Entry point used by `main.rs`.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Tune(a) => tune::run(*a),
         Command::Diff(a) => diff::run(*a),
+        Command::Replay(a) => replay::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

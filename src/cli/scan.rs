@@ -272,6 +272,12 @@ pub struct ScanArgs {
     /// writes NDJSON to standard output instead of the report.
     #[arg(long, value_name = "FILE")]
     events_out: Option<PathBuf>,
+    /// Write each rule's per-minute statistic sets and the input
+    /// accounting to FILE (NDJSON, see `trailwatch replay`), to merge with
+    /// other shards' series; `-` writes them to standard output instead of
+    /// the report.
+    #[arg(long, value_name = "FILE")]
+    series_out: Option<PathBuf>,
 }
 
 /// What `--events` shows records for.
@@ -451,30 +457,25 @@ pub fn run(a: ScanArgs) -> Outcome {
     }
     let failed = result.has_failures() || unverified;
     let no_records = result.totals.records == 0;
-    let status = if failed {
-        exit::INPUT
-    } else if no_records {
-        exit::NO_RECORDS
-    } else if doc.alarms.iter().any(|al| al.breaching_windows > 0) {
-        exit::ALARM
-    } else {
-        exit::OK
-    };
-    let format = match a.format {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Csv => Format::Csv,
-        OutputFormat::Ndjson => Format::Ndjson,
-    };
+    let status = status(failed, no_records, &doc);
+    let format = Format::from(a.format);
     let strict_stop = a.strict && failed;
     if let (Some(path), false) = (&a.contributors_out, strict_stop) {
         let mut bytes = Vec::new();
         report::contributors::write_csv(&mut bytes, &doc)?;
         super::write_file(path, &bytes)?;
     }
-    let to_stdout = events_out.is_some_and(|p| p == Path::new("-"));
+    let stdout = Path::new("-");
+    let to_stdout = events_out.is_some_and(|p| p == stdout) || a.series_out.as_deref().is_some_and(|p| p == stdout);
+    if to_stdout && events_out.is_some() && a.series_out.is_some() {
+        return Err(Failure::Usage("--events-out and --series-out cannot both write to standard output".into()));
+    }
     if let (Some(path), false) = (events_out, strict_stop) {
         write_events(path, &replays, &opts)?;
+    }
+    if let (Some(path), false) = (&a.series_out, strict_stop) {
+        let inputs: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
+        write_output(path, |out| trailwatch::series::write(out, &result, &rules, &opts, &inputs))?;
     }
     let report_out = !strict_stop && !to_stdout;
     super::deliver(status, || {
@@ -503,21 +504,52 @@ pub fn run(a: ScanArgs) -> Outcome {
     })
 }
 
+/// The exit status of a replay: 3 if an input could not be read, 4 if no
+/// record was read, 1 if a window breached, else 0.
+pub fn status(failed: bool, no_records: bool, doc: &model::Document<'_>) -> u8 {
+    if failed {
+        exit::INPUT
+    } else if no_records {
+        exit::NO_RECORDS
+    } else if doc.alarms.iter().any(|al| al.breaching_windows > 0) {
+        exit::ALARM
+    } else {
+        exit::OK
+    }
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Ndjson => Format::Ndjson,
+        }
+    }
+}
+
 /// `--events-out`: every kept record, as NDJSON or (for a `.csv` file) CSV.
 fn write_events(path: &Path, replays: &[AlarmReplay<'_>], opts: &ScanOptions) -> Result<(), Failure> {
     let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let format = if csv { EventsFormat::Csv } else { EventsFormat::Ndjson };
     let group_by: Vec<String> = opts.group_by.iter().map(|g| g.to_string()).collect();
+    write_output(path, |mut out| events::write(&mut out, replays, &group_by, opts.full, format).map(|_| ()))
+}
+
+/// Write an output file streamed by `write`, or standard output for `-`
+/// (where a reader that goes away early is not an error).
+fn write_output(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
     if path == Path::new("-") {
         let mut out = io::BufWriter::new(io::stdout().lock());
-        return match events::write(&mut out, replays, &group_by, opts.full, format).and_then(|_| out.flush()) {
+        return match write(&mut out).and_then(|_| out.flush()) {
             Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::Io(e)),
             _ => Ok(()),
         };
     }
     let cannot = |e: io::Error| Failure::Io(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display())));
     let mut out = io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
-    events::write(&mut out, replays, &group_by, opts.full, format).map_err(cannot)?;
+    write(&mut out).map_err(cannot)?;
     out.flush().map_err(cannot)
 }
 

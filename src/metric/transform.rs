@@ -40,6 +40,8 @@ pub struct MetricTransform {
     value: Source,
     default: Option<f64>,
     dimensions: Vec<(String, Source)>,
+    /// The dimensions as written (name, value text).
+    dimension_texts: Vec<(String, String)>,
 }
 
 /// What one event publishes.
@@ -80,7 +82,13 @@ fn bad(detail: String, text: &str) -> PatternError {
 impl MetricTransform {
     /// The CIS default: value 1, no default value, no dimensions.
     pub(crate) fn count() -> MetricTransform {
-        MetricTransform { value_text: "1".into(), value: Source::Literal(1.0), default: None, dimensions: Vec::new() }
+        MetricTransform {
+            value_text: "1".into(),
+            value: Source::Literal(1.0),
+            default: None,
+            dimensions: Vec::new(),
+            dimension_texts: Vec::new(),
+        }
     }
 
     /// Build and validate a transformation for `pattern`.
@@ -107,6 +115,7 @@ impl MetricTransform {
                 return Err(bad("the specified filter pattern does not support dimensions".into(), metric_value));
             }
         }
+        let dimension_texts = dimensions.iter().map(|(n, v)| (n.clone(), v.trim().to_string())).collect();
         let dimensions = dimensions
             .iter()
             .map(|(name, v)| {
@@ -117,12 +126,17 @@ impl MetricTransform {
                 Ok((name.clone(), s))
             })
             .collect::<Result<_, _>>()?;
-        Ok(MetricTransform { value_text: metric_value.trim().to_string(), value, default, dimensions })
+        Ok(MetricTransform { value_text: metric_value.trim().to_string(), value, default, dimensions, dimension_texts })
     }
 
     /// The metric value as written.
     pub(crate) fn value_text(&self) -> &str {
         &self.value_text
+    }
+
+    /// The dimensions as written: name and value text.
+    pub(crate) fn dimension_texts(&self) -> &[(String, String)] {
+        &self.dimension_texts
     }
 
     /// The default value.

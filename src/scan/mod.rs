@@ -55,6 +55,7 @@ pub use options::{EventsBy, ScanOptions};
 pub use paths::{PathList, LIST_BYTES};
 pub use progress::{Progress, Snapshot};
 pub use publication::RUN_PUBLICATIONS;
+pub(crate) use report::Assembled;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
 pub use samples::{RUN_KEPT, UNPLACED};

@@ -72,7 +72,7 @@ pub struct RuleResult {
 
 /// What happened to one input that was opened: a file, an archive, or a
 /// member of an archive.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
     /// Index of the input file (discovery order).
     pub input: u32,
@@ -120,7 +120,7 @@ impl FileReport {
 }
 
 /// Totals over all inputs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     /// Archives opened (their members are counted as files).
     pub archives: u64,
@@ -172,7 +172,7 @@ impl Totals {
     }
 
     /// Add another set of totals.
-    pub(super) fn merge(&mut self, o: &Totals) {
+    pub(crate) fn merge(&mut self, o: &Totals) {
         self.archives += o.archives;
         for (form, n) in &o.forms {
             *self.forms.entry(*form).or_default() += n;
@@ -266,7 +266,53 @@ pub struct Duplicates {
     pub problem: Option<String>,
 }
 
+/// What a scan found, put together elsewhere (series files merged by
+/// `trailwatch replay`) rather than read from logs: nothing written out,
+/// no samples and no paths beyond those of the files listed.
+pub(crate) struct Assembled {
+    pub(crate) files: Vec<FileReport>,
+    pub(crate) skipped: BTreeMap<SkipKind, u64>,
+    pub(crate) skipped_members: Vec<(SkipKind, String, String)>,
+    pub(crate) problems: Vec<PathProblem>,
+    pub(crate) totals: Totals,
+    pub(crate) rules: Vec<RuleResult>,
+    pub(crate) duplicates: Duplicates,
+    pub(crate) lost: Option<String>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) elapsed: Duration,
+    /// The paths of the files the rules' and duplicates' examples point
+    /// to, by index (ascending).
+    pub(crate) paths: Vec<(u32, String)>,
+}
+
 impl ScanReport {
+    /// The report of what was put together in `a`.
+    pub(crate) fn assembled(a: Assembled) -> ScanReport {
+        let rules = a.rules.len();
+        let mut paths = PathList::default();
+        for (i, p) in &a.paths {
+            paths.push(*i, p);
+        }
+        paths.seal();
+        ScanReport {
+            files: a.files,
+            paths,
+            skipped: a.skipped,
+            skipped_members: a.skipped_members,
+            problems: a.problems,
+            totals: a.totals,
+            rules: a.rules,
+            tally: super::Tally::new(super::TallyBy::Off, rules, 0),
+            elapsed: a.elapsed,
+            threads: 1,
+            duplicates: a.duplicates,
+            minutes: crate::spill::Runs::new("per-minute statistics"),
+            sample_runs: crate::spill::Runs::new("samples"),
+            lost: Mutex::new(a.lost),
+            notes: a.notes,
+        }
+    }
+
     /// The path of the file (or `<archive>!/<member>`) a record is in, for
     /// the locations the report holds (examples of repeated and unplaced
     /// events; the paths of other clean files are not kept).

@@ -105,7 +105,8 @@ impl fmt::Display for ReadError {
 }
 
 /// An archive, whose members the caller reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Archive {
     /// A tar archive.
     Tar,

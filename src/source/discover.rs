@@ -83,7 +83,8 @@ fn open_at(dir: &File, name: &std::ffi::OsStr) -> io::Result<File> {
 }
 
 /// Why a file was not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SkipKind {
     /// CloudTrail digest file.
     Digest,
@@ -125,7 +126,7 @@ impl SkipKind {
 }
 
 /// A path that could not be walked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PathProblem {
     /// The path.
     pub path: String,

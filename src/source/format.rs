@@ -51,9 +51,11 @@ pub(crate) fn is_tar(head: &[u8]) -> bool {
 }
 
 /// The layout of the events in decoded content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Form {
     /// `{"Records":[...]}`: a CloudTrail log file.
+    #[serde(rename = "cloudtrail")]
     CloudTrail,
     /// `{"Events":[{..."CloudTrailEvent":"<record as a JSON string>"}]}`.
     LookupEvents,

@@ -1,0 +1,984 @@
+//! Series files: what a scan found, per rule and minute, written as lines
+//! so that any number of them merge exactly into one replay
+//! (`scan --series-out`, `trailwatch replay`).
+//!
+//! Everything an alarm needs is each minute's statistic set (count, sum,
+//! minimum, maximum, and the values for percentiles), and sets merge
+//! exactly: counts add, sums add without rounding (the partials of the
+//! exact sum are written when one double does not hold it), extremes keep
+//! the extreme, values concatenate. A scan's input accounting adds the same
+//! way. So logs can be split into shards anywhere, each scanned on its own,
+//! and only the replay has to run in one place.
+//!
+//! Two forms are read:
+//!
+//! - **NDJSON** (what `scan --series-out` writes): a `header` line (format,
+//!   version, the scan's inputs and time settings), one `rule` line per
+//!   rule (its definition, as in a rules file, and its counts), its
+//!   `minute` lines, one `inputs` line (the accounting), and an `end` line
+//!   with the number of lines before it, so a cut file is refused.
+//! - **CSV** with the columns of a `minute` line (`rule`, `fingerprint`,
+//!   `minute`, `count`, `sum`, `min`, `max`, `matches`, optionally
+//!   `values`): what a query of `trailwatch sql` returns. It carries no
+//!   accounting; the report says so.
+//!
+//! Parsing and merging are pure; the caller reads the files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::metric::series::{ExactSum, Minute, Series, Stats, MINUTE_MS};
+use crate::record::time::{format_rfc3339, parse_user_time};
+use crate::record::EpochMs;
+use crate::rules::Rule;
+use crate::scan::{Assembled, Duplicates, FileReport, Location, RuleResult, ScanOptions, ScanReport, Totals, Unplaced};
+use crate::source::discover::PathProblem;
+use crate::source::SkipKind;
+
+/// The `format` of a series file's header.
+pub const FORMAT: &str = "trailwatch-series";
+
+/// The version of the format this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// Examples of repeated events a report shows (as a scan keeps them).
+const DUPLICATE_EXAMPLES: usize = 5;
+
+/// The columns a CSV of minutes must have, in any order (`values` may
+/// follow, and other columns are ignored).
+pub const CSV_COLUMNS: [&str; 8] = ["rule", "fingerprint", "minute", "count", "sum", "min", "max", "matches"];
+
+/// What makes a rule's per-minute series what it is: the pattern, the
+/// metric value, the default value and the dimensions (not the alarm,
+/// which is applied at replay). 16 hex digits of a SHA-256.
+pub fn fingerprint(rule: &Rule) -> String {
+    let mut h = Sha256::new();
+    let default = rule.transform.default_value().map(|d| d.to_string()).unwrap_or_default();
+    let mut parts = vec![rule.pattern.source(), rule.transform.value_text(), default.as_str()];
+    for (n, v) in rule.transform.dimension_texts() {
+        parts.extend([n.as_str(), v.as_str()]);
+    }
+    parts.push("\u{0}alarm dimensions");
+    for (n, v) in &rule.alarm_dimensions {
+        parts.extend([n.as_str(), v.as_str()]);
+    }
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A rule as a rules file writes it (JSON), alarm settings spelt out.
+fn definition(rule: &Rule) -> Value {
+    let pairs = |d: &[(String, String)]| -> Map<String, Value> {
+        d.iter().map(|(n, v)| (n.clone(), Value::String(v.clone()))).collect()
+    };
+    let mut def = json!({
+        "name": rule.name,
+        "pattern": rule.pattern.source(),
+        "metric_value": rule.transform.value_text(),
+        "dimensions": pairs(rule.transform.dimension_texts()),
+        "alarm_dimensions": pairs(&rule.alarm_dimensions),
+        "alarm": rule.alarm.settings(),
+    });
+    if let Some(t) = &rule.title {
+        def["title"] = json!(t);
+    }
+    if let Some(d) = rule.transform.default_value() {
+        def["default_value"] = json!(d);
+    }
+    def
+}
+
+/// Where a record is, by path and offset (indices are a scan's own).
+fn place(report: &ScanReport, at: Location) -> Value {
+    json!({ "path": report.path(at), "offset": at.offset })
+}
+
+/// A place as [`place`] wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+struct Place {
+    path: String,
+    offset: u64,
+}
+
+fn instant(t: Option<EpochMs>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(format_rfc3339(t)))
+}
+
+/// One minute line (also the columns of the CSV form).
+fn minute_line(rule: &str, fingerprint: &str, minute: Minute, s: &Stats) -> Value {
+    let mut v = json!({
+        "kind": "minute",
+        "rule": rule,
+        "fingerprint": fingerprint,
+        "minute": format_rfc3339(minute * MINUTE_MS),
+        "count": s.count,
+        "sum": s.sum.value(),
+        "min": s.min,
+        "max": s.max,
+        "matches": s.matches,
+    });
+    if s.sum.partials().len() > 1 {
+        v["sum_partials"] = json!(s.sum.partials());
+    }
+    if let Some(values) = &s.values {
+        v["values"] = json!(values.as_slice());
+    }
+    v
+}
+
+/// Write `report`'s series file: scanned with `rules` and `opts` over the
+/// inputs named `inputs`.
+pub fn write(
+    out: &mut dyn Write,
+    report: &ScanReport,
+    rules: &[Rule],
+    opts: &ScanOptions,
+    inputs: &[String],
+) -> io::Result<()> {
+    let lines = std::cell::Cell::new(0u64);
+    let put = |out: &mut dyn Write, v: &Value| -> io::Result<()> {
+        serde_json::to_writer(&mut *out, v)?;
+        out.write_all(b"\n")?;
+        lines.set(lines.get() + 1);
+        Ok(())
+    };
+    let header = json!({
+        "kind": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "tool": concat!("trailwatch ", env!("CARGO_PKG_VERSION")),
+        "inputs": inputs,
+        "lag_ms": opts.lag_ms,
+        "from": instant(opts.from),
+        "to": instant(opts.to),
+        "dedup": opts.dedup,
+        "elapsed_s": report.elapsed.as_secs_f64(),
+    });
+    put(out, &header)?;
+    for (i, rule) in rules.iter().enumerate() {
+        let r = &report.rules[i];
+        let fp = fingerprint(rule);
+        let line = json!({
+            "kind": "rule",
+            "rule": rule.name,
+            "fingerprint": fp,
+            "definition": definition(rule),
+            "values": rule.alarm.statistic.needs_values(),
+            "matches": r.matches,
+            "datapoints": r.datapoints,
+            "unplaced_missing": r.unplaced.missing,
+            "unplaced_unparseable": r.unplaced.unparseable,
+            "unplaced_datapoints": r.unplaced_datapoints,
+            "outside_range": r.outside_range,
+            "unplaced_examples": r.unplaced.examples.iter().map(|&at| place(report, at)).collect::<Vec<_>>(),
+        });
+        put(out, &line)?;
+        for (m, s) in report.minutes(i, &rule.alarm_dimensions) {
+            put(out, &minute_line(&rule.name, &fp, m, &s))?;
+        }
+    }
+    let repeated: Vec<Value> = report
+        .duplicates
+        .examples
+        .iter()
+        .map(|(id, a, b)| json!({ "event_id": id, "first": place(report, *a), "again": place(report, *b) }))
+        .collect();
+    let members: Vec<Value> = report.skipped_members.iter().map(|(k, p, why)| json!([k, p, why])).collect();
+    let inputs = json!({
+        "kind": "inputs",
+        "totals": report.totals,
+        "skipped": report.skipped,
+        "files": report.files,
+        "skipped_members": members,
+        "path_problems": report.problems,
+        "duplicate_copies": report.duplicates.copies,
+        "duplicates_problem": report.duplicates.problem,
+        "duplicate_examples": repeated,
+        "lost": report.lost(),
+        "notes": report.notes(),
+    });
+    put(out, &inputs)?;
+    put(out, &json!({ "kind": "end", "lines": lines.get() }))
+}
+
+/// Why a series file is refused, with where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesError {
+    /// The file.
+    pub file: String,
+    /// Its line (1-based; 0: the file as a whole).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SeriesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file, self.message),
+            n => write!(f, "{}:{n}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for SeriesError {}
+
+/// How a rule's series was scanned, beyond its minutes.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Counts {
+    matches: u64,
+    datapoints: u64,
+    unplaced_missing: u64,
+    unplaced_unparseable: u64,
+    unplaced_datapoints: u64,
+    outside_range: u64,
+    /// The first matching records without a usable time.
+    unplaced_examples: Vec<Place>,
+    /// How many examples a scan keeps (the most any file listed).
+    examples_kept: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.unplaced_examples.extend(o.unplaced_examples.iter().cloned());
+        self.examples_kept = self.examples_kept.max(o.examples_kept);
+        self.matches += o.matches;
+        self.datapoints += o.datapoints;
+        self.unplaced_missing += o.unplaced_missing;
+        self.unplaced_unparseable += o.unplaced_unparseable;
+        self.unplaced_datapoints += o.unplaced_datapoints;
+        self.outside_range += o.outside_range;
+    }
+}
+
+/// One rule's series from one or more files.
+#[derive(Clone, Debug)]
+struct RuleSeries {
+    fingerprint: String,
+    /// Its definition (NDJSON only), with the file it came from.
+    definition: Option<(Value, String)>,
+    /// Whether every set carries its values (percentiles).
+    values: bool,
+    counts: Counts,
+    minutes: BTreeMap<Minute, Stats>,
+}
+
+impl RuleSeries {
+    fn new(fingerprint: String, values: bool) -> RuleSeries {
+        RuleSeries { fingerprint, definition: None, values, counts: Counts::default(), minutes: BTreeMap::new() }
+    }
+
+    fn add_minute(&mut self, minute: Minute, s: Stats) {
+        self.values &= s.values.is_some();
+        match self.minutes.get_mut(&minute) {
+            Some(x) => x.merge(&s),
+            None => {
+                self.minutes.insert(minute, s);
+            }
+        }
+        if !self.values {
+            // Values of some sets only would give a wrong percentile.
+            for s in self.minutes.values_mut() {
+                s.values = None;
+            }
+        }
+    }
+}
+
+/// How the logs behind a series file were scanned.
+#[derive(Clone, Debug, PartialEq)]
+struct Settings {
+    lag_ms: i64,
+    from: Option<EpochMs>,
+    to: Option<EpochMs>,
+    dedup: bool,
+}
+
+/// The accounting of the inputs behind series files.
+#[derive(Clone, Debug, Default)]
+struct Accounting {
+    totals: Totals,
+    skipped: BTreeMap<SkipKind, u64>,
+    /// Files reported one by one, with the index of their series file.
+    files: Vec<(usize, FileReport)>,
+    skipped_members: Vec<(SkipKind, String, String)>,
+    problems: Vec<PathProblem>,
+    duplicate_copies: u64,
+    duplicates_problem: Option<String>,
+    /// Event ID, where first seen, where again.
+    duplicate_examples: Vec<(String, Place, Place)>,
+    lost: Vec<String>,
+    notes: Vec<String>,
+    elapsed_s: f64,
+}
+
+/// One series file, parsed.
+#[derive(Clone, Debug)]
+pub struct Shard {
+    name: String,
+    /// NDJSON: how it was scanned, its inputs and accounting.
+    scanned: Option<(Settings, Vec<String>, Accounting)>,
+    rules: BTreeMap<String, RuleSeries>,
+}
+
+fn err(file: &str, line: usize, message: impl Into<String>) -> SeriesError {
+    SeriesError { file: file.to_string(), line, message: message.into() }
+}
+
+/// Parse one series file named `name`: NDJSON as `scan --series-out`
+/// writes it, or CSV with [`CSV_COLUMNS`].
+pub fn parse(name: &str, text: &str) -> Result<Shard, SeriesError> {
+    let first = text.trim_start_matches('\u{feff}').trim_start();
+    if first.starts_with('{') {
+        parse_ndjson(name, text)
+    } else if first.is_empty() {
+        Err(err(name, 0, "empty: not a series file"))
+    } else {
+        parse_csv(name, text)
+    }
+}
+
+fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
+    let mut settings = None;
+    let mut inputs = Vec::new();
+    let mut accounting = None;
+    let mut rules: BTreeMap<String, RuleSeries> = BTreeMap::new();
+    let mut ended = false;
+    let mut lines = 0u64;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let bad = |m: String| err(name, n, m);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if ended {
+            return Err(bad("a line after the end line".into()));
+        }
+        let v: Value = serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        if settings.is_none() && kind != "header" {
+            return Err(bad(format!("the first line must be the header (`\"kind\":\"header\"`), not {kind:?}")));
+        }
+        match kind {
+            "header" => {
+                if settings.is_some() {
+                    return Err(bad("a second header".into()));
+                }
+                if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
+                    return Err(bad(format!("not a {FORMAT} file")));
+                }
+                let version = v.get("version").and_then(Value::as_u64).unwrap_or(0);
+                if version != VERSION {
+                    return Err(bad(format!(
+                        "format version {version}; this trailwatch reads version {VERSION} (rescan, or use the trailwatch that wrote it)"
+                    )));
+                }
+                let time = |key: &str| -> Result<Option<EpochMs>, SeriesError> {
+                    match v.get(key) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(s)) => {
+                            parse_user_time(s).map(Some).ok_or_else(|| bad(format!("`{key}`: not a time: {s:?}")))
+                        }
+                        Some(_) => Err(bad(format!("`{key}`: not a time"))),
+                    }
+                };
+                settings = Some(Settings {
+                    lag_ms: v.get("lag_ms").and_then(Value::as_i64).ok_or_else(|| bad("no `lag_ms`".into()))?,
+                    from: time("from")?,
+                    to: time("to")?,
+                    dedup: v.get("dedup").and_then(Value::as_bool).unwrap_or(false),
+                });
+                inputs = strings(v.get("inputs")).ok_or_else(|| bad("`inputs`: not a list of paths".into()))?;
+                let elapsed = v.get("elapsed_s").and_then(Value::as_f64).unwrap_or(0.0);
+                accounting = Some(Accounting { elapsed_s: elapsed, ..Accounting::default() });
+            }
+            "rule" => {
+                let rule = text_field(&v, "rule").map_err(bad)?;
+                let fp = text_field(&v, "fingerprint").map_err(bad)?;
+                if rules.contains_key(&rule) {
+                    return Err(bad(format!("rule {rule:?} twice")));
+                }
+                let values = v.get("values").and_then(Value::as_bool).unwrap_or(false);
+                let mut r = RuleSeries::new(fp, values);
+                let def = v.get("definition").filter(|d| d.is_object()).ok_or_else(|| bad("no `definition`".into()))?;
+                r.definition = Some((def.clone(), name.to_string()));
+                let count = |k: &str| v.get(k).and_then(Value::as_u64).ok_or_else(|| bad(format!("no count `{k}`")));
+                r.counts = Counts {
+                    matches: count("matches")?,
+                    datapoints: count("datapoints")?,
+                    unplaced_missing: count("unplaced_missing")?,
+                    unplaced_unparseable: count("unplaced_unparseable")?,
+                    unplaced_datapoints: count("unplaced_datapoints")?,
+                    outside_range: count("outside_range")?,
+                    unplaced_examples: Vec::new(),
+                    examples_kept: 0,
+                };
+                let examples = v.get("unplaced_examples").cloned().unwrap_or(Value::Array(Vec::new()));
+                r.counts.unplaced_examples =
+                    serde_json::from_value(examples).map_err(|e| bad(format!("`unplaced_examples`: {e}")))?;
+                r.counts.examples_kept = r.counts.unplaced_examples.len();
+                rules.insert(rule, r);
+            }
+            "minute" => {
+                let rule = text_field(&v, "rule").map_err(bad)?;
+                let r = rules
+                    .get_mut(&rule)
+                    .ok_or_else(|| bad(format!("a minute of rule {rule:?} before its rule line")))?;
+                if v.get("fingerprint").and_then(Value::as_str) != Some(r.fingerprint.as_str()) {
+                    return Err(bad(format!("a minute of rule {rule:?} with another fingerprint than its rule line")));
+                }
+                let (minute, stats) = minute_of_line(&v, r.values).map_err(bad)?;
+                if r.minutes.contains_key(&minute) {
+                    return Err(bad(format!("minute {} of rule {rule:?} twice", format_rfc3339(minute * MINUTE_MS))));
+                }
+                r.minutes.insert(minute, stats);
+            }
+            "inputs" => {
+                let a = accounting.as_mut().expect("the header came first");
+                let field = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+                let parsed = (|| -> Result<(), serde_json::Error> {
+                    a.totals = serde_json::from_value(field("totals"))?;
+                    a.skipped = serde_json::from_value(field("skipped"))?;
+                    let files: Vec<FileReport> = serde_json::from_value(field("files"))?;
+                    a.files = files.into_iter().map(|f| (0, f)).collect();
+                    a.skipped_members = serde_json::from_value(field("skipped_members"))?;
+                    a.problems = serde_json::from_value(field("path_problems"))?;
+                    a.duplicate_copies = serde_json::from_value(field("duplicate_copies"))?;
+                    a.duplicates_problem = serde_json::from_value(field("duplicates_problem"))?;
+                    #[derive(serde::Deserialize)]
+                    struct Repeat {
+                        event_id: String,
+                        first: Place,
+                        again: Place,
+                    }
+                    let repeats: Vec<Repeat> =
+                        serde_json::from_value(v.get("duplicate_examples").cloned().unwrap_or(Value::Array(vec![])))?;
+                    a.duplicate_examples = repeats.into_iter().map(|r| (r.event_id, r.first, r.again)).collect();
+                    let lost: Option<String> = serde_json::from_value(field("lost"))?;
+                    a.lost = lost.into_iter().collect();
+                    a.notes = serde_json::from_value(field("notes"))?;
+                    Ok(())
+                })();
+                parsed.map_err(|e| bad(format!("the inputs line: {e}")))?;
+            }
+            "end" => {
+                let said = v.get("lines").and_then(Value::as_u64);
+                if said != Some(lines) {
+                    return Err(bad(format!(
+                        "the end line counts {} lines before it, the file has {lines}: lines are missing or added",
+                        said.map_or("no".to_string(), |s| s.to_string())
+                    )));
+                }
+                ended = true;
+                continue;
+            }
+            other => return Err(bad(format!("unknown line kind {other:?}"))),
+        }
+        lines += 1;
+    }
+    if !ended {
+        return Err(err(name, 0, "no end line: the file was cut short (was the scan that wrote it stopped?)"));
+    }
+    let settings = settings.expect("the end line came after the header");
+    let accounting = accounting.expect("set with the header");
+    Ok(Shard { name: name.to_string(), scanned: Some((settings, inputs, accounting)), rules })
+}
+
+fn strings(v: Option<&Value>) -> Option<Vec<String>> {
+    v?.as_array()?.iter().map(|s| s.as_str().map(str::to_string)).collect()
+}
+
+fn text_field(v: &Value, key: &str) -> Result<String, String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string).ok_or_else(|| format!("no `{key}`"))
+}
+
+/// Parse a minute as written here (RFC 3339) or by a SQL engine
+/// (`2024-01-01 00:05:00.000`, UTC), or epoch seconds.
+fn parse_minute(s: &str) -> Result<Minute, String> {
+    let t = s.trim().trim_end_matches(" UTC");
+    let t = match t.split_once('.') {
+        Some((whole, frac)) if frac.bytes().all(|b| b == b'0') => whole,
+        _ => t,
+    };
+    let ms = parse_user_time(t).or_else(|| t.parse::<i64>().ok().and_then(|secs| secs.checked_mul(1000)));
+    let ms = ms.ok_or_else(|| format!("`minute`: not a time: {s:?}"))?;
+    if ms.rem_euclid(MINUTE_MS) != 0 {
+        return Err(format!("`minute`: {s:?} is not the start of a minute"));
+    }
+    Ok(ms / MINUTE_MS)
+}
+
+fn number(v: &Value, key: &str) -> Result<f64, String> {
+    match v.get(key) {
+        Some(Value::Number(n)) => n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("`{key}`: out of range")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("`{key}`: not a number: {s:?}")),
+        _ => Err(format!("no number `{key}`")),
+    }
+}
+
+fn count(v: &Value, key: &str) -> Result<u64, String> {
+    let x = number(v, key)?;
+    if x < 0.0 || x.fract() != 0.0 || x > 9.0e15 {
+        return Err(format!("`{key}`: not a count: {x}"));
+    }
+    Ok(x as u64)
+}
+
+/// A minute's set from a minute line (or a CSV row made into one).
+fn minute_of_line(v: &Value, values: bool) -> Result<(Minute, Stats), String> {
+    let minute = parse_minute(&text_field(v, "minute").or_else(|_| number(v, "minute").map(|x| x.to_string()))?)?;
+    let n = count(v, "count")?;
+    if n == 0 {
+        return Err("`count` is 0: a minute holds at least one datapoint".into());
+    }
+    let matches = count(v, "matches")?;
+    if matches > n {
+        return Err(format!("`matches` {matches} is more than `count` {n}"));
+    }
+    let (min, max) = (number(v, "min")?, number(v, "max")?);
+    if min > max {
+        return Err(format!("`min` {min} is more than `max` {max}"));
+    }
+    let sum_value = number(v, "sum")?;
+    let sum = match v.get("sum_partials") {
+        Some(Value::Array(p)) => {
+            let p: Vec<f64> =
+                p.iter().map(Value::as_f64).collect::<Option<_>>().ok_or("`sum_partials`: not numbers")?;
+            let s = ExactSum::from_partials(&p);
+            if s.value() != sum_value {
+                return Err(format!("`sum_partials` add up to {}, not `sum` {sum_value}", s.value()));
+            }
+            s
+        }
+        _ => {
+            let mut s = ExactSum::default();
+            s.add(sum_value);
+            s
+        }
+    };
+    let kept = match v.get("values") {
+        Some(Value::Array(a)) => {
+            let vals: Vec<f64> = a.iter().map(Value::as_f64).collect::<Option<_>>().ok_or("`values`: not numbers")?;
+            Some(vals)
+        }
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            let vals: Vec<f64> = s
+                .split([' ', ','])
+                .filter(|x| !x.is_empty())
+                .map(|x| x.parse::<f64>().map_err(|_| format!("`values`: not a number: {x:?}")))
+                .collect::<Result<_, _>>()?;
+            Some(vals)
+        }
+        _ => None,
+    };
+    if values && kept.as_ref().is_none_or(|k| k.len() as u64 != n) {
+        return Err(format!("`values` must list the {n} values of the minute (the rule's statistic is a percentile)"));
+    }
+    let mut stats = Stats::new(false);
+    stats.count = n;
+    stats.sum = sum;
+    stats.min = min;
+    stats.max = max;
+    stats.matches = matches;
+    stats.values = kept.filter(|_| values).map(Box::new);
+    Ok((minute, stats))
+}
+
+/// Split one CSV line (RFC 4180 quoting).
+fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cur.push('"');
+                }
+                '"' => quoted = false,
+                _ => cur.push(c),
+            }
+        } else {
+            match c {
+                '"' if at_start => quoted = true,
+                ',' => {
+                    out.push(std::mem::take(&mut cur));
+                    at_start = true;
+                    continue;
+                }
+                _ => cur.push(c),
+            }
+        }
+        at_start = false;
+    }
+    if quoted {
+        return Err("a quoted field is not closed (quoted line breaks are not read)".into());
+    }
+    out.push(cur);
+    Ok(out)
+}
+
+fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
+    let mut lines = text.trim_start_matches('\u{feff}').lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let (_, head) = lines.next().expect("parse checked the text is not blank");
+    let columns: Vec<String> =
+        csv_fields(head).map_err(|e| err(name, 1, e))?.into_iter().map(|c| c.trim().to_ascii_lowercase()).collect();
+    for want in CSV_COLUMNS {
+        if !columns.iter().any(|c| c == want) {
+            return Err(err(
+                name,
+                1,
+                format!(
+                    "not a series file: no column `{want}` (a CSV series has the columns {}, as `trailwatch sql` queries return them)",
+                    CSV_COLUMNS.join(",")
+                ),
+            ));
+        }
+    }
+    let mut rules: BTreeMap<String, RuleSeries> = BTreeMap::new();
+    for (i, line) in lines {
+        let n = i + 1;
+        let cells = csv_fields(line).map_err(|e| err(name, n, e))?;
+        if cells.len() != columns.len() {
+            return Err(err(name, n, format!("{} cells, the header has {}", cells.len(), columns.len())));
+        }
+        let row: Map<String, Value> =
+            columns.iter().cloned().zip(cells.into_iter().map(|c| Value::String(c.trim().to_string()))).collect();
+        let row = Value::Object(row);
+        let rule = text_field(&row, "rule").map_err(|e| err(name, n, e))?;
+        let fp = text_field(&row, "fingerprint").map_err(|e| err(name, n, e))?;
+        let has_values = row.get("values").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        let r = rules.entry(rule.clone()).or_insert_with(|| RuleSeries::new(fp.clone(), true));
+        if r.fingerprint != fp {
+            return Err(err(name, n, format!("rule {rule:?} with two fingerprints ({} and {fp})", r.fingerprint)));
+        }
+        let (minute, stats) = minute_of_line(&row, has_values).map_err(|e| err(name, n, e))?;
+        r.counts.matches += stats.matches;
+        r.counts.datapoints += stats.count;
+        r.add_minute(minute, stats);
+    }
+    Ok(Shard { name: name.to_string(), scanned: None, rules })
+}
+
+/// Series files merged: what [`Merged::report`] replays.
+#[derive(Debug)]
+pub struct Merged {
+    files: Vec<String>,
+    settings: Option<Settings>,
+    /// Per scanned (NDJSON) file: its rules.
+    scanned_rules: Vec<(String, BTreeSet<String>)>,
+    sql_files: usize,
+    rules: BTreeMap<String, RuleSeries>,
+    accounting: Accounting,
+    /// Rules defined differently by two files.
+    disagree: Vec<String>,
+}
+
+/// Whether one input path names the other or a folder holding it.
+fn overlaps(a: &str, b: &str) -> bool {
+    let (a, b) = (Path::new(a.trim_end_matches('/')), Path::new(b.trim_end_matches('/')));
+    a.starts_with(b) || b.starts_with(a)
+}
+
+/// Merge parsed series files (in any order and grouping: the result is
+/// the same). Refused: files scanned with different time settings, files
+/// whose inputs overlap (their records would be counted twice), a rule
+/// whose series were made with different patterns or metrics.
+pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
+    let mut m = Merged {
+        files: Vec::new(),
+        settings: None,
+        scanned_rules: Vec::new(),
+        sql_files: 0,
+        rules: BTreeMap::new(),
+        accounting: Accounting::default(),
+        disagree: Vec::new(),
+    };
+    let mut seen_inputs: Vec<(String, String)> = Vec::new();
+    for (index, shard) in shards.into_iter().enumerate() {
+        let name = shard.name.clone();
+        m.files.push(name.clone());
+        match shard.scanned {
+            Some((settings, inputs, acc)) => {
+                match &m.settings {
+                    Some(s) if *s != settings => {
+                        return Err(err(
+                            &name,
+                            0,
+                            format!(
+                                "scanned with other settings than {} ({}; every shard must use the same --lag, --from, --to and --dedup)",
+                                m.files[0],
+                                describe(&settings)
+                            ),
+                        ));
+                    }
+                    _ => m.settings = Some(settings),
+                }
+                for input in inputs {
+                    if let Some((other, p)) = seen_inputs.iter().find(|(_, p)| overlaps(p, &input)) {
+                        return Err(err(
+                            &name,
+                            0,
+                            format!(
+                                "its input {input:?} overlaps {p:?} of {other}: the records in both would be counted twice (shards must read disjoint files)"
+                            ),
+                        ));
+                    }
+                    seen_inputs.push((name.clone(), input));
+                }
+                let a = &mut m.accounting;
+                a.totals.merge(&acc.totals);
+                for (k, n) in acc.skipped {
+                    *a.skipped.entry(k).or_default() += n;
+                }
+                a.files.extend(acc.files.into_iter().map(|(_, f)| (index, f)));
+                a.skipped_members.extend(acc.skipped_members);
+                a.problems.extend(acc.problems);
+                a.duplicate_copies += acc.duplicate_copies;
+                a.duplicate_examples.extend(acc.duplicate_examples);
+                if a.duplicates_problem.is_none() {
+                    a.duplicates_problem = acc.duplicates_problem;
+                }
+                a.lost.extend(acc.lost.into_iter().map(|l| format!("{name}: {l}")));
+                a.notes.extend(acc.notes);
+                a.elapsed_s += acc.elapsed_s;
+                m.scanned_rules.push((name.clone(), shard.rules.keys().cloned().collect()));
+            }
+            None => m.sql_files += 1,
+        }
+        for (rule, series) in shard.rules {
+            match m.rules.get_mut(&rule) {
+                None => {
+                    m.rules.insert(rule, series);
+                }
+                Some(have) => {
+                    if have.fingerprint != series.fingerprint {
+                        return Err(err(
+                            &name,
+                            0,
+                            format!(
+                                "rule {rule:?} has fingerprint {} here and {} in another file: its pattern, metric value, default or dimensions differ",
+                                series.fingerprint, have.fingerprint
+                            ),
+                        ));
+                    }
+                    match (&have.definition, &series.definition) {
+                        (Some((a, from)), Some((b, _))) if a != b => {
+                            m.disagree.push(format!("rule {rule:?} is defined differently in {from} and {name}"))
+                        }
+                        (None, Some(_)) => have.definition = series.definition,
+                        _ => {}
+                    }
+                    have.counts.add(&series.counts);
+                    have.values &= series.values;
+                    for (minute, s) in series.minutes {
+                        have.add_minute(minute, s);
+                    }
+                }
+            }
+        }
+    }
+    if m.sql_files > 0 && m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some()) {
+        return Err(err(
+            &m.files[0],
+            0,
+            "scanned with --lag, --from or --to, and CSV series (SQL results) carry no such settings: merge them apart",
+        ));
+    }
+    Ok(m)
+}
+
+fn describe(s: &Settings) -> String {
+    let t = |x: Option<EpochMs>| x.map_or("none".to_string(), format_rfc3339);
+    format!("lag {} ms, from {}, to {}, dedup {}", s.lag_ms, t(s.from), t(s.to), s.dedup)
+}
+
+impl Merged {
+    /// The rules the files were scanned with, as a rules file (JSON), in
+    /// name order. Refused when two files define one rule's alarm
+    /// differently (give the rules, or the alarm options, to replay).
+    pub fn rules_file(&self) -> Result<String, SeriesError> {
+        if let Some(d) = self.disagree.first() {
+            return Err(err(
+                &self.files[0],
+                0,
+                format!("{d}: give the rules to replay with (--rules, --pattern, --aws-config ...)"),
+            ));
+        }
+        let mut defs = Vec::new();
+        for (name, r) in &self.rules {
+            let Some((def, _)) = &r.definition else {
+                return Err(err(
+                    &self.files[0],
+                    0,
+                    format!("rule {name:?} comes from a CSV series, which carries no definition: give the rules (--rules, --pattern, --aws-config ...)"),
+                ));
+            };
+            defs.push(def.clone());
+        }
+        Ok(json!({ "rule": defs }).to_string())
+    }
+
+    /// How many series files were merged.
+    pub fn files(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The time settings the logs were scanned with: lag (ms), from, to,
+    /// dedup.
+    pub fn scanned_with(&self) -> (i64, Option<EpochMs>, Option<EpochMs>, bool) {
+        self.settings.as_ref().map_or((0, None, None, false), |s| (s.lag_ms, s.from, s.to, s.dedup))
+    }
+
+    /// Whether any file carried no accounting (a CSV series).
+    pub fn has_unaccounted(&self) -> bool {
+        self.sql_files > 0
+    }
+
+    /// The report of a scan with `rules` that read every shard's logs.
+    pub fn report(self, rules: &[Rule]) -> Result<ScanReport, SeriesError> {
+        let first = self.files.first().cloned().unwrap_or_default();
+        let a = self.accounting;
+        // Inputs are numbered anew: by series file, then as each scan
+        // numbered them; the files examples point to come after them.
+        let mut files = a.files;
+        files.sort_by_key(|(i, f)| (*i, f.input, f.member));
+        let mut renumbered = Vec::with_capacity(files.len());
+        let mut last = None;
+        let mut next = 0u32;
+        for (i, mut f) in files {
+            if last != Some((i, f.input)) {
+                next += u32::from(last.is_some());
+                last = Some((i, f.input));
+            }
+            f.input = next;
+            renumbered.push(f);
+        }
+        let mut paths: BTreeMap<String, u32> = BTreeMap::new();
+        let base = next + 1;
+        let mut locate = |p: &Place| -> Location {
+            let n = paths.len() as u32;
+            let file = *paths.entry(p.path.clone()).or_insert(base + n);
+            Location { file, member: 0, offset: p.offset }
+        };
+        let mut results = Vec::new();
+        let mut rules_left = self.rules;
+        for rule in rules {
+            let fp = fingerprint(rule);
+            let Some(r) = rules_left.remove(&rule.name) else {
+                return Err(err(
+                    &first,
+                    0,
+                    format!("no series for rule {:?} in the {} file(s) given", rule.name, self.files.len()),
+                ));
+            };
+            if r.fingerprint != fp {
+                return Err(err(
+                    &first,
+                    0,
+                    format!(
+                        "rule {:?}: the series were made with another pattern, metric value, default or dimensions (fingerprint {}, the rule's is {fp})",
+                        rule.name, r.fingerprint
+                    ),
+                ));
+            }
+            if let Some((file, _)) = self.scanned_rules.iter().find(|(_, names)| !names.contains(&rule.name)) {
+                return Err(err(
+                    file,
+                    0,
+                    format!("no series for rule {:?}: it was scanned with other rules", rule.name),
+                ));
+            }
+            let needs_values = rule.alarm.statistic.needs_values();
+            if needs_values && !r.values && !r.minutes.is_empty() {
+                return Err(err(
+                    &first,
+                    0,
+                    format!(
+                        "rule {:?}: the statistic {} needs every value of each minute, and the series were scanned without them (scan with the percentile statistic)",
+                        rule.name, rule.alarm.statistic
+                    ),
+                ));
+            }
+            let mut series = Series::new(needs_values);
+            for (minute, mut s) in r.minutes {
+                if !needs_values {
+                    s.values = None;
+                }
+                series.insert(rule.alarm_dimensions.clone(), minute, s);
+            }
+            let c = r.counts;
+            let examples = c.unplaced_examples.iter().take(c.examples_kept).map(&mut locate).collect();
+            results.push(RuleResult {
+                series,
+                matches: c.matches,
+                datapoints: c.datapoints,
+                unplaced: Unplaced { missing: c.unplaced_missing, unparseable: c.unplaced_unparseable, examples },
+                unplaced_datapoints: c.unplaced_datapoints,
+                outside_range: c.outside_range,
+                samples: Default::default(),
+            });
+        }
+        let mut repeated = a.duplicate_examples;
+        repeated.sort();
+        repeated.truncate(DUPLICATE_EXAMPLES);
+        let repeated = repeated.iter().map(|(id, x, y)| (id.clone(), locate(x), locate(y))).collect();
+        let mut notes = a.notes;
+        notes.sort();
+        notes.dedup();
+        if self.files.len() > 1 {
+            notes.push(format!(
+                "replayed from {} series files: an event repeated across them (the same eventID in two shards' logs) is counted each time; repeats within one are counted{}",
+                self.files.len(),
+                if self.settings.as_ref().is_some_and(|s| s.dedup) { " and dropped" } else { "" }
+            ));
+        }
+        if self.sql_files > 0 {
+            notes.push(format!(
+                "{} of the series files are SQL results (CSV): the inputs behind them are not counted here, nor their matches without a time",
+                self.sql_files
+            ));
+        }
+        let mut problems = a.problems;
+        problems.sort_by(|x, y| x.path.cmp(&y.path));
+        let mut skipped_members = a.skipped_members;
+        skipped_members.sort();
+        let lost = (!a.lost.is_empty()).then(|| a.lost.join("; "));
+        let dedup = self.settings.as_ref().is_some_and(|s| s.dedup);
+        Ok(ScanReport::assembled(Assembled {
+            files: renumbered,
+            skipped: a.skipped,
+            skipped_members,
+            problems,
+            totals: a.totals,
+            rules: results,
+            duplicates: Duplicates {
+                copies: a.duplicate_copies,
+                dropped: dedup,
+                examples: repeated,
+                problem: a.duplicates_problem,
+            },
+            lost,
+            notes,
+            elapsed: Duration::from_secs_f64(a.elapsed_s.max(0.0)),
+            paths: paths.into_iter().map(|(p, i)| (i, p)).collect::<BTreeMap<u32, String>>().into_iter().collect(),
+        }))
+    }
+}
