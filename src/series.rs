@@ -135,15 +135,21 @@ fn minute_line(rule: &str, fingerprint: &str, minute: Minute, s: &Stats) -> Valu
     v
 }
 
-/// Write `report`'s series file: scanned with `rules` and `opts` over the
-/// inputs named `inputs`.
-pub fn write(
-    out: &mut dyn Write,
-    report: &ScanReport,
-    rules: &[Rule],
-    opts: &ScanOptions,
-    inputs: &[String],
-) -> io::Result<()> {
+/// What a series file says of the scan besides its results.
+pub struct Scanned<'a> {
+    /// The rules scanned with.
+    pub rules: &'a [Rule],
+    /// The rules asked for that could not be replayed, and why.
+    pub refused: &'a [String],
+    /// The options.
+    pub opts: &'a ScanOptions,
+    /// The input paths as given.
+    pub inputs: &'a [String],
+}
+
+/// Write `report`'s series file.
+pub fn write(out: &mut dyn Write, report: &ScanReport, scanned: &Scanned<'_>) -> io::Result<()> {
+    let Scanned { rules, refused, opts, inputs } = *scanned;
     let lines = std::cell::Cell::new(0u64);
     let put = |out: &mut dyn Write, v: &Value| -> io::Result<()> {
         serde_json::to_writer(&mut *out, v)?;
@@ -157,6 +163,7 @@ pub fn write(
         "version": VERSION,
         "tool": concat!("trailwatch ", env!("CARGO_PKG_VERSION")),
         "inputs": inputs,
+        "refused": refused,
         "lag_ms": opts.lag_ms,
         "from": instant(opts.from),
         "to": instant(opts.to),
@@ -327,7 +334,11 @@ pub struct Shard {
     name: String,
     /// NDJSON: how it was scanned, its inputs and accounting.
     scanned: Option<(Settings, Vec<String>, Accounting)>,
+    /// Rules its scan refused.
+    refused: Vec<String>,
     rules: BTreeMap<String, RuleSeries>,
+    /// Rule names in file order.
+    order: Vec<String>,
 }
 
 fn err(file: &str, line: usize, message: impl Into<String>) -> SeriesError {
@@ -354,6 +365,8 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     let mut rules: BTreeMap<String, RuleSeries> = BTreeMap::new();
     let mut ended = false;
     let mut lines = 0u64;
+    let mut order = Vec::new();
+    let mut refused = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let bad = |m: String| err(name, n, m);
@@ -398,6 +411,7 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
                     dedup: v.get("dedup").and_then(Value::as_bool).unwrap_or(false),
                 });
                 inputs = strings(v.get("inputs")).ok_or_else(|| bad("`inputs`: not a list of paths".into()))?;
+                refused = strings(v.get("refused")).ok_or_else(|| bad("`refused`: not a list".into()))?;
                 let elapsed = v.get("elapsed_s").and_then(Value::as_f64).unwrap_or(0.0);
                 accounting = Some(Accounting { elapsed_s: elapsed, ..Accounting::default() });
             }
@@ -426,6 +440,7 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
                 r.counts.unplaced_examples =
                     serde_json::from_value(examples).map_err(|e| bad(format!("`unplaced_examples`: {e}")))?;
                 r.counts.examples_kept = r.counts.unplaced_examples.len();
+                order.push(rule.clone());
                 rules.insert(rule, r);
             }
             "minute" => {
@@ -490,7 +505,7 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     }
     let settings = settings.expect("the end line came after the header");
     let accounting = accounting.expect("set with the header");
-    Ok(Shard { name: name.to_string(), scanned: Some((settings, inputs, accounting)), rules })
+    Ok(Shard { name: name.to_string(), scanned: Some((settings, inputs, accounting)), refused, rules, order })
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
@@ -653,6 +668,7 @@ fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
         }
     }
     let mut rules: BTreeMap<String, RuleSeries> = BTreeMap::new();
+    let mut order = Vec::new();
     for (i, line) in lines {
         let n = i + 1;
         let cells = csv_fields(line).map_err(|e| err(name, n, e))?;
@@ -665,6 +681,9 @@ fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
         let rule = text_field(&row, "rule").map_err(|e| err(name, n, e))?;
         let fp = text_field(&row, "fingerprint").map_err(|e| err(name, n, e))?;
         let has_values = row.get("values").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        if !rules.contains_key(&rule) {
+            order.push(rule.clone());
+        }
         let r = rules.entry(rule.clone()).or_insert_with(|| RuleSeries::new(fp.clone(), true));
         if r.fingerprint != fp {
             return Err(err(name, n, format!("rule {rule:?} with two fingerprints ({} and {fp})", r.fingerprint)));
@@ -674,7 +693,7 @@ fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
         r.counts.datapoints += stats.count;
         r.add_minute(minute, stats);
     }
-    Ok(Shard { name: name.to_string(), scanned: None, rules })
+    Ok(Shard { name: name.to_string(), scanned: None, refused: Vec::new(), rules, order })
 }
 
 /// Series files merged: what [`Merged::report`] replays.
@@ -689,6 +708,11 @@ pub struct Merged {
     accounting: Accounting,
     /// Rules defined differently by two files.
     disagree: Vec<String>,
+    /// Rule names in the order they were first met (the order they were
+    /// scanned in).
+    order: Vec<String>,
+    /// Rules the scans refused, and why.
+    refused: Vec<String>,
 }
 
 /// Whether one input path names the other or a folder holding it.
@@ -710,6 +734,8 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
         rules: BTreeMap::new(),
         accounting: Accounting::default(),
         disagree: Vec::new(),
+        order: Vec::new(),
+        refused: Vec::new(),
     };
     let mut seen_inputs: Vec<(String, String)> = Vec::new();
     for (index, shard) in shards.into_iter().enumerate() {
@@ -762,6 +788,16 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
                 m.scanned_rules.push((name.clone(), shard.rules.keys().cloned().collect()));
             }
             None => m.sql_files += 1,
+        }
+        for r in shard.refused {
+            if !m.refused.contains(&r) {
+                m.refused.push(r);
+            }
+        }
+        for rule in shard.order {
+            if !m.order.contains(&rule) {
+                m.order.push(rule);
+            }
         }
         for (rule, series) in shard.rules {
             match m.rules.get_mut(&rule) {
@@ -823,7 +859,8 @@ impl Merged {
             ));
         }
         let mut defs = Vec::new();
-        for (name, r) in &self.rules {
+        for name in &self.order {
+            let r = &self.rules[name];
             let Some((def, _)) = &r.definition else {
                 return Err(err(
                     &self.files[0],
@@ -834,6 +871,11 @@ impl Merged {
             defs.push(def.clone());
         }
         Ok(json!({ "rule": defs }).to_string())
+    }
+
+    /// The rules the scans were asked for and refused, with why.
+    pub fn refused(&self) -> &[String] {
+        &self.refused
     }
 
     /// How many series files were merged.
@@ -856,21 +898,23 @@ impl Merged {
     pub fn report(self, rules: &[Rule]) -> Result<ScanReport, SeriesError> {
         let first = self.files.first().cloned().unwrap_or_default();
         let a = self.accounting;
-        // Inputs are numbered anew: by series file, then as each scan
-        // numbered them; the files examples point to come after them.
-        let mut files = a.files;
-        files.sort_by_key(|(i, f)| (*i, f.input, f.member));
-        let mut renumbered = Vec::with_capacity(files.len());
-        let mut last = None;
-        let mut next = 0u32;
-        for (i, mut f) in files {
-            if last != Some((i, f.input)) {
-                next += u32::from(last.is_some());
-                last = Some((i, f.input));
-            }
-            f.input = next;
-            renumbered.push(f);
+        // Inputs are numbered anew, in path order as a scan lists them
+        // (an archive's members stay with it, in archive order); the files
+        // examples point to come after them.
+        let mut groups: BTreeMap<(usize, u32), Vec<FileReport>> = BTreeMap::new();
+        for (i, f) in a.files {
+            groups.entry((i, f.input)).or_default().push(f);
         }
+        let mut groups: Vec<Vec<FileReport>> = groups.into_values().collect();
+        for g in &mut groups {
+            g.sort_by_key(|f| f.member);
+        }
+        groups.sort_by(|x, y| x[0].path.cmp(&y[0].path));
+        let mut renumbered = Vec::new();
+        for (n, g) in groups.into_iter().enumerate() {
+            renumbered.extend(g.into_iter().map(|f| FileReport { input: n as u32, ..f }));
+        }
+        let next = renumbered.len() as u32;
         let mut paths: BTreeMap<String, u32> = BTreeMap::new();
         let base = next + 1;
         let mut locate = |p: &Place| -> Location {
@@ -980,5 +1024,111 @@ impl Merged {
             elapsed: Duration::from_secs_f64(a.elapsed_s.max(0.0)),
             paths: paths.into_iter().map(|(p, i)| (i, p)).collect::<BTreeMap<u32, String>>().into_iter().collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(values: &[f64], keep: bool) -> Stats {
+        let mut s = Stats::new(keep);
+        for &v in values {
+            s.add(v, true);
+        }
+        s
+    }
+
+    #[test]
+    fn a_minute_line_reads_back_exactly_with_the_partials_of_its_sum() {
+        let s = stats(&[0.1, 1e17, 0.2, -1e17, 0.3, 1e-9], true);
+        assert!(s.sum.partials().len() > 1, "the test needs a sum one double does not hold");
+        let line = minute_line("r", "fp", 28_000_000, &s);
+        let text = line.to_string();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        let (minute, got) = minute_of_line(&back, true).unwrap();
+        assert_eq!(minute, 28_000_000);
+        assert_eq!(got.sum.partials(), s.sum.partials());
+        assert_eq!(
+            (got.count, got.min, got.max, got.matches, &got.values),
+            (s.count, s.min, s.max, s.matches, &s.values)
+        );
+        // Merged from halves, the sum is the one of all values at once.
+        let (a, b) = (stats(&[0.1, 1e17, 0.2], true), stats(&[-1e17, 0.3, 1e-9], true));
+        let mut m = RuleSeries::new("fp".into(), true);
+        m.add_minute(1, b);
+        m.add_minute(1, a);
+        assert_eq!(m.minutes[&1].sum.value(), s.sum.value());
+        assert_eq!(m.minutes[&1].count, 6);
+    }
+
+    #[test]
+    fn minutes_are_read_as_sql_engines_print_them() {
+        let want = Ok(1_690_588_860 / 60);
+        for text in [
+            "2023-07-29T00:01:00Z",
+            "2023-07-29 00:01:00",
+            "2023-07-29 00:01:00.000",
+            "2023-07-29 00:01:00.000 UTC",
+            "2023-07-29T00:01:00+00:00",
+            "1690588860",
+        ] {
+            assert_eq!(parse_minute(text), want, "{text}");
+        }
+        assert!(parse_minute("2023-07-29 00:01:30").unwrap_err().contains("not the start of a minute"));
+        assert!(parse_minute("yesterday").unwrap_err().contains("not a time"));
+    }
+
+    #[test]
+    fn csv_cells_follow_rfc_4180_quoting() {
+        assert_eq!(csv_fields(r#"a,"b,c","d""e",,"#).unwrap(), ["a", "b,c", "d\"e", "", ""]);
+        assert!(csv_fields(r#"a,"b"#).is_err());
+    }
+
+    #[test]
+    fn rows_that_cannot_be_a_minute_are_refused_with_their_line() {
+        let head = "rule,fingerprint,minute,count,sum,min,max,matches\n";
+        for (row, why) in [
+            ("r,f,2023-07-29 00:01:00,0,0,0,0,0", "`count` is 0"),
+            ("r,f,2023-07-29 00:01:00,2,2,1,1,3", "more than `count`"),
+            ("r,f,2023-07-29 00:01:00,2,2,3,1,2", "more than `max`"),
+            ("r,f,2023-07-29 00:01:00,2,x,1,1,2", "`sum`: not a number"),
+            ("r,f,2023-07-29 00:01:00,2,2,1,1", "7 cells"),
+        ] {
+            let e = parse("s.csv", &format!("{head}{row}\n")).unwrap_err();
+            assert_eq!(e.line, 2, "{row}");
+            assert!(e.message.contains(why), "{row}: {e}");
+        }
+        let e =
+            parse("s.csv", &format!("{head}r,f,2023-07-29 00:01:00,1,1,1,1,1\nr,g,2023-07-29 00:02:00,1,1,1,1,1\n"))
+                .unwrap_err();
+        assert!(e.message.contains("two fingerprints"), "{e}");
+    }
+
+    #[test]
+    fn a_percentile_keeps_values_only_if_every_minute_has_them() {
+        let mut r = RuleSeries::new("fp".into(), true);
+        r.add_minute(1, stats(&[1.0, 2.0], true));
+        assert!(r.values);
+        r.add_minute(2, stats(&[3.0], false));
+        assert!(!r.values);
+        assert!(r.minutes.values().all(|s| s.values.is_none()));
+    }
+
+    #[test]
+    fn ndjson_needs_its_header_first_and_its_end_last() {
+        let e = parse("a.series", "{\"kind\":\"minute\"}\n").unwrap_err();
+        assert!(e.message.contains("first line must be the header"), "{e}");
+        let header = format!(
+            r#"{{"kind":"header","format":"{FORMAT}","version":{VERSION},"inputs":[],"refused":[],"lag_ms":0}}"#
+        );
+        let e = parse("a.series", &format!("{header}\n")).unwrap_err();
+        assert!(e.message.contains("cut short"), "{e}");
+        let e = parse("a.series", &format!("{header}\n{{\"kind\":\"end\",\"lines\":2}}\n")).unwrap_err();
+        assert!(e.message.contains("lines are missing"), "{e}");
+        assert!(parse("a.series", &format!("{header}\n{{\"kind\":\"end\",\"lines\":1}}\n")).is_ok());
+        let old = header.replace(&format!("\"version\":{VERSION}"), "\"version\":99");
+        let e = parse("a.series", &format!("{old}\n")).unwrap_err();
+        assert!(e.message.contains("format version 99"), "{e}");
     }
 }

@@ -14,6 +14,7 @@ mod html;
 mod iac;
 mod manifest;
 mod scan;
+mod series;
 mod silent;
 mod tune;
 mod verify;

@@ -60,9 +60,11 @@ pub fn run(a: ReplayArgs) -> Outcome {
     }
     let merged = series::merge(shards).map_err(|e| Failure::Usage(e.to_string()))?;
     let overrides = a.alarm.settings();
+    let mut refused = Vec::new();
     let set = if names_rules(&a.which) {
         scan_cli::rules(&a.which, overrides)?
     } else {
+        refused = merged.refused().to_vec();
         let text = merged.rules_file().map_err(|e| Failure::Usage(e.to_string()))?;
         let loaded = file::parse(&text).map_err(|e| Failure::Usage(format!("the rules in the series files: {e}")))?;
         let request = select::Request {
@@ -77,9 +79,10 @@ pub fn run(a: ReplayArgs) -> Outcome {
         };
         select::select(request).map_err(|e| Failure::Usage(e.to_string()))?
     };
+    refused.extend(set.refused);
     {
         let mut err = io::stderr().lock();
-        for r in &set.refused {
+        for r in &refused {
             writeln!(err, "trailwatch: refused: {}", terminal(r))?;
         }
     }
@@ -90,7 +93,7 @@ pub fn run(a: ReplayArgs) -> Outcome {
     let result = merged.report(&rules).map_err(|e| Failure::Usage(e.to_string()))?;
     let replays = replay(&result, &rules, &opts);
     let mut doc = model::build(&result, &replays, &opts);
-    doc.refused = set.refused;
+    doc.refused = refused;
     if let Some(path) = &a.plot {
         let svg = report::plot::timeline_svg(&doc).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
         super::write_plot(path, &svg)?;

@@ -19,6 +19,7 @@ use trailwatch::report::{self, model, text::Style, Format};
 use trailwatch::rules::select::{self, RuleSet};
 use trailwatch::rules::{aws, file, iac};
 use trailwatch::scan::{scan, EventsBy, Progress, ScanOptions, TallyBy, RUN_KEPT};
+use trailwatch::series::Scanned;
 use trailwatch::source::Limits;
 
 use super::{Failure, Outcome};
@@ -475,7 +476,8 @@ pub fn run(a: ScanArgs) -> Outcome {
     }
     if let (Some(path), false) = (&a.series_out, strict_stop) {
         let inputs: Vec<String> = a.paths.iter().map(|p| p.display().to_string()).collect();
-        write_output(path, |out| trailwatch::series::write(out, &result, &rules, &opts, &inputs))?;
+        let scanned = Scanned { rules: &rules, refused: &doc.refused, opts: &opts, inputs: &inputs };
+        write_output(path, |out| trailwatch::series::write(out, &result, &scanned))?;
     }
     let report_out = !strict_stop && !to_stdout;
     super::deliver(status, || {
