@@ -17,6 +17,7 @@
 //! - [`scan`]: every input read once in parallel, every rule applied;
 //! - [`series`]: a scan's per-minute results as a file, and such files
 //!   merged exactly;
+//! - [`sql`]: rules compiled to SQL queries that return those series;
 //! - [`replay`]: each alarm replayed over what a scan found;
 //! - [`tune`]: an alarm replayed under a grid of settings;
 //! - [`report`]: the document and its formats.
@@ -36,6 +37,7 @@ pub mod rules;
 pub mod scan;
 pub mod series;
 pub mod source;
+pub mod sql;
 pub mod testfilter;
 pub mod tune;
 pub mod verify;

@@ -8,6 +8,7 @@ mod progress;
 mod replay;
 mod rules;
 mod scan;
+mod sql;
 mod test_pattern;
 mod tune;
 mod verify;
@@ -49,6 +50,8 @@ enum Command {
     Diff(Box<diff::DiffArgs>),
     /// Merge series files (`scan --series-out`, `trailwatch sql` results) and replay the alarms over them.
     Replay(Box<replay::ReplayArgs>),
+    /// Print a SQL query (Athena, Spark, DuckDB) that returns the rules' per-minute series.
+    Sql(Box<sql::SqlArgs>),
 }
 
 /// Entry point used by `main.rs`.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Tune(a) => tune::run(*a),
         Command::Diff(a) => diff::run(*a),
         Command::Replay(a) => replay::run(*a),
+        Command::Sql(a) => sql::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -581,7 +581,7 @@ fn max_event_bytes(n: usize) -> Result<usize, Failure> {
 /// Largest `--lag`, either way: a delivery delay, not a calendar shift.
 const MAX_LAG_DAYS: i64 = 366;
 
-fn lag(text: &str) -> Result<i64, Failure> {
+pub fn lag(text: &str) -> Result<i64, Failure> {
     let ms = parse_duration(text).ok_or_else(|| Failure::Usage(format!("invalid --lag {text:?}")))?;
     if ms.abs() > MAX_LAG_DAYS * 86_400_000 {
         return Err(Failure::Usage(format!("--lag {text}: at most {MAX_LAG_DAYS} days either way")));

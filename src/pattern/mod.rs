@@ -41,7 +41,7 @@ pub use eval::{Event, Extracted};
 pub use selector::FieldSelector;
 
 pub(crate) use compile::TextMatch;
-pub(crate) use compile::{path, Path};
+pub(crate) use compile::{path, Path, PathStep};
 pub(crate) use eval::walk;
 
 use crate::json::Doc;
