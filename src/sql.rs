@@ -405,7 +405,7 @@ fn cond(c: &Cond, d: Dialect) -> Result<String, String> {
     Ok(match &c.test {
         Test::Compare { op: op @ (CmpOp::Eq | CmpOp::Ne), value: ValueLit::Str { text: t, .. } } => {
             let m = TextMatch::new(t);
-            if could_match_number(&m) && !matches!(field, Field::Column(_)) {
+            if m != TextMatch::Any && could_match_number(&m) && !matches!(field, Field::Column(_)) {
                 return Err(format!(
                     "{shown} {} {t:?}: the value could match a number's text, which CloudWatch writes its own way",
                     op.as_str()
@@ -428,10 +428,12 @@ fn cond(c: &Cond, d: Dialect) -> Result<String, String> {
                 format!("(({} AND NOT ({test})) OR {})", is(Kind::String)?, is(Kind::Number)?)
             }
         }
-        Test::Compare { op, value: ValueLit::Number { text: n, .. } } => return Err(format!(
+        Test::Compare { op, value: ValueLit::Number { text: n, .. } } => {
+            return Err(format!(
             "{shown} {} {n}: CloudWatch compares numbers as exact decimals, SQL engines read JSON numbers as doubles",
             op.as_str()
-        )),
+        ))
+        }
         Test::Compare { op, value: ValueLit::Regex(_) } => {
             return Err(format!("{shown} {} %regex%: CloudWatch's regex dialect is not the engines'", op.as_str()))
         }
