@@ -19,8 +19,9 @@
 //!   with the number of lines before it, so a cut file is refused.
 //! - **CSV** with the columns of a `minute` line (`rule`, `fingerprint`,
 //!   `minute`, `count`, `sum`, `min`, `max`, `matches`, optionally
-//!   `values`): what a query of `trailwatch sql` returns. It carries no
-//!   accounting; the report says so.
+//!   `values`): what a query of `trailwatch sql` returns, with one row per
+//!   rule without a minute and with a count of 0 that says the query
+//!   covers it. It carries no accounting; the report says so.
 //!
 //! Parsing and merging are pure; the caller reads the files.
 
@@ -687,6 +688,17 @@ fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
         let r = rules.entry(rule.clone()).or_insert_with(|| RuleSeries::new(fp.clone(), true));
         if r.fingerprint != fp {
             return Err(err(name, n, format!("rule {rule:?} with two fingerprints ({} and {fp})", r.fingerprint)));
+        }
+        if row.get("minute").and_then(Value::as_str) == Some("") {
+            // A query's row saying it covers the rule, whatever matched.
+            if count(&row, "count").map_err(|e| err(name, n, e))? != 0 {
+                return Err(err(
+                    name,
+                    n,
+                    "a row without a minute must have a count of 0 (it names a rule the query covers)",
+                ));
+            }
+            continue;
         }
         let (minute, stats) = minute_of_line(&row, has_values).map_err(|e| err(name, n, e))?;
         r.counts.matches += stats.matches;

@@ -96,30 +96,56 @@ pub struct Translation {
 /// Translate `rules` for `dialect` over `source`, with `lag_ms` added to
 /// every eventTime (as `scan --lag`).
 pub fn translate(rules: &[Rule], dialect: Dialect, source: &Source, lag_ms: i64) -> Translation {
-    let mut parts = Vec::new();
-    let mut names = Vec::new();
+    let d = dialect;
+    let mut kept = Vec::new();
     let mut refused = Vec::new();
     for rule in rules {
-        match rule_select(rule, dialect) {
-            Ok(select) => {
-                parts.push(select);
-                names.push(rule.name.clone());
-            }
+        match rule_parts(rule, d) {
+            Ok((value, cond)) => kept.push((rule, value, cond)),
             Err(reason) => refused.push(Refusal { rule: rule.name.clone(), reason }),
         }
     }
-    let query = (!parts.is_empty()).then(|| {
-        let mut q = String::new();
-        q += &format!(
-            "-- trailwatch sql --dialect {dialect}: per-minute series of {} rule(s); the result (CSV) is an input of `trailwatch replay`.\n",
+    let names: Vec<String> = kept.iter().map(|(r, _, _)| r.name.clone()).collect();
+    let query = (!kept.is_empty()).then(|| {
+        let mut q = format!(
+            "-- trailwatch sql --dialect {d}: per-minute series of {} rule(s); the result (CSV) is an input of `trailwatch replay`.\n",
             names.len()
         );
         for r in &refused {
             q += &format!("-- refused: {}\n", one_line(&r.to_string()));
         }
-        q += &events_cte(dialect, source, lag_ms);
-        q += &parts.join("\nUNION ALL\n");
-        q += "\nORDER BY rule, minute\n";
+        q += &events_cte(d, source, lag_ms);
+        // The rules as a table, by number.
+        let rows: Vec<String> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, (r, v, _))| {
+                format!("({i}, {}, {}, CAST({} AS DOUBLE))", lit(d, &r.name), lit(d, &fingerprint(r)), lit(d, &v.to_string()))
+            })
+            .collect();
+        q += &format!(
+            ",\nrules AS (\n  SELECT * FROM (VALUES\n    {}\n  ) AS t(rule_no, rule, fingerprint, rule_value)\n)",
+            rows.join(",\n    ")
+        );
+        // Each record's matching rules, as a list of their numbers made
+        // one row each: a record is read once, and only matches are kept.
+        let picks: Vec<String> =
+            kept.iter().enumerate().map(|(i, (_, _, c))| format!("    CASE WHEN {c} THEN {i} END")).collect();
+        let picks = picks.join(",\n");
+        q += &match d {
+            Dialect::DuckDb => format!(
+                ",\nmatched AS (\n  SELECT minute, unnest(list_filter([\n{picks}\n  ], lambda x: x IS NOT NULL)) AS rule_no\n  FROM events WHERE minute IS NOT NULL\n)\n"
+            ),
+            Dialect::Spark => format!(
+                ",\nmatched AS (\n  SELECT minute, explode(filter(array(\n{picks}\n  ), x -> x IS NOT NULL)) AS rule_no\n  FROM events WHERE minute IS NOT NULL\n)\n"
+            ),
+            Dialect::Athena => format!(
+                ",\nmatched AS (\n  SELECT minute, rule_no\n  FROM events CROSS JOIN UNNEST(filter(ARRAY[\n{picks}\n  ], x -> x IS NOT NULL)) AS u(rule_no)\n  WHERE minute IS NOT NULL\n)\n"
+            ),
+        };
+        // First a row without a minute per rule, which says the query
+        // covers it: a rule nothing matched is told from one left out.
+        q += "SELECT rule, fingerprint, CAST(NULL AS BIGINT) AS minute, CAST(0 AS BIGINT) AS count, CAST(0 AS DOUBLE) AS sum, CAST(NULL AS DOUBLE) AS min, CAST(NULL AS DOUBLE) AS max, CAST(0 AS BIGINT) AS matches\nFROM rules\nUNION ALL\nSELECT rules.rule, rules.fingerprint, matched.minute, count(*), count(*) * min(rules.rule_value), min(rules.rule_value), max(rules.rule_value), count(*)\nFROM matched JOIN rules ON matched.rule_no = rules.rule_no\nGROUP BY rules.rule, rules.fingerprint, matched.minute\nORDER BY rule, minute\n";
         q
     });
     Translation { query, rules: names, refused }
@@ -152,17 +178,17 @@ fn events_cte(d: Dialect, source: &Source, lag_ms: i64) -> String {
     let lag = lag_ms as f64 / 1000.0;
     match d {
         Dialect::DuckDb => format!(
-            "WITH files AS (\n  SELECT filename, json AS doc\n  FROM read_json_objects({}, format = 'auto', filename = true, maximum_object_size = 1073741824)\n  WHERE filename NOT LIKE '%/CloudTrail-Insight/%' AND filename NOT LIKE '%CloudTrail-Digest%'\n),\nrecords AS (\n  SELECT unnest(json_extract(doc, '$.Records[*]')) AS r FROM files WHERE json_type(doc, '$.Records') = 'ARRAY'\n),\nevents AS (\n  SELECT r, CASE WHEN json_type(r, '$.eventTime') = 'VARCHAR' AND regexp_full_match(json_extract_string(r, '$.eventTime'), {re})\n    THEN CAST(floor((epoch_ms(try_cast(replace(json_extract_string(r, '$.eventTime'), ' ', 'T') AS TIMESTAMPTZ)) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE json_type(r) = 'OBJECT' AND strlen(CAST(r AS VARCHAR)) <= {MAX_EVENT_BYTES}\n)\n",
+            "WITH files AS (\n  SELECT filename, json AS doc\n  FROM read_json_objects({}, format = 'auto', filename = true, maximum_object_size = 1073741824)\n  WHERE filename NOT LIKE '%/CloudTrail-Insight/%' AND filename NOT LIKE '%CloudTrail-Digest%'\n),\nrecords AS (\n  SELECT unnest(json_extract(doc, '$.Records[*]')) AS r FROM files WHERE json_type(doc, '$.Records') = 'ARRAY'\n),\nevents AS (\n  SELECT r, CASE WHEN json_type(r, '$.eventTime') = 'VARCHAR' AND regexp_full_match(json_extract_string(r, '$.eventTime'), {re})\n    THEN CAST(floor((epoch_ms(try_cast(replace(json_extract_string(r, '$.eventTime'), ' ', 'T') AS TIMESTAMPTZ)) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE json_type(r) = 'OBJECT' AND strlen(CAST(r AS VARCHAR)) <= {MAX_EVENT_BYTES}\n)",
             lit(d, &source.from),
             re = lit(d, TIME_RE),
         ),
         Dialect::Spark => format!(
-            "WITH records AS (\n  SELECT rec.value AS r\n  FROM {} AS f, LATERAL variant_explode(variant_get(parse_json(f.value), '$.Records')) AS rec\n  WHERE f.path NOT LIKE '%/CloudTrail-Insight/%' AND f.path NOT LIKE '%CloudTrail-Digest%'\n    AND schema_of_variant(variant_get(parse_json(f.value), '$.Records')) LIKE 'ARRAY%'\n),\nevents AS (\n  SELECT r, CASE WHEN schema_of_variant(variant_get(r, '$.eventTime')) = 'STRING' AND variant_get(r, '$.eventTime', 'string') RLIKE {re}\n    THEN CAST(floor((unix_millis(try_to_timestamp(replace(variant_get(r, '$.eventTime', 'string'), ' ', 'T'))) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE schema_of_variant(r) LIKE 'OBJECT%' AND octet_length(to_json(r)) <= {MAX_EVENT_BYTES}\n)\n",
+            "WITH records AS (\n  SELECT rec.value AS r\n  FROM {} AS f, LATERAL variant_explode(variant_get(parse_json(f.value), '$.Records')) AS rec\n  WHERE f.path NOT LIKE '%/CloudTrail-Insight/%' AND f.path NOT LIKE '%CloudTrail-Digest%'\n    AND schema_of_variant(variant_get(parse_json(f.value), '$.Records')) LIKE 'ARRAY%'\n),\nevents AS (\n  SELECT r, CASE WHEN schema_of_variant(variant_get(r, '$.eventTime')) = 'STRING' AND variant_get(r, '$.eventTime', 'string') RLIKE {re}\n    THEN CAST(floor((unix_millis(try_to_timestamp(replace(variant_get(r, '$.eventTime', 'string'), ' ', 'T'))) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE schema_of_variant(r) LIKE 'OBJECT%' AND octet_length(to_json(r)) <= {MAX_EVENT_BYTES}\n)",
             ident(&source.from),
             re = lit(d, TIME_RE),
         ),
         Dialect::Athena => format!(
-            "WITH events AS (\n  SELECT *, CASE WHEN regexp_like(eventtime, {re})\n    THEN CAST(floor((to_unixtime(from_iso8601_timestamp(replace(eventtime, ' ', 'T'))) + {lag}) / 60) * 60 AS BIGINT) END AS minute\n  FROM {}\n)\n",
+            "WITH events AS (\n  SELECT *, CASE WHEN regexp_like(eventtime, {re})\n    THEN CAST(floor((to_unixtime(from_iso8601_timestamp(replace(eventtime, ' ', 'T'))) + {lag}) / 60) * 60 AS BIGINT) END AS minute\n  FROM {}\n)",
             ident(&source.from),
             re = lit(d, TIME_RE),
         ),
@@ -183,8 +209,8 @@ fn ident(name: &str) -> String {
         .join(".")
 }
 
-/// One rule's SELECT.
-fn rule_select(rule: &Rule, d: Dialect) -> Result<String, String> {
+/// One rule's metric value and condition.
+fn rule_parts(rule: &Rule, d: Dialect) -> Result<(f64, String), String> {
     let value_text = rule.transform.value_text();
     let value: f64 = value_text.parse().map_err(|_| {
         format!("metric value {value_text}: a value read from each record is a JSON number CloudWatch reads exactly, which SQL engines read as doubles")
@@ -208,15 +234,7 @@ fn rule_select(rule: &Rule, d: Dialect) -> Result<String, String> {
         }
         Ast::Delimited(_) => return Err("a space-delimited pattern does not apply to JSON log events".into()),
     };
-    let v = match d {
-        Dialect::Spark => format!("CAST({} AS DOUBLE)", lit(d, &value.to_string())),
-        _ => format!("CAST({} AS DOUBLE)", lit(d, &value.to_string())),
-    };
-    Ok(format!(
-        "SELECT {} AS rule, {} AS fingerprint, minute, count(*) AS count, count(*) * {v} AS sum, {v} AS min, {v} AS max, count(*) AS matches\nFROM events\nWHERE minute IS NOT NULL AND ({cond})\nGROUP BY minute",
-        lit(d, &rule.name),
-        lit(d, &fingerprint(rule)),
-    ))
+    Ok((value, cond))
 }
 
 fn expr(e: &JsonExpr, d: Dialect) -> Result<String, String> {
@@ -444,6 +462,11 @@ fn cond(c: &Cond, d: Dialect) -> Result<String, String> {
             Field::Column(_) => {
                 return Err(format!("{shown} IS NULL: the SerDe reads a missing field and a null one alike"))
             }
+            Field::InColumn(..) => {
+                return Err(format!(
+                    "{shown} IS NULL: true also of an array holding a null, which Trino's JSON casts turn into SQL NULL"
+                ))
+            }
             _ => format!("({} OR ({} AND {}))", is(Kind::Null)?, is(Kind::Array)?, array_has_null(&field, d)),
         },
         Test::NotExists => match &field {
@@ -543,8 +566,6 @@ fn array_has_null(field: &Field, d: Dialect) -> String {
         (Field::Json(p), _) => {
             format!("exists(CAST(variant_get(r, {}) AS ARRAY<VARIANT>), x -> is_variant_null(x))", lit(d, p))
         }
-        (Field::InColumn(col, p), _) => {
-            format!("any_match(CAST(json_extract({col}, {}) AS ARRAY(JSON)), x -> json_format(x) = 'null')", lit(d, p))
-        }
+        (Field::InColumn(..), _) => unreachable!("refused in cond"),
     }
 }

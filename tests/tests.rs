@@ -16,5 +16,6 @@ mod manifest;
 mod scan;
 mod series;
 mod silent;
+mod sql;
 mod tune;
 mod verify;

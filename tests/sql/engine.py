@@ -1,20 +1,17 @@
 """Run a `trailwatch sql` query on a real engine, for the tests.
 
-    engine.py duckdb QUERY OUT.csv
-    engine.py athena QUERY OUT.csv ROOT   (Trino SQL parsed by sqlglot, run
-                                          by DuckDB over a table with the
-                                          Athena CloudTrail schema)
-    engine.py spark  QUERY OUT.csv ROOT   (PySpark, local[2])
+    engine.py duckdb QUERY OUT.csv ROOT [QUERY OUT.csv ROOT ...]
+    engine.py athena ...   (Trino SQL parsed by sqlglot, run by DuckDB over
+                            a table with the Athena CloudTrail schema)
+    engine.py spark  ...   (PySpark, local[2], one session for all)
 
-The result is written as CSV with a header, the form `trailwatch replay`
-reads. ROOT is the folder of log files (walked for *.json.gz).
+Each result is written as CSV with a header, the form `trailwatch replay`
+reads. ROOT is the folder of log files (walked for *.json.gz; the DuckDB
+query names its files itself).
 """
 
 import csv
 import sys
-
-TIME_COLUMNS = ("minute",)
-
 
 def write(rows, names, out):
     with open(out, "w", newline="") as f:
@@ -90,7 +87,7 @@ def athena_run(query, out, root):
     write(rel.fetchall(), rel.columns, out)
 
 
-def spark_run(query, out, root):
+def spark_session():
     from pyspark.sql import SparkSession
 
     spark = (
@@ -101,6 +98,10 @@ def spark_run(query, out, root):
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def spark_run(spark, query, out, root):
     files = (
         spark.read.option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json.gz")
@@ -110,20 +111,26 @@ def spark_run(query, out, root):
     files.createOrReplaceTempView("cloudtrail_files")
     df = spark.sql(query)
     write([tuple(r) for r in df.collect()], df.columns, out)
-    spark.stop()
 
 
 def main():
-    engine, query_file, out = sys.argv[1:4]
-    query = open(query_file).read()
-    if engine == "duckdb":
-        duckdb_run(query, out)
-    elif engine == "athena":
-        athena_run(query, out, sys.argv[4])
-    elif engine == "spark":
-        spark_run(query, out, sys.argv[4])
-    else:
-        sys.exit(f"unknown engine {engine}")
+    engine, jobs = sys.argv[1], sys.argv[2:]
+    if not jobs or len(jobs) % 3:
+        sys.exit("usage: engine.py duckdb|athena|spark QUERY OUT.csv ROOT [...]")
+    spark = spark_session() if engine == "spark" else None
+    for i in range(0, len(jobs), 3):
+        query_file, out, root = jobs[i : i + 3]
+        query = open(query_file).read()
+        if engine == "duckdb":
+            duckdb_run(query, out)
+        elif engine == "athena":
+            athena_run(query, out, root)
+        elif engine == "spark":
+            spark_run(spark, query, out, root)
+        else:
+            sys.exit(f"unknown engine {engine}")
+    if spark is not None:
+        spark.stop()
 
 
 if __name__ == "__main__":
