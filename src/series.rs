@@ -727,10 +727,26 @@ pub struct Merged {
     refused: Vec<String>,
 }
 
-/// Whether one input path names the other or a folder holding it.
-fn overlaps(a: &str, b: &str) -> bool {
-    let (a, b) = (Path::new(a.trim_end_matches('/')), Path::new(b.trim_end_matches('/')));
-    a.starts_with(b) || b.starts_with(a)
+/// Two inputs of different files of which one names the other or a
+/// folder holding it (indices into `inputs`, the outer one first), if
+/// any. Sorted by path components, the paths below a folder follow it, so
+/// one pass with the stack of the folders still open finds every such pair
+/// (n log n for the inputs of thousands of shards).
+fn overlap(inputs: &[(String, usize)]) -> Option<(usize, usize)> {
+    let path = |i: usize| Path::new(inputs[i].0.trim_end_matches('/'));
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by(|&a, &b| path(a).cmp(path(b)));
+    let mut open: Vec<usize> = Vec::new();
+    for i in order {
+        while open.last().is_some_and(|&o| !path(i).starts_with(path(o))) {
+            open.pop();
+        }
+        if let Some(&o) = open.iter().find(|&&o| inputs[o].1 != inputs[i].1) {
+            return Some((o, i));
+        }
+        open.push(i);
+    }
+    None
 }
 
 /// Merge parsed series files (in any order and grouping: the result is
@@ -749,7 +765,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
         order: Vec::new(),
         refused: Vec::new(),
     };
-    let mut seen_inputs: Vec<(String, String)> = Vec::new();
+    let mut seen_inputs: Vec<(String, usize)> = Vec::new();
     for (index, shard) in shards.into_iter().enumerate() {
         let name = shard.name.clone();
         m.files.push(name.clone());
@@ -769,18 +785,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
                     }
                     _ => m.settings = Some(settings),
                 }
-                for input in inputs {
-                    if let Some((other, p)) = seen_inputs.iter().find(|(_, p)| overlaps(p, &input)) {
-                        return Err(err(
-                            &name,
-                            0,
-                            format!(
-                                "its input {input:?} overlaps {p:?} of {other}: the records in both would be counted twice (shards must read disjoint files)"
-                            ),
-                        ));
-                    }
-                    seen_inputs.push((name.clone(), input));
-                }
+                seen_inputs.extend(inputs.into_iter().map(|i| (i, index)));
                 let a = &mut m.accounting;
                 a.totals.merge(&acc.totals);
                 for (k, n) in acc.skipped {
@@ -842,6 +847,17 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
                 }
             }
         }
+    }
+    if let Some((a, b)) = overlap(&seen_inputs) {
+        let (pa, fa) = (&seen_inputs[a].0, &m.files[seen_inputs[a].1]);
+        let (pb, fb) = (&seen_inputs[b].0, &m.files[seen_inputs[b].1]);
+        return Err(err(
+            fb,
+            0,
+            format!(
+                "its input {pb:?} overlaps {pa:?} of {fa}: the records in both would be counted twice (shards must read disjoint files)"
+            ),
+        ));
     }
     if m.sql_files > 0 && m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some()) {
         return Err(err(
@@ -1125,6 +1141,23 @@ mod tests {
         r.add_minute(2, stats(&[3.0], false));
         assert!(!r.values);
         assert!(r.minutes.values().all(|s| s.values.is_none()));
+    }
+
+    #[test]
+    fn inputs_of_two_files_overlap_when_one_holds_the_other() {
+        let at = |list: &[(&str, usize)]| {
+            let v: Vec<(String, usize)> = list.iter().map(|(p, f)| (p.to_string(), *f)).collect();
+            overlap(&v).map(|(a, b)| (v[a].0.clone(), v[b].0.clone()))
+        };
+        assert_eq!(at(&[("logs/a", 0), ("logs/b", 1), ("logs/ab", 2)]), None);
+        assert_eq!(at(&[("logs/a/x.gz", 0), ("logs/a/y.gz", 1)]), None);
+        // A folder and a file in it, however far apart in the list.
+        let found = at(&[("logs/a", 0), ("logs/a/x.gz", 0), ("logs/a-b", 1), ("logs/a/y/z.gz", 1)]);
+        assert_eq!(found, Some(("logs/a".into(), "logs/a/y/z.gz".into())));
+        assert_eq!(at(&[("logs/", 1), ("logs/q", 0)]), Some(("logs/".into(), "logs/q".into())));
+        assert_eq!(at(&[("x.gz", 0), ("x.gz", 1)]), Some(("x.gz".into(), "x.gz".into())));
+        // Within one file's own inputs, scan counts each file once.
+        assert_eq!(at(&[("logs", 0), ("logs/a", 0)]), None);
     }
 
     #[test]

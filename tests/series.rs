@@ -285,3 +285,40 @@ fn minute_rows_as_csv_replay_like_the_scan() {
     assert_eq!(code, 2);
     assert!(err.contains("carries no definition"), "{err}");
 }
+
+/// The Spark driver (contrib/spark) in local mode: files spread over
+/// partitions and chunks, scanned by the binary on the executors, the
+/// series replayed on the driver, give the report of one scan.
+#[test]
+#[cfg_attr(not(pyspark), ignore = "skipped: python3 with pyspark, or java, is absent (pip install pyspark)")]
+fn the_spark_driver_gives_the_report_of_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    corpus(&logs, 77);
+    let rules = rules_file(dir.path());
+    for root in [util::testdata("archive"), logs] {
+        let mut whole = util::trailwatch();
+        whole.args(["scan", "--format", "json"]).args(scan_args(&rules)).arg(&root);
+        let (code, out, err) = util::run(whole);
+        let expected = report_of(&out, &err);
+        let mut c = std::process::Command::new("python3");
+        c.arg(util::root().join("contrib/spark/trailwatch_spark.py"))
+            .args(["--master", "local[2]", "--partitions", "3", "--chunk", "7"])
+            .arg("--binary")
+            .arg(env!("CARGO_BIN_EXE_trailwatch"))
+            .arg("--scan")
+            .arg(scan_args(&rules).join(" "))
+            .args(["--replay", "--format json"])
+            .arg(&root);
+        let (scode, sout, serr) = util::run(c);
+        assert_eq!(scode, code, "{}: {serr}", root.display());
+        let mut got = report_of(&sout, &serr);
+        // The driver reads log files only: the scan also saw the folder's
+        // other files (skipped as digests, Insights or not logs).
+        for key in ["skipped", "skipped_files"] {
+            got["inputs"][key] = expected["inputs"][key].clone();
+        }
+        assert_eq!(got["alarms"], expected["alarms"], "{}", root.display());
+        assert_eq!(got, expected, "{}", root.display());
+    }
+}
