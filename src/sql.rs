@@ -18,6 +18,7 @@
 //!
 //! The query is text only; nothing here runs it.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use crate::pattern::ast::{CmpOp, Cond, JsonExpr, Test, ValueLit};
@@ -50,7 +51,8 @@ impl fmt::Display for Dialect {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
     /// DuckDB: the log files (a path or glob, `**` allowed); Spark: the
-    /// view of whole files; Athena: the CloudTrail table.
+    /// view of whole files; Athena: the CloudTrail table. For Spark and
+    /// Athena, text in parentheses is taken as a subquery.
     pub from: String,
 }
 
@@ -99,8 +101,11 @@ pub fn translate(rules: &[Rule], dialect: Dialect, source: &Source, lag_ms: i64)
     let d = dialect;
     let mut kept = Vec::new();
     let mut refused = Vec::new();
+    // DuckDB: every field the conditions read, extracted from a record in
+    // one parse (each JSON function on the record's text parses it again).
+    let paths = RefCell::new(vec!["$.eventTime".to_string()]);
     for rule in rules {
-        match rule_parts(rule, d) {
+        match rule_parts(rule, d, &paths) {
             Ok((value, cond)) => kept.push((rule, value, cond)),
             Err(reason) => refused.push(Refusal { rule: rule.name.clone(), reason }),
         }
@@ -114,7 +119,7 @@ pub fn translate(rules: &[Rule], dialect: Dialect, source: &Source, lag_ms: i64)
         for r in &refused {
             q += &format!("-- refused: {}\n", one_line(&r.to_string()));
         }
-        q += &events_cte(d, source, lag_ms);
+        q += &events_cte(d, source, lag_ms, &paths.borrow());
         // The rules as a table, by number.
         let rows: Vec<String> = kept
             .iter()
@@ -174,29 +179,34 @@ const MAX_EVENT_BYTES: u64 = 262_144;
 /// `events`: one row per record, with `minute` (epoch seconds of its
 /// minute, NULL when its eventTime cannot be placed) and what the
 /// conditions read (`r`, the record).
-fn events_cte(d: Dialect, source: &Source, lag_ms: i64) -> String {
+fn events_cte(d: Dialect, source: &Source, lag_ms: i64, paths: &[String]) -> String {
     let lag = lag_ms as f64 / 1000.0;
+    let list = paths.iter().map(|p| lit(d, p)).collect::<Vec<_>>().join(", ");
     match d {
         Dialect::DuckDb => format!(
-            "WITH files AS (\n  SELECT filename, json AS doc\n  FROM read_json_objects({}, format = 'auto', filename = true, maximum_object_size = 1073741824)\n  WHERE filename NOT LIKE '%/CloudTrail-Insight/%' AND filename NOT LIKE '%CloudTrail-Digest%'\n),\nrecords AS (\n  SELECT unnest(json_extract(doc, '$.Records[*]')) AS r FROM files WHERE json_type(doc, '$.Records') = 'ARRAY'\n),\nevents AS (\n  SELECT r, CASE WHEN json_type(r, '$.eventTime') = 'VARCHAR' AND regexp_full_match(json_extract_string(r, '$.eventTime'), {re})\n    THEN CAST(floor((epoch_ms(try_cast(replace(json_extract_string(r, '$.eventTime'), ' ', 'T') AS TIMESTAMPTZ)) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE json_type(r) = 'OBJECT' AND strlen(CAST(r AS VARCHAR)) <= {MAX_EVENT_BYTES}\n)",
+            "WITH files AS (\n  SELECT filename, json AS doc\n  FROM read_json_objects({}, format = 'auto', filename = true, maximum_object_size = 1073741824)\n  WHERE filename NOT LIKE '%/CloudTrail-Insight/%' AND filename NOT LIKE '%CloudTrail-Digest%'\n),\nrecords AS (\n  SELECT unnest(json_extract(doc, '$.Records[*]')) AS r FROM files WHERE json_type(doc, '$.Records') = 'ARRAY'\n),\nfields AS (\n  SELECT json_extract(r, [{list}]) AS f\n  FROM records\n  WHERE json_type(r) = 'OBJECT' AND strlen(CAST(r AS VARCHAR)) <= {MAX_EVENT_BYTES}\n),\nevents AS (\n  SELECT f, CASE WHEN json_type(f[1]) = 'VARCHAR' AND regexp_full_match(json_extract_string(f[1], '$'), {re})\n    THEN CAST(floor((epoch_ms(try_cast(replace(json_extract_string(f[1], '$'), ' ', 'T') AS TIMESTAMPTZ)) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM fields\n)",
             lit(d, &source.from),
             re = lit(d, TIME_RE),
         ),
         Dialect::Spark => format!(
-            "WITH records AS (\n  SELECT rec.value AS r\n  FROM {} AS f, LATERAL variant_explode(variant_get(parse_json(f.value), '$.Records')) AS rec\n  WHERE f.path NOT LIKE '%/CloudTrail-Insight/%' AND f.path NOT LIKE '%CloudTrail-Digest%'\n    AND schema_of_variant(variant_get(parse_json(f.value), '$.Records')) LIKE 'ARRAY%'\n),\nevents AS (\n  SELECT r, CASE WHEN schema_of_variant(variant_get(r, '$.eventTime')) = 'STRING' AND variant_get(r, '$.eventTime', 'string') RLIKE {re}\n    THEN CAST(floor((unix_millis(try_to_timestamp(replace(variant_get(r, '$.eventTime', 'string'), ' ', 'T'))) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE schema_of_variant(r) LIKE 'OBJECT%' AND octet_length(to_json(r)) <= {MAX_EVENT_BYTES}\n)",
+            "WITH records AS (\n  SELECT rec.value AS r\n  FROM {} f, LATERAL variant_explode(variant_get(parse_json(f.value), '$.Records')) AS rec\n  WHERE f.path NOT LIKE '%/CloudTrail-Insight/%' AND f.path NOT LIKE '%CloudTrail-Digest%'\n    AND schema_of_variant(variant_get(parse_json(f.value), '$.Records')) LIKE 'ARRAY%'\n),\nevents AS (\n  SELECT r, CASE WHEN schema_of_variant(variant_get(r, '$.eventTime')) = 'STRING' AND variant_get(r, '$.eventTime', 'string') RLIKE {re}\n    THEN CAST(floor((unix_millis(try_to_timestamp(replace(variant_get(r, '$.eventTime', 'string'), ' ', 'T'))) + {lag_ms}) / 60000) * 60 AS BIGINT) END AS minute\n  FROM records\n  WHERE schema_of_variant(r) LIKE 'OBJECT%' AND octet_length(to_json(r)) <= {MAX_EVENT_BYTES}\n)",
             ident(&source.from),
             re = lit(d, TIME_RE),
         ),
         Dialect::Athena => format!(
-            "WITH events AS (\n  SELECT *, CASE WHEN regexp_like(eventtime, {re})\n    THEN CAST(floor((to_unixtime(from_iso8601_timestamp(replace(eventtime, ' ', 'T'))) + {lag}) / 60) * 60 AS BIGINT) END AS minute\n  FROM {}\n)",
+            "WITH events AS (\n  SELECT *, CASE WHEN regexp_like(eventtime, {re})\n    THEN CAST(floor((to_unixtime(from_iso8601_timestamp(replace(eventtime, ' ', 'T'))) + {lag}) / 60) * 60 AS BIGINT) END AS minute\n  FROM {} source\n)",
             ident(&source.from),
             re = lit(d, TIME_RE),
         ),
     }
 }
 
-/// A table name, each dotted part quoted when it needs to be.
+/// A table name, each dotted part quoted when it needs to be; a subquery
+/// in parentheses (to prune partitions, say) as it is.
 fn ident(name: &str) -> String {
+    if name.trim_start().starts_with('(') {
+        return name.trim().to_string();
+    }
     name.split('.')
         .map(|p| {
             if !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -210,7 +220,7 @@ fn ident(name: &str) -> String {
 }
 
 /// One rule's metric value and condition.
-fn rule_parts(rule: &Rule, d: Dialect) -> Result<(f64, String), String> {
+fn rule_parts(rule: &Rule, d: Dialect, paths: &RefCell<Vec<String>>) -> Result<(f64, String), String> {
     let value_text = rule.transform.value_text();
     let value: f64 = value_text.parse().map_err(|_| {
         format!("metric value {value_text}: a value read from each record is a JSON number CloudWatch reads exactly, which SQL engines read as doubles")
@@ -223,7 +233,7 @@ fn rule_parts(rule: &Rule, d: Dialect) -> Result<(f64, String), String> {
     }
     let cond = match rule.pattern.ast() {
         Ast::MatchAll => "TRUE".to_string(),
-        Ast::Json(e) => expr(e, d)?,
+        Ast::Json(e) => expr(e, d, paths)?,
         Ast::Terms(_) => {
             return Err(
                 "unstructured terms search a record's text as it was delivered, which the table does not keep".into()
@@ -237,23 +247,28 @@ fn rule_parts(rule: &Rule, d: Dialect) -> Result<(f64, String), String> {
     Ok((value, cond))
 }
 
-fn expr(e: &JsonExpr, d: Dialect) -> Result<String, String> {
+fn expr(e: &JsonExpr, d: Dialect, paths: &RefCell<Vec<String>>) -> Result<String, String> {
     Ok(match e {
-        JsonExpr::Or(xs) => format!("({})", xs.iter().map(|x| expr(x, d)).collect::<Result<Vec<_>, _>>()?.join(" OR ")),
-        JsonExpr::And(xs) => {
-            format!("({})", xs.iter().map(|x| expr(x, d)).collect::<Result<Vec<_>, _>>()?.join(" AND "))
+        JsonExpr::Or(xs) => {
+            format!("({})", xs.iter().map(|x| expr(x, d, paths)).collect::<Result<Vec<_>, _>>()?.join(" OR "))
         }
-        JsonExpr::Group(x, _) => expr(x, d)?,
+        JsonExpr::And(xs) => {
+            format!("({})", xs.iter().map(|x| expr(x, d, paths)).collect::<Result<Vec<_>, _>>()?.join(" AND "))
+        }
+        JsonExpr::Group(x, _) => expr(x, d, paths)?,
         // Each condition is TRUE or FALSE, never NULL, so that AND and OR
         // above it mean what CloudWatch's do.
-        JsonExpr::Cond(c) => format!("coalesce({}, FALSE)", cond(c, d)?),
+        JsonExpr::Cond(c) => format!("coalesce({}, FALSE)", cond(c, d, paths)?),
     })
 }
 
 /// A field a condition reads.
 enum Field {
-    /// A JSON path in the record (DuckDB, Spark).
+    /// A JSON path in the record (Spark).
     Json(String),
+    /// A field extracted from the record, by the expression that holds it
+    /// (DuckDB).
+    Extracted(String),
     /// An Athena column the SerDe reads as a string (NULL when the field
     /// is missing or null).
     Column(String),
@@ -408,7 +423,7 @@ fn text_test(s: &str, m: &TextMatch, d: Dialect) -> String {
     }
 }
 
-fn cond(c: &Cond, d: Dialect) -> Result<String, String> {
+fn cond(c: &Cond, d: Dialect, paths: &RefCell<Vec<String>>) -> Result<String, String> {
     let shown = selector_text(c);
     if c.selector.wildcard().is_some() {
         return Err(format!("{shown}: a wildcard selector (any element) is not translated"));
@@ -416,7 +431,16 @@ fn cond(c: &Cond, d: Dialect) -> Result<String, String> {
     let steps = path(&c.selector).before;
     let field = match d {
         Dialect::Athena => athena_field(&steps, &shown)?,
-        _ => Field::Json(json_path(&steps, d)?),
+        Dialect::Spark => Field::Json(json_path(&steps, d)?),
+        Dialect::DuckDb => {
+            let p = json_path(&steps, d)?;
+            let mut paths = paths.borrow_mut();
+            let at = paths.iter().position(|x| *x == p).unwrap_or_else(|| {
+                paths.push(p);
+                paths.len() - 1
+            });
+            Field::Extracted(format!("f[{}]", at + 1))
+        }
     };
     let is = |k: Kind| is_kind(&field, k, d);
     let text = || text_of(&field, d);
@@ -484,8 +508,8 @@ fn is_bool(field: &Field, want: bool, d: Dialect, shown: &str) -> Result<String,
         (Field::Column(_), _) => {
             return Err(format!("{shown} IS {}: the SerDe reads the field as text", word.to_uppercase()))
         }
-        (Field::Json(p), Dialect::DuckDb) => {
-            format!("(json_type(r, {}) = 'BOOLEAN' AND json_extract_string(r, {}) = '{word}')", lit(d, p), lit(d, p))
+        (Field::Extracted(e), _) => {
+            format!("(json_type({e}) = 'BOOLEAN' AND json_extract_string({e}, '$') = '{word}')")
         }
         (Field::Json(p), _) => format!(
             "(schema_of_variant(variant_get(r, {})) = 'BOOLEAN' AND variant_get(r, {}, 'boolean') = {word})",
@@ -503,15 +527,12 @@ fn is_kind(field: &Field, k: Kind, d: Dialect) -> Result<String, String> {
             Kind::String => format!("{c} IS NOT NULL"),
             _ => "FALSE".to_string(),
         },
-        (Field::Json(p), Dialect::DuckDb) => {
-            let p = lit(d, p);
-            match k {
-                Kind::String => format!("json_type(r, {p}) = 'VARCHAR'"),
-                Kind::Number => format!("json_type(r, {p}) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"),
-                Kind::Null => format!("json_type(r, {p}) = 'NULL'"),
-                Kind::Array => format!("json_type(r, {p}) = 'ARRAY'"),
-            }
-        }
+        (Field::Extracted(e), _) => match k {
+            Kind::String => format!("json_type({e}) = 'VARCHAR'"),
+            Kind::Number => format!("json_type({e}) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"),
+            Kind::Null => format!("json_type({e}) = 'NULL'"),
+            Kind::Array => format!("json_type({e}) = 'ARRAY'"),
+        },
         (Field::Json(p), _) => {
             let t = format!("schema_of_variant(variant_get(r, {}))", lit(d, p));
             match k {
@@ -539,7 +560,7 @@ fn is_kind(field: &Field, k: Kind, d: Dialect) -> Result<String, String> {
 fn text_of(field: &Field, d: Dialect) -> String {
     match (field, d) {
         (Field::Column(c), _) => c.clone(),
-        (Field::Json(p), Dialect::DuckDb) => format!("json_extract_string(r, {})", lit(d, p)),
+        (Field::Extracted(e), _) => format!("json_extract_string({e}, '$')"),
         (Field::Json(p), _) => format!("variant_get(r, {}, 'string')", lit(d, p)),
         (Field::InColumn(col, p), _) => format!("json_extract_scalar({col}, {})", lit(d, p)),
     }
@@ -549,7 +570,7 @@ fn text_of(field: &Field, d: Dialect) -> String {
 fn missing(field: &Field, d: Dialect) -> String {
     match (field, d) {
         (Field::Column(c), _) => format!("{c} IS NULL"),
-        (Field::Json(p), Dialect::DuckDb) => format!("json_type(r, {}) IS NULL", lit(d, p)),
+        (Field::Extracted(e), _) => format!("{e} IS NULL"),
         (Field::Json(p), _) => format!("variant_get(r, {}) IS NULL", lit(d, p)),
         (Field::InColumn(col, p), _) => format!("json_extract({col}, {}) IS NULL", lit(d, p)),
     }
@@ -559,10 +580,9 @@ fn missing(field: &Field, d: Dialect) -> String {
 fn array_has_null(field: &Field, d: Dialect) -> String {
     match (field, d) {
         (Field::Column(_), _) => "FALSE".to_string(),
-        (Field::Json(p), Dialect::DuckDb) => format!(
-            "list_contains(list_transform(json_extract(r, {}), lambda x: json_type(x)), 'NULL')",
-            lit(d, &format!("{p}[*]"))
-        ),
+        (Field::Extracted(e), _) => {
+            format!("list_contains(list_transform(json_extract({e}, '$[*]'), lambda x: json_type(x)), 'NULL')")
+        }
         (Field::Json(p), _) => {
             format!("exists(CAST(variant_get(r, {}) AS ARRAY<VARIANT>), x -> is_variant_null(x))", lit(d, p))
         }
