@@ -589,3 +589,86 @@ fn array_has_null(field: &Field, d: Dialect) -> String {
         (Field::InColumn(..), _) => unreachable!("refused in cond"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(pattern: &str) -> Rule {
+        Rule::new("r", pattern).unwrap()
+    }
+
+    fn query(pattern: &str, d: Dialect) -> Result<String, String> {
+        let t = translate(&[rule(pattern)], d, &Source::default_for(d), 0);
+        t.query.ok_or_else(|| t.refused[0].reason.clone())
+    }
+
+    #[test]
+    fn literals_are_quoted_for_each_engine() {
+        assert_eq!(lit(Dialect::DuckDb, r"it's a\b"), r"'it''s a\b'");
+        assert_eq!(lit(Dialect::Athena, "it's"), "'it''s'");
+        assert_eq!(lit(Dialect::Spark, r"it's a\b"), r"'it\'s a\\b'");
+    }
+
+    #[test]
+    fn globs_become_like_with_every_wildcard_of_sql_escaped() {
+        let d = Dialect::DuckDb;
+        assert_eq!(text_test("s", &TextMatch::new("50%_off!"), d), "s = '50%_off!'");
+        assert_eq!(text_test("s", &TextMatch::new("a%*"), d), "s LIKE 'a!%%' ESCAPE '!'");
+        assert_eq!(text_test("s", &TextMatch::new("*_x"), d), "s LIKE '%!_x' ESCAPE '!'");
+        assert_eq!(text_test("s", &TextMatch::new("*!*"), d), "s LIKE '%!!%' ESCAPE '!'");
+        assert_eq!(text_test("s", &TextMatch::new("a*b*c"), d), "s LIKE 'a%b%c' ESCAPE '!'");
+        assert_eq!(text_test("s", &TextMatch::new("*"), d), "TRUE");
+    }
+
+    #[test]
+    fn a_value_that_could_be_a_numbers_text_is_told_apart() {
+        for (v, could) in [("42", true), ("4*", true), ("*e*", true), ("-1.5E3", true), ("", false), ("4a", false)] {
+            assert_eq!(could_match_number(&TextMatch::new(v)), could, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn keys_are_quoted_in_paths_or_refused() {
+        let k = |s: &str| PathStep::Key(s.to_string());
+        assert_eq!(json_path(&[k("a"), PathStep::Index(2), k("b_c")], Dialect::DuckDb).unwrap(), "$.a[2].b_c");
+        assert_eq!(json_path(&[k("a.b")], Dialect::DuckDb).unwrap(), r#"$["a.b"]"#);
+        assert_eq!(json_path(&[k("a b")], Dialect::Spark).unwrap(), "$['a b']");
+        assert!(json_path(&[k("a\"b")], Dialect::DuckDb).unwrap_err().contains("quote"));
+    }
+
+    #[test]
+    fn each_condition_is_never_null_and_checks_the_json_type() {
+        let q = query(r#"{ $.errorCode != "AccessDenied" }"#, Dialect::DuckDb).unwrap();
+        assert!(q.contains(
+            "coalesce(((json_type(f[2]) = 'VARCHAR' AND NOT (json_extract_string(f[2], '$') = 'AccessDenied')) OR json_type(f[2]) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')), FALSE)"
+        ), "{q}");
+        assert!(q.contains("json_extract(r, ['$.eventTime', '$.errorCode'])"), "{q}");
+        let q = query("{ $.a NOT EXISTS }", Dialect::Spark).unwrap();
+        assert!(q.contains("coalesce(variant_get(r, '$.a') IS NULL, FALSE)"), "{q}");
+        let q = query(r#"{ $.requestParameters.bucketName = "b*" }"#, Dialect::Athena).unwrap();
+        assert!(q.contains("substr(json_format(json_extract(requestparameters, '$.bucketName')), 1, 1) = '\"'"), "{q}");
+        let q = query(r#"{ $.userIdentity.sessionContext.sessionIssuer.arn = "x" }"#, Dialect::Athena).unwrap();
+        assert!(q.contains("useridentity.sessioncontext.sessionissuer.arn = 'x'"), "{q}");
+    }
+
+    #[test]
+    fn a_source_in_parentheses_is_a_subquery() {
+        let t = |from: &str| {
+            let src = Source { from: from.to_string() };
+            translate(&[rule("")], Dialect::Athena, &src, 0).query.unwrap()
+        };
+        assert!(t("db.cloudtrail_logs").contains("FROM db.cloudtrail_logs source"));
+        assert!(t("my-db.logs").contains("FROM \"my-db\".logs source"));
+        assert!(t("(SELECT * FROM x WHERE d > '2024')").contains("FROM (SELECT * FROM x WHERE d > '2024') source"));
+    }
+
+    #[test]
+    fn the_lag_shifts_the_minute() {
+        let d = Dialect::DuckDb;
+        let q = translate(&[rule("")], d, &Source::default_for(d), 180_000).query.unwrap();
+        assert!(q.contains("+ 180000) / 60000)"), "{q}");
+        let q = translate(&[rule("")], Dialect::Athena, &Source::default_for(Dialect::Athena), -90_000).query.unwrap();
+        assert!(q.contains("+ -90) / 60)"), "{q}");
+    }
+}
