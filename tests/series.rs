@@ -93,6 +93,13 @@ fn scan_shard(files: &[PathBuf], rules: &Path, out: &Path) {
     assert!(out.exists());
 }
 
+/// `trailwatch scan -q --series-out out EXTRA input`: its exit status.
+fn series_of(input: &Path, out: &Path, extra: &[&str]) -> i32 {
+    let mut c = util::trailwatch();
+    c.args(["scan", "-q", "--series-out"]).arg(out).args(extra).arg(input);
+    util::run(c).0
+}
+
 fn replay(series: &[PathBuf], extra: &[&str]) -> (i32, String, String) {
     let mut c = util::trailwatch();
     c.arg("replay").arg("--format").arg("json").args(extra).args(series);
@@ -161,9 +168,7 @@ fn the_alarm_can_change_at_replay_and_the_pattern_cannot() {
     let dir = tempfile::tempdir().unwrap();
     let logs = util::testdata("archive");
     let series = dir.path().join("all.series");
-    let mut c = util::trailwatch();
-    c.args(["scan", "-q", "--samples", "0", "--series-out"]).arg(&series).arg(&logs);
-    assert_eq!(util::run(c).0, 1);
+    assert_eq!(series_of(&logs, &series, &["--samples", "0"]), 1);
 
     let (code, doc, _) =
         util::scan_json(&[logs.to_str().unwrap(), "--period", "1h", "--threshold", "3", "--samples", "0"]);
@@ -191,9 +196,7 @@ fn cut_overlapping_and_mismatched_series_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let logs = util::testdata("archive");
     let a = dir.path().join("a.series");
-    let mut c = util::trailwatch();
-    c.args(["scan", "-q", "--series-out"]).arg(&a).arg(&logs);
-    util::run(c);
+    series_of(&logs, &a, &[]);
     let text = fs::read_to_string(&a).unwrap();
 
     // Cut short: the end line is missing.
@@ -215,18 +218,14 @@ fn cut_overlapping_and_mismatched_series_are_refused() {
     assert!(err.contains("overlaps") && err.contains("counted twice"), "{err}");
     let b = dir.path().join("b.series");
     let one = logs.join("AWSLogs/598324417001/CloudTrail/eu-west-1/2023/07/10");
-    let mut c = util::trailwatch();
-    c.args(["scan", "-q", "--series-out"]).arg(&b).arg(&one);
-    util::run(c);
+    series_of(&one, &b, &[]);
     let (code, _, err) = replay(&[a.clone(), b.clone()], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("overlaps"), "{err}");
 
     // Shards scanned with another lag cannot be merged.
     let c_series = dir.path().join("c.series");
-    let mut c = util::trailwatch();
-    c.args(["scan", "-q", "--lag", "3m", "--series-out"]).arg(&c_series).arg(logs.join("AWSLogs/README.txt"));
-    util::run(c);
+    series_of(&logs.join("AWSLogs/README.txt"), &c_series, &["--lag", "3m"]);
     let (code, _, err) = replay(&[b, c_series], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("same --lag"), "{err}");
@@ -247,9 +246,7 @@ fn minute_rows_as_csv_replay_like_the_scan() {
     let dir = tempfile::tempdir().unwrap();
     let logs = util::testdata("archive");
     let series = dir.path().join("all.series");
-    let mut c = util::trailwatch();
-    c.args(["scan", "-q", "--series-out"]).arg(&series).arg(&logs);
-    util::run(c);
+    series_of(&logs, &series, &[]);
     let mut csv = String::from("rule,fingerprint,minute,count,sum,min,max,matches\n");
     for line in fs::read_to_string(&series).unwrap().lines() {
         let v: Value = serde_json::from_str(line).unwrap();
