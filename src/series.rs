@@ -15,8 +15,10 @@
 //! - **NDJSON** (what `scan --series-out` writes): a `header` line (format,
 //!   version, the scan's inputs and time settings), one `rule` line per
 //!   rule (its definition, as in a rules file, and its counts), its
-//!   `minute` lines, one `inputs` line (the accounting), and an `end` line
-//!   with the number of lines before it, so a cut file is refused.
+//!   `minute` lines, `ids` lines (the event IDs of the records that
+//!   published, in order, to find events repeated across files), one
+//!   `inputs` line (the accounting), and an `end` line with the number of
+//!   lines before it, so a cut file is refused.
 //! - **CSV** with the columns of a `minute` line (`rule`, `fingerprint`,
 //!   `minute`, `count`, `sum`, `min`, `max`, `matches`, optionally
 //!   `values`): what a query of `trailwatch sql` returns, with one row per
@@ -38,15 +40,37 @@ use crate::metric::series::{ExactSum, Minute, Series, Stats, MINUTE_MS};
 use crate::record::time::{format_rfc3339, parse_user_time};
 use crate::record::EpochMs;
 use crate::rules::Rule;
-use crate::scan::{Assembled, Duplicates, FileReport, Location, RuleResult, ScanOptions, ScanReport, Totals, Unplaced};
+use crate::scan::{
+    find_repeats, part_of, Assembled, Duplicates, Entry, EventId, FileReport, Location, RuleResult, ScanOptions,
+    ScanReport, Totals, Unplaced, ID_BYTES,
+};
 use crate::source::discover::PathProblem;
 use crate::source::SkipKind;
+use crate::spill::Runs;
 
 /// The `format` of a series file's header.
 pub const FORMAT: &str = "trailwatch-series";
 
 /// The version of the format this build writes and reads.
 pub const VERSION: u64 = 1;
+
+/// Event IDs per `ids` line.
+const IDS_PER_LINE: usize = 4096;
+
+/// Fill `buf` from `r` as far as it goes: the bytes read (less only at the
+/// end).
+fn read_full(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
 
 /// Examples of repeated events a report shows (as a scan keeps them).
 const DUPLICATE_EXAMPLES: usize = 5;
@@ -194,6 +218,25 @@ pub fn write(out: &mut dyn Write, report: &ScanReport, scanned: &Scanned<'_>) ->
             put(out, &minute_line(&rule.name, &fp, m, &s))?;
         }
     }
+    let ids = &report.event_ids;
+    let mut ids_complete = opts.keep_ids && ids.problem.is_none();
+    for (part, file) in &ids.parts {
+        let mut reader = io::BufReader::new(file);
+        let mut chunk = vec![0u8; ID_BYTES * IDS_PER_LINE];
+        loop {
+            let n = read_full(&mut reader, &mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            if n % ID_BYTES != 0 {
+                ids_complete = false;
+                break;
+            }
+            use base64::Engine as _;
+            let text = base64::engine::general_purpose::STANDARD.encode(&chunk[..n]);
+            put(out, &json!({ "kind": "ids", "part": part, "ids": text }))?;
+        }
+    }
     let repeated: Vec<Value> = report
         .duplicates
         .examples
@@ -212,6 +255,7 @@ pub fn write(out: &mut dyn Write, report: &ScanReport, scanned: &Scanned<'_>) ->
         "duplicates_problem": report.duplicates.problem,
         "duplicate_examples": repeated,
         "lost": report.lost(),
+        "ids_complete": ids_complete,
         "notes": report.notes(),
     });
     put(out, &inputs)?;
@@ -337,6 +381,9 @@ pub struct Shard {
     scanned: Option<(Settings, Vec<String>, Accounting)>,
     /// Rules its scan refused.
     refused: Vec<String>,
+    /// The event IDs of the records that published, by part of the key
+    /// space, each list in order (`None`: not in the file).
+    ids: Option<Vec<(u8, Vec<EventId>)>>,
     rules: BTreeMap<String, RuleSeries>,
     /// Rule names in file order.
     order: Vec<String>,
@@ -368,6 +415,8 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     let mut lines = 0u64;
     let mut order = Vec::new();
     let mut refused = Vec::new();
+    let mut ids: Option<Vec<(u8, Vec<EventId>)>> = None;
+    let mut ids_complete = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let bad = |m: String| err(name, n, m);
@@ -458,7 +507,14 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
                 }
                 r.minutes.insert(minute, stats);
             }
+            "ids" => {
+                let part = v.get("part").and_then(Value::as_u64).filter(|p| *p < 256);
+                let part = part.ok_or_else(|| bad("`part`: not a part".into()))? as u8;
+                let list = ids.get_or_insert_with(Vec::new);
+                read_ids(&v, part, list).map_err(bad)?;
+            }
             "inputs" => {
+                ids_complete = v.get("ids_complete").and_then(Value::as_bool).unwrap_or(false);
                 let a = accounting.as_mut().expect("the header came first");
                 let field = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
                 let parsed = (|| -> Result<(), serde_json::Error> {
@@ -506,7 +562,36 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     }
     let settings = settings.expect("the end line came after the header");
     let accounting = accounting.expect("set with the header");
-    Ok(Shard { name: name.to_string(), scanned: Some((settings, inputs, accounting)), refused, rules, order })
+    if !ids_complete {
+        ids = None;
+    }
+    Ok(Shard { name: name.to_string(), scanned: Some((settings, inputs, accounting)), refused, rules, order, ids })
+}
+
+/// Append an `ids` line's IDs (of `part`) to `list`, checking they are in
+/// order and in their part.
+fn read_ids(v: &Value, part: u8, list: &mut Vec<(u8, Vec<EventId>)>) -> Result<(), String> {
+    use base64::Engine as _;
+    let text = v.get("ids").and_then(Value::as_str).ok_or("no `ids`")?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("`ids`: not base64: {e}"))?;
+    if bytes.len() % ID_BYTES != 0 {
+        return Err(format!("`ids`: not a whole number of {ID_BYTES}-byte IDs"));
+    }
+    match list.last() {
+        Some((p, _)) if *p > part => return Err("`ids`: parts out of order".into()),
+        Some((p, _)) if *p == part => {}
+        _ => list.push((part, Vec::new())),
+    }
+    let (_, ids) = list.last_mut().expect("pushed above");
+    for chunk in bytes.chunks(ID_BYTES) {
+        let id = EventId::from_bytes(chunk).ok_or("`ids`: an ID of no known kind")?;
+        if part_of(&id) != part || ids.last().is_some_and(|p| *p >= id) {
+            return Err("`ids`: not in order, or in the wrong part".into());
+        }
+        ids.push(id);
+    }
+    Ok(())
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
@@ -705,7 +790,7 @@ fn parse_csv(name: &str, text: &str) -> Result<Shard, SeriesError> {
         r.counts.datapoints += stats.count;
         r.add_minute(minute, stats);
     }
-    Ok(Shard { name: name.to_string(), scanned: None, refused: Vec::new(), rules, order })
+    Ok(Shard { name: name.to_string(), scanned: None, refused: Vec::new(), rules, order, ids: None })
 }
 
 /// Series files merged: what [`Merged::report`] replays.
@@ -754,19 +839,61 @@ fn overlap(inputs: &[(String, usize)]) -> Option<(usize, usize)> {
 /// whose inputs overlap (their records would be counted twice), a rule
 /// whose series were made with different patterns or metrics.
 pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
-    let mut m = Merged {
-        files: Vec::new(),
-        settings: None,
-        scanned_rules: Vec::new(),
-        sql_files: 0,
-        rules: BTreeMap::new(),
-        accounting: Accounting::default(),
-        disagree: Vec::new(),
-        order: Vec::new(),
-        refused: Vec::new(),
-    };
-    let mut seen_inputs: Vec<(String, usize)> = Vec::new();
-    for (index, shard) in shards.into_iter().enumerate() {
+    let mut merger = Merger::new();
+    for shard in shards {
+        merger.add(shard)?;
+    }
+    merger.finish()
+}
+
+/// Series files merged one at a time (so that only one file's event IDs
+/// are in memory; the others are in temporary runs).
+pub struct Merger {
+    m: Merged,
+    /// Every input of the scanned files, with the index of its file.
+    seen_inputs: Vec<(String, usize)>,
+    /// The files' event IDs, one sorted run per file and part, to find
+    /// events repeated across files.
+    ids: Runs<u8>,
+    /// Those that could not be written out.
+    ids_held: Vec<Entry>,
+    /// Files without event IDs (SQL results, or IDs not kept), with why.
+    unchecked: Vec<String>,
+}
+
+impl Default for Merger {
+    fn default() -> Merger {
+        Merger::new()
+    }
+}
+
+impl Merger {
+    /// Nothing merged yet.
+    pub fn new() -> Merger {
+        let m = Merged {
+            files: Vec::new(),
+            settings: None,
+            scanned_rules: Vec::new(),
+            sql_files: 0,
+            rules: BTreeMap::new(),
+            accounting: Accounting::default(),
+            disagree: Vec::new(),
+            order: Vec::new(),
+            refused: Vec::new(),
+        };
+        Merger {
+            m,
+            seen_inputs: Vec::new(),
+            ids: Runs::new("event IDs of the series files"),
+            ids_held: Vec::new(),
+            unchecked: Vec::new(),
+        }
+    }
+
+    /// Merge one more file.
+    pub fn add(&mut self, shard: Shard) -> Result<(), SeriesError> {
+        let Merger { m, seen_inputs, .. } = self;
+        let index = m.files.len();
         let name = shard.name.clone();
         m.files.push(name.clone());
         match shard.scanned {
@@ -847,26 +974,87 @@ pub fn merge(shards: Vec<Shard>) -> Result<Merged, SeriesError> {
                 }
             }
         }
+        self.add_ids(index, &name, shard.ids);
+        Ok(())
     }
-    if let Some((a, b)) = overlap(&seen_inputs) {
-        let (pa, fa) = (&seen_inputs[a].0, &m.files[seen_inputs[a].1]);
-        let (pb, fb) = (&seen_inputs[b].0, &m.files[seen_inputs[b].1]);
-        return Err(err(
+
+    /// Write one file's event IDs out as runs (`None`: it has none).
+    fn add_ids(&mut self, index: usize, name: &str, ids: Option<Vec<(u8, Vec<EventId>)>>) {
+        let Some(parts) = ids else {
+            self.unchecked.push(name.to_string());
+            return;
+        };
+        for (part, list) in parts {
+            let entries: Vec<Entry> = list
+                .into_iter()
+                .enumerate()
+                .map(|(k, id)| (id, Location { file: index as u32, member: 0, offset: k as u64 }))
+                .collect();
+            if self.ids.write(&part, &entries).is_err() {
+                self.ids_held.extend(entries);
+            }
+        }
+    }
+
+    /// The merge, once every file is in.
+    pub fn finish(self) -> Result<Merged, SeriesError> {
+        let Merger { mut m, seen_inputs, mut ids, ids_held, unchecked } = self;
+        if let Some((a, b)) = overlap(&seen_inputs) {
+            let (pa, fa) = (&seen_inputs[a].0, &m.files[seen_inputs[a].1]);
+            let (pb, fb) = (&seen_inputs[b].0, &m.files[seen_inputs[b].1]);
+            return Err(err(
             fb,
             0,
             format!(
                 "its input {pb:?} overlaps {pa:?} of {fa}: the records in both would be counted twice (shards must read disjoint files)"
             ),
         ));
-    }
-    if m.sql_files > 0 && m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some()) {
-        return Err(err(
+        }
+        if m.sql_files > 0 && m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some()) {
+            return Err(err(
             &m.files[0],
             0,
             "scanned with --lag, --from or --to, and CSV series (SQL results) carry no such settings: merge them apart",
         ));
+        }
+        if m.files.len() > 1 {
+            let dedup = m.settings.as_ref().is_some_and(|s| s.dedup);
+            if unchecked.is_empty() {
+                let found = find_repeats(&mut ids, ids_held, 3, false);
+                if let Some(e) = found.lost.or(ids.problem().map(str::to_string)) {
+                    m.accounting.notes.push(format!("events repeated across the series files not fully counted: {e}"));
+                }
+                if found.copies > 0 {
+                    m.accounting.duplicate_copies += found.copies;
+                    let eg: Vec<String> = found
+                        .examples
+                        .iter()
+                        .map(|(id, a, b)| {
+                            format!("{id} in {} and {}", m.files[a.file as usize], m.files[b.file as usize])
+                        })
+                        .collect();
+                    let what = format!(
+                    "{} event(s) appear in more than one series file's logs (by eventID; e.g. {}): each file counted its copy",
+                    found.copies,
+                    eg.join("; ")
+                );
+                    if dedup {
+                        m.accounting.duplicates_problem =
+                            Some(format!("{what}, and --dedup could not drop them: scan those logs in one run"));
+                    } else {
+                        m.accounting.notes.push(what);
+                    }
+                }
+            } else {
+                m.accounting.notes.push(format!(
+                "events repeated across the series files are not checked: {} carr{} no event IDs (SQL results, or a scan that could not keep them)",
+                unchecked.join(", "),
+                if unchecked.len() == 1 { "ies" } else { "y" }
+            ));
+            }
+        }
+        Ok(m)
     }
-    Ok(m)
 }
 
 fn describe(s: &Settings) -> String {
@@ -1015,13 +1203,6 @@ impl Merged {
         let mut notes = a.notes;
         notes.sort();
         notes.dedup();
-        if self.files.len() > 1 {
-            notes.push(format!(
-                "replayed from {} series files: an event repeated across them (the same eventID in two shards' logs) is counted each time; repeats within one are counted{}",
-                self.files.len(),
-                if self.settings.as_ref().is_some_and(|s| s.dedup) { " and dropped" } else { "" }
-            ));
-        }
         if self.sql_files > 0 {
             notes.push(format!(
                 "{} of the series files are SQL results (CSV): the inputs behind them are not counted here, nor their matches without a time",
@@ -1158,6 +1339,25 @@ mod tests {
         assert_eq!(at(&[("x.gz", 0), ("x.gz", 1)]), Some(("x.gz".into(), "x.gz".into())));
         // Within one file's own inputs, scan counts each file once.
         assert_eq!(at(&[("logs", 0), ("logs/a", 0)]), None);
+    }
+
+    #[test]
+    fn event_ids_must_come_in_order_and_in_their_part() {
+        use base64::Engine as _;
+        let line = |ids: &[&str]| {
+            let bytes: Vec<u8> = ids.iter().flat_map(|i| EventId::of(i).to_bytes()).collect();
+            json!({ "kind": "ids", "ids": base64::engine::general_purpose::STANDARD.encode(bytes) })
+        };
+        let (a, b) = ("10000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000002");
+        let part = part_of(&EventId::of(a));
+        let mut list = Vec::new();
+        read_ids(&line(&[a, b]), part, &mut list).unwrap();
+        assert_eq!(list, [(part, vec![EventId::of(a), EventId::of(b)])]);
+        assert!(read_ids(&line(&[a]), part, &mut list).unwrap_err().contains("not in order"));
+        assert!(read_ids(&line(&[a]), part + 1, &mut Vec::new()).unwrap_err().contains("wrong part"));
+        assert!(read_ids(&line(&[a]), part - 1, &mut list).unwrap_err().contains("parts out of order"));
+        let cut = json!({ "kind": "ids", "ids": "AAAA" });
+        assert!(read_ids(&cut, part, &mut Vec::new()).unwrap_err().contains("whole number"));
     }
 
     #[test]

@@ -319,3 +319,41 @@ fn the_spark_driver_gives_the_report_of_one_scan() {
         assert_eq!(got, expected, "{}", root.display());
     }
 }
+
+/// The same events in two shards' logs (an account trail and an
+/// organization trail side by side, say) are found by their eventIDs and
+/// counted as one scan over both counts them; with `--dedup`, the report
+/// says they could not be dropped.
+#[test]
+fn events_repeated_across_shards_are_found_by_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = util::testdata("archive");
+    let region = "AWSLogs/598324417001/CloudTrail/eu-west-1/2023/07/10";
+    let copy = dir.path().join("org-trail");
+    fs::create_dir_all(&copy).unwrap();
+    for f in fs::read_dir(logs.join(region)).unwrap() {
+        let f = f.unwrap().path();
+        fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
+    }
+    let (code, whole, _) = util::scan_json(&["--samples", "0", logs.to_str().unwrap(), copy.to_str().unwrap()]);
+    let copies = whole["inputs"]["duplicates"]["copies"].as_u64().unwrap();
+    assert!(copies > 10, "the copied files publish: {copies}");
+    let (a, b) = (dir.path().join("a.series"), dir.path().join("b.series"));
+    series_of(&logs, &a, &["--samples", "0"]);
+    series_of(&copy, &b, &["--samples", "0"]);
+    let (rcode, out, err) = replay(&[b.clone(), a.clone()], &[]);
+    assert_eq!(rcode, code, "{err}");
+    let got: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(got["inputs"]["duplicates"]["copies"], copies);
+    assert_eq!(got["alarms"], whole["alarms"]);
+    let notes = got["inputs"]["notes"].to_string();
+    assert!(notes.contains(&format!("{copies} event(s) appear in more than one series file")), "{notes}");
+
+    // With --dedup one scan drops them; shards cannot, and say so.
+    series_of(&logs, &a, &["--samples", "0", "--dedup"]);
+    series_of(&copy, &b, &["--samples", "0", "--dedup"]);
+    let (_, out, err) = replay(&[a, b], &[]);
+    let got: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let problem = got["inputs"]["duplicates"]["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("--dedup could not drop them"), "{problem}");
+}

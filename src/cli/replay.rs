@@ -53,12 +53,14 @@ fn names_rules(a: &RuleArgs) -> bool {
 
 /// `replay`.
 pub fn run(a: ReplayArgs) -> Outcome {
-    let mut shards = Vec::new();
+    // One file at a time: only its text and event IDs are in memory.
+    let mut merger = series::Merger::new();
     for name in &a.series {
         let text = super::read_input(name)?;
-        shards.push(series::parse(name, &text).map_err(|e| Failure::Usage(e.to_string()))?);
+        let shard = series::parse(name, &text).map_err(|e| Failure::Usage(e.to_string()))?;
+        merger.add(shard).map_err(|e| Failure::Usage(e.to_string()))?;
     }
-    let merged = series::merge(shards).map_err(|e| Failure::Usage(e.to_string()))?;
+    let merged = merger.finish().map_err(|e| Failure::Usage(e.to_string()))?;
     let overrides = a.alarm.settings();
     let mut refused = Vec::new();
     let set = if names_rules(&a.which) {

@@ -396,6 +396,7 @@ pub fn run(a: ScanArgs) -> Outcome {
         tally: if contributors > 0 { TallyBy::Rules } else { TallyBy::Off },
         contributors,
         keep_all: events_out.is_some() || contributors > 0,
+        keep_ids: a.series_out.is_some(),
         events: a.events.map(|e| match e {
             EventsArg::Windows => EventsBy::Windows,
             EventsArg::Episodes => EventsBy::Episodes,

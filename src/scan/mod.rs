@@ -47,7 +47,6 @@ use partial::{Ctx, Partial, Spills};
 use paths::keep_paths;
 use prefilter::Prefilter;
 use publication::{Publication, READ_RUNS};
-use repeats::find_repeats;
 use sink::apply;
 
 pub use minutes::RUN_MINUTES;
@@ -55,7 +54,9 @@ pub use options::{EventsBy, ScanOptions};
 pub use paths::{PathList, LIST_BYTES};
 pub use progress::{Progress, Snapshot};
 pub use publication::RUN_PUBLICATIONS;
+pub(crate) use repeats::{find_repeats, part_of, Entry, EventId, IdWriter, ID_BYTES};
 pub(crate) use report::Assembled;
+pub(crate) use report::EventIds;
 pub use report::{Duplicates, FileReport, Location, RuleResult, Sample, ScanReport, Totals, Unplaced};
 pub(crate) use samples::RUN_SAMPLES;
 pub use samples::{RUN_KEPT, UNPLACED};
@@ -142,7 +143,7 @@ fn finish(
         }
         totals.add(f);
     }
-    let duplicates = resolve_duplicates(&mut partial, &mut runs, rule_set, opts);
+    let (duplicates, event_ids) = resolve_duplicates(&mut partial, &mut runs, rule_set, opts);
     let Spills { ids: _, minutes, samples, held, paths } = runs;
     let (held, path_runs) = (held.into_inner().expect("held lock"), paths.into_inner().expect("paths lock"));
     let mut minutes = minutes.into_inner().expect("minutes lock");
@@ -201,18 +202,28 @@ fn finish(
         sample_runs,
         lost,
         notes,
+        event_ids,
     }
 }
 
 /// Count repeated events; with `--dedup`, apply the first copy of each
 /// held-back event and drop the others. Copies are ordered by location, so
 /// the result does not depend on which thread saw which copy first.
-fn resolve_duplicates(partial: &mut Partial, spills: &mut Spills, rules: &[Rule], opts: &ScanOptions) -> Duplicates {
+fn resolve_duplicates(
+    partial: &mut Partial,
+    spills: &mut Spills,
+    rules: &[Rule],
+    opts: &ScanOptions,
+) -> (Duplicates, EventIds) {
     const EXAMPLES: usize = 5;
     let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
     let ids = spills.ids.get_mut().expect("ids lock");
     d.problem = ids.problem().map(str::to_string);
-    let found = find_repeats(ids, std::mem::take(&mut partial.ids), EXAMPLES);
+    let found = find_repeats(ids, std::mem::take(&mut partial.ids), EXAMPLES, opts.keep_ids);
+    let mut event_ids = EventIds { parts: found.kept, problem: found.unkept };
+    // With --dedup the publications were held back instead: their IDs
+    // come in order below.
+    let mut kept = (opts.keep_ids && opts.dedup).then(IdWriter::default);
     d.copies = found.copies;
     let mut examples = found.examples;
     if let Some(e) = found.lost {
@@ -231,6 +242,9 @@ fn resolve_duplicates(partial: &mut Partial, spills: &mut Spills, rules: &[Rule]
     let lost = Mutex::new(None);
     let mut merged = held.read(&(), deferred.into_iter(), &lost).peekable();
     while let Some(first) = merged.next() {
+        if let Some(w) = &mut kept {
+            w.push(first.id);
+        }
         while let Some(again) = merged.next_if(|p| p.id == first.id) {
             d.copies += 1;
             if examples.len() < EXAMPLES {
@@ -250,5 +264,8 @@ fn resolve_duplicates(partial: &mut Partial, spills: &mut Spills, rules: &[Rule]
     }
     d.examples = examples.into_iter().map(|(id, first, again)| (id.to_string(), first, again)).collect();
     d.examples.sort();
-    d
+    if let Some(w) = kept {
+        (event_ids.parts, event_ids.problem) = w.finish();
+    }
+    (d, event_ids)
 }

@@ -79,6 +79,10 @@ pub struct ScanOptions {
     /// records without a usable time are kept too, in no window
     /// ([`UNPLACED`](super::UNPLACED)).
     pub keep_all: bool,
+    /// Keep the event IDs of the records that published, for a series
+    /// file (`ScanReport` hands them to `series::write`), so that repeats
+    /// across shards can be found when the series are merged.
+    pub keep_ids: bool,
     /// Show the matching records behind each breaching window or each
     /// ALARM episode (`--events`), `max_events` each.
     pub events: Option<EventsBy>,
@@ -155,6 +159,7 @@ impl Default for ScanOptions {
             tally: TallyBy::Off,
             contributors: 10,
             keep_all: false,
+            keep_ids: false,
             events: None,
             max_events: 20,
             full: false,

@@ -12,6 +12,8 @@
 //! few bytes of bookkeeping per run written, and the read buffers while
 //! merging.
 
+use std::fs::File;
+use std::io::{self, Seek, Write};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -40,7 +42,7 @@ pub(crate) enum EventId {
 }
 
 /// One publishing record: its event ID and where it is.
-pub(super) type Entry = (EventId, Location);
+pub(crate) type Entry = (EventId, Location);
 
 impl EventId {
     /// The ID of an `eventID` text.
@@ -57,6 +59,37 @@ impl EventId {
                 };
                 EventId::Other([half(1), half(2)])
             }
+        }
+    }
+}
+
+/// Bytes of an event ID written out: its kind, then its two halves.
+pub(crate) const ID_BYTES: usize = 17;
+
+impl EventId {
+    /// The ID as [`ID_BYTES`] bytes (kind, high half, low half), in an
+    /// order-keeping form.
+    pub(crate) fn to_bytes(self) -> [u8; ID_BYTES] {
+        let (tag, [hi, lo]) = match self {
+            EventId::Uuid(h) => (0u8, h),
+            EventId::Other(h) => (1u8, h),
+        };
+        let mut b = [0u8; ID_BYTES];
+        b[0] = tag;
+        b[1..9].copy_from_slice(&hi.to_be_bytes());
+        b[9..].copy_from_slice(&lo.to_be_bytes());
+        b
+    }
+
+    /// An ID from [`EventId::to_bytes`]'s form.
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<EventId> {
+        let b: &[u8; ID_BYTES] = b.try_into().ok()?;
+        let half = |r: std::ops::Range<usize>| u64::from_be_bytes(b[r].try_into().expect("8 bytes"));
+        let halves = [half(1..9), half(9..17)];
+        match b[0] {
+            0 => Some(EventId::Uuid(halves)),
+            1 => Some(EventId::Other(halves)),
+            _ => None,
         }
     }
 }
@@ -157,7 +190,7 @@ impl Item for Entry {
 pub(super) const PARTS: usize = 17;
 
 /// The part an ID falls in; parts follow the sort order.
-fn part_of(id: &EventId) -> u8 {
+pub(crate) fn part_of(id: &EventId) -> u8 {
     match id {
         EventId::Uuid([hi, _]) => (hi >> 60) as u8,
         EventId::Other(_) => PARTS as u8 - 1,
@@ -197,23 +230,75 @@ fn runs_read_at_once(threads: usize) -> usize {
     (MERGE_BUFFER / READ_BYTES / threads.clamp(1, PARTS)).max(FAN_IN)
 }
 
+/// Distinct event IDs written in key order, one temporary file per part
+/// (for a series file: see `ScanOptions::keep_ids`).
+#[derive(Default)]
+pub(crate) struct IdWriter {
+    done: Vec<(u8, File)>,
+    open: Option<(u8, io::BufWriter<File>)>,
+    problem: Option<String>,
+}
+
+impl IdWriter {
+    /// Write the next ID (larger than every one before).
+    pub(crate) fn push(&mut self, id: EventId) {
+        if self.problem.is_some() {
+            return;
+        }
+        let part = part_of(&id);
+        if self.open.as_ref().is_none_or(|(p, _)| *p != part) {
+            self.close();
+            match tempfile::tempfile() {
+                Ok(f) => self.open = Some((part, io::BufWriter::new(f))),
+                Err(e) => self.problem = Some(e.to_string()),
+            }
+        }
+        if let Some((_, w)) = &mut self.open {
+            if let Err(e) = w.write_all(&id.to_bytes()) {
+                self.problem = Some(e.to_string());
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((part, w)) = self.open.take() {
+            match w.into_inner().map_err(|e| e.into_error()).and_then(|mut f| f.rewind().map(|()| f)) {
+                Ok(f) => self.done.push((part, f)),
+                Err(e) => self.problem = Some(e.to_string()),
+            }
+        }
+    }
+
+    /// Each part's file, read from its start, and why some IDs could not
+    /// be kept, if they could not.
+    pub(crate) fn finish(mut self) -> (Vec<(u8, File)>, Option<String>) {
+        self.close();
+        (self.done, self.problem)
+    }
+}
+
 /// Repeated events found: how many copies, and the first few.
-#[derive(Debug, Default, PartialEq)]
-pub(super) struct Repeats {
+#[derive(Debug, Default)]
+pub(crate) struct Repeats {
     /// Repeated copies (an event seen three times counts two).
-    pub(super) copies: u64,
+    pub(crate) copies: u64,
     /// The first `examples` copies: the event ID, where it was first seen
     /// and where again.
-    pub(super) examples: Vec<(EventId, Location, Location)>,
+    pub(crate) examples: Vec<(EventId, Location, Location)>,
     /// Why the count is incomplete, if it is (a run could not be read
     /// back).
-    pub(super) lost: Option<String>,
+    pub(crate) lost: Option<String>,
+    /// With `keep`: each part's distinct IDs in order, [`ID_BYTES`] each,
+    /// in a temporary file read from its start.
+    pub(crate) kept: Vec<(u8, File)>,
+    /// Why some IDs could not be kept, if they could not.
+    pub(crate) unkept: Option<String>,
 }
 
 /// Find the repeated events among the entries written out to `runs` and
 /// those still `held`, one part at a time and parts at the same time (on
 /// the current rayon pool), keeping up to `examples` of them in key order.
-pub(super) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: usize) -> Repeats {
+pub(crate) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: usize, keep: bool) -> Repeats {
     // Few enough runs to read at once; if merging fails they stay as they
     // are (more buffers, the same result).
     let _ = runs.compact::<Entry>(runs_read_at_once(rayon::current_num_threads()));
@@ -227,6 +312,7 @@ pub(super) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: 
             let end = held.partition_point(|e| part_of(&e.0) <= p);
             let mut found = Repeats::default();
             let mut last: Option<Entry> = None;
+            let mut out = keep.then(IdWriter::default);
             for (id, at) in runs.read(&p, held[start..end].iter().copied(), &problem) {
                 match last {
                     Some((seen, first)) if seen == id => {
@@ -235,8 +321,16 @@ pub(super) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: 
                             found.examples.push((id, first, at));
                         }
                     }
-                    _ => last = Some((id, at)),
+                    _ => {
+                        last = Some((id, at));
+                        if let Some(w) = &mut out {
+                            w.push(id);
+                        }
+                    }
                 }
+            }
+            if let Some(w) = out {
+                (found.kept, found.unkept) = w.finish();
             }
             found
         })
@@ -244,6 +338,10 @@ pub(super) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: 
     let mut all = Repeats { lost: problem.into_inner().expect("problem lock"), ..Repeats::default() };
     for part in parts {
         all.copies += part.copies;
+        all.kept.extend(part.kept);
+        if all.unkept.is_none() {
+            all.unkept = part.unkept;
+        }
         let room = examples - all.examples.len();
         all.examples.extend(part.examples.into_iter().take(room));
     }
@@ -405,9 +503,22 @@ mod tests {
             }
             let mut runs = runs.into_inner().unwrap();
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let found = pool.install(|| find_repeats(&mut runs, held, 5));
+            let found = pool.install(|| find_repeats(&mut runs, held, 5, true));
             prop_assert_eq!(found.lost, None);
             prop_assert_eq!(found.copies, repeats_reference(entries.clone()));
+            // The IDs kept: each once, parts in order, in key order.
+            let mut kept = Vec::new();
+            let mut parts = found.kept;
+            parts.sort_by_key(|(p, _)| *p);
+            for (_, mut f) in parts {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+                kept.extend(bytes.chunks(ID_BYTES).map(|b| EventId::from_bytes(b).unwrap()));
+            }
+            let mut distinct: Vec<EventId> = entries.iter().map(|e| e.0).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            prop_assert_eq!(kept, distinct);
             let mut sorted = entries;
             sorted.sort_unstable();
             let mut want = Vec::new();

@@ -246,6 +246,19 @@ pub struct ScanReport {
     /// Why data was kept in memory instead of written to a temporary file,
     /// if it was (the results are the same).
     pub(super) notes: Vec<String>,
+    /// With `ScanOptions::keep_ids`: the event IDs of the records that
+    /// published.
+    pub(crate) event_ids: EventIds,
+}
+
+/// The distinct event IDs of the records that published, each part of the
+/// key space in a temporary file, in order (see `series::write`).
+#[derive(Debug, Default)]
+pub(crate) struct EventIds {
+    /// (part, file read from its start).
+    pub(crate) parts: Vec<(u8, std::fs::File)>,
+    /// Why some could not be kept, if they could not.
+    pub(crate) problem: Option<String>,
 }
 
 /// Events seen more than once (the same `eventID`), among the records that
@@ -310,6 +323,7 @@ impl ScanReport {
             sample_runs: crate::spill::Runs::new("samples"),
             lost: Mutex::new(a.lost),
             notes: a.notes,
+            event_ids: EventIds::default(),
         }
     }
 
