@@ -44,7 +44,9 @@ use crate::scan::{
     find_repeats, part_of, Assembled, Duplicates, Entry, EventId, FileReport, Location, RuleResult, ScanOptions,
     ScanReport, Totals, Unplaced, ID_BYTES,
 };
+use crate::source::decode::read_full;
 use crate::source::discover::PathProblem;
+use crate::source::hash::hex;
 use crate::source::SkipKind;
 use crate::spill::Runs;
 
@@ -56,21 +58,6 @@ pub const VERSION: u64 = 1;
 
 /// Event IDs per `ids` line.
 const IDS_PER_LINE: usize = 4096;
-
-/// Fill `buf` from `r` as far as it goes: the bytes read (less only at the
-/// end).
-fn read_full(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
 
 /// Examples of repeated events a report shows (as a scan keeps them).
 const DUPLICATE_EXAMPLES: usize = 5;
@@ -97,7 +84,7 @@ pub fn fingerprint(rule: &Rule) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize()[..8])
 }
 
 /// A rule as a rules file writes it (JSON), alarm settings spelt out.
@@ -334,18 +321,22 @@ impl RuleSeries {
         RuleSeries { fingerprint, definition: None, values, counts: Counts::default(), minutes: BTreeMap::new() }
     }
 
-    fn add_minute(&mut self, minute: Minute, s: Stats) {
-        self.values &= s.values.is_some();
+    fn add_minute(&mut self, minute: Minute, mut s: Stats) {
+        if self.values && s.values.is_none() {
+            // Values of some sets only would give a wrong percentile: once
+            // one set comes without them, none keeps them.
+            self.values = false;
+            for kept in self.minutes.values_mut() {
+                kept.values = None;
+            }
+        }
+        if !self.values {
+            s.values = None;
+        }
         match self.minutes.get_mut(&minute) {
             Some(x) => x.merge(&s),
             None => {
                 self.minutes.insert(minute, s);
-            }
-        }
-        if !self.values {
-            // Values of some sets only would give a wrong percentile.
-            for s in self.minutes.values_mut() {
-                s.values = None;
             }
         }
     }
@@ -422,6 +413,7 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     let mut refused = Vec::new();
     let mut ids: Option<Vec<(u8, Vec<EventId>)>> = None;
     let mut ids_complete = false;
+    let mut accounted = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let bad = |m: String| err(name, n, m);
@@ -519,6 +511,10 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
                 read_ids(&v, part, list).map_err(bad)?;
             }
             "inputs" => {
+                if accounted {
+                    return Err(bad("a second inputs line".into()));
+                }
+                accounted = true;
                 ids_complete = v.get("ids_complete").and_then(Value::as_bool).unwrap_or(false);
                 let a = accounting.as_mut().expect("the header came first");
                 let field = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
@@ -564,6 +560,9 @@ fn parse_ndjson(name: &str, text: &str) -> Result<Shard, SeriesError> {
     }
     if !ended {
         return Err(err(name, 0, "no end line: the file was cut short (was the scan that wrote it stopped?)"));
+    }
+    if !accounted {
+        return Err(err(name, 0, "no inputs line: the file does not say what was read"));
     }
     let settings = settings.expect("the end line came after the header");
     let accounting = accounting.expect("set with the header");
@@ -1007,58 +1006,56 @@ impl Merger {
         if let Some((a, b)) = overlap(&seen_inputs) {
             let (pa, fa) = (&seen_inputs[a].0, &m.files[seen_inputs[a].1]);
             let (pb, fb) = (&seen_inputs[b].0, &m.files[seen_inputs[b].1]);
-            return Err(err(
-            fb,
-            0,
-            format!(
-                "its input {pb:?} overlaps {pa:?} of {fa}: the records in both would be counted twice (shards must read disjoint files)"
-            ),
-        ));
+            let why = "the records in both would be counted twice (shards must read disjoint files)";
+            return Err(err(fb, 0, format!("its input {pb:?} overlaps {pa:?} of {fa}: {why}")));
         }
-        if m.sql_files > 0 && m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some()) {
-            return Err(err(
-            &m.files[0],
-            0,
-            "scanned with --lag, --from or --to, and CSV series (SQL results) carry no such settings: merge them apart",
-        ));
+        let shifted = m.settings.as_ref().is_some_and(|s| s.lag_ms != 0 || s.from.is_some() || s.to.is_some());
+        if m.sql_files > 0 && shifted {
+            let why = "CSV series (SQL results) carry no such settings: merge them apart";
+            return Err(err(&m.files[0], 0, format!("scanned with --lag, --from or --to, and {why}")));
         }
         if m.files.len() > 1 {
-            let dedup = m.settings.as_ref().is_some_and(|s| s.dedup);
-            if unchecked.is_empty() {
-                let found = find_repeats(&mut ids, ids_held, 3, false);
-                if let Some(e) = found.lost.or(ids.problem().map(str::to_string)) {
-                    m.accounting.notes.push(format!("events repeated across the series files not fully counted: {e}"));
-                }
-                if found.copies > 0 {
-                    m.accounting.duplicate_copies += found.copies;
-                    let eg: Vec<String> = found
-                        .examples
-                        .iter()
-                        .map(|(id, a, b)| {
-                            format!("{id} in {} and {}", m.files[a.file as usize], m.files[b.file as usize])
-                        })
-                        .collect();
-                    let what = format!(
-                    "{} event(s) appear in more than one series file's logs (by eventID; e.g. {}): each file counted its copy",
-                    found.copies,
-                    eg.join("; ")
-                );
-                    if dedup {
-                        m.accounting.duplicates_problem =
-                            Some(format!("{what}, and --dedup could not drop them: scan those logs in one run"));
-                    } else {
-                        m.accounting.notes.push(what);
-                    }
-                }
-            } else {
-                m.accounting.notes.push(format!(
-                "events repeated across the series files are not checked: {} carr{} no event IDs (SQL results, or a scan that could not keep them)",
-                unchecked.join(", "),
-                if unchecked.len() == 1 { "ies" } else { "y" }
-            ));
-            }
+            count_repeats(&mut m, &mut ids, ids_held, &unchecked);
         }
         Ok(m)
+    }
+}
+
+/// Count the events repeated across the merged files by their IDs (in
+/// `ids` and `held`), unless some file carried none (`unchecked`).
+fn count_repeats(m: &mut Merged, ids: &mut Runs<u8>, held: Vec<Entry>, unchecked: &[String]) {
+    if !unchecked.is_empty() {
+        let (list, verb) = (unchecked.join(", "), if unchecked.len() == 1 { "carries" } else { "carry" });
+        let why = "SQL results, or a scan that could not keep them";
+        let note =
+            format!("events repeated across the series files are not checked: {list} {verb} no event IDs ({why})");
+        m.accounting.notes.push(note);
+        return;
+    }
+    let found = find_repeats(ids, held, 3, false);
+    if let Some(e) = found.lost {
+        m.accounting.notes.push(format!("events repeated across the series files not fully counted: {e}"));
+    }
+    if found.copies == 0 {
+        return;
+    }
+    m.accounting.duplicate_copies += found.copies;
+    let files = &m.files;
+    let eg: Vec<String> = found
+        .examples
+        .iter()
+        .map(|(id, a, b)| format!("{id} in {} and {}", files[a.file as usize], files[b.file as usize]))
+        .collect();
+    let what = format!(
+        "{} event(s) appear in more than one series file's logs (by eventID; e.g. {}): each file counted its copy",
+        found.copies,
+        eg.join("; ")
+    );
+    if m.settings.as_ref().is_some_and(|s| s.dedup) {
+        m.accounting.duplicates_problem =
+            Some(format!("{what}, and --dedup could not drop them: scan those logs in one run"));
+    } else {
+        m.accounting.notes.push(what);
     }
 }
 
@@ -1069,7 +1066,7 @@ fn describe(s: &Settings) -> String {
 
 impl Merged {
     /// The rules the files were scanned with, as a rules file (JSON), in
-    /// name order. Refused when two files define one rule's alarm
+    /// the order they were scanned in. Refused when two files define one rule's alarm
     /// differently (give the rules, or the alarm options, to replay).
     pub fn rules_file(&self) -> Result<String, SeriesError> {
         if let Some(d) = self.disagree.first() {
@@ -1097,11 +1094,6 @@ impl Merged {
     /// The rules the scans were asked for and refused, with why.
     pub fn refused(&self) -> &[String] {
         &self.refused
-    }
-
-    /// How many series files were merged.
-    pub fn files(&self) -> usize {
-        self.files.len()
     }
 
     /// The time settings the logs were scanned with: lag (ms), from, to,
@@ -1327,6 +1319,10 @@ mod tests {
         r.add_minute(2, stats(&[3.0], false));
         assert!(!r.values);
         assert!(r.minutes.values().all(|s| s.values.is_none()));
+        r.add_minute(3, stats(&[4.0], true));
+        r.add_minute(1, stats(&[5.0], true));
+        assert!(r.minutes.values().all(|s| s.values.is_none()), "nor any set added later");
+        assert_eq!(r.minutes[&1].count, 3);
     }
 
     #[test]
@@ -1376,7 +1372,10 @@ mod tests {
         assert!(e.message.contains("cut short"), "{e}");
         let e = parse("a.series", &format!("{header}\n{{\"kind\":\"end\",\"lines\":2}}\n")).unwrap_err();
         assert!(e.message.contains("lines are missing"), "{e}");
-        assert!(parse("a.series", &format!("{header}\n{{\"kind\":\"end\",\"lines\":1}}\n")).is_ok());
+        let e = parse("a.series", &format!("{header}\n{{\"kind\":\"end\",\"lines\":1}}\n")).unwrap_err();
+        assert!(e.message.contains("no inputs line"), "{e}");
+        let inputs = r#"{"kind":"inputs","totals":{"archives":0,"forms":{},"files_read":0,"files_failed":0,"records":0,"records_invalid":0,"records_parsed":0,"records_oversized":0,"bytes_compressed":0,"bytes_decompressed":0,"delivery_hours":[]},"skipped":{},"files":[],"skipped_members":[],"path_problems":[],"duplicate_copies":0,"duplicates_problem":null,"duplicate_examples":[],"lost":null,"ids_complete":true,"notes":[]}"#;
+        assert!(parse("a.series", &format!("{header}\n{inputs}\n{{\"kind\":\"end\",\"lines\":2}}\n")).is_ok());
         let old = header.replace(&format!("\"version\":{VERSION}"), "\"version\":99");
         let e = parse("a.series", &format!("{old}\n")).unwrap_err();
         assert!(e.message.contains("format version 99"), "{e}");

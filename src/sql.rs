@@ -89,8 +89,6 @@ impl fmt::Display for Refusal {
 pub struct Translation {
     /// The query.
     pub query: Option<String>,
-    /// The rules in it.
-    pub rules: Vec<String>,
     /// The rules left out.
     pub refused: Vec<Refusal>,
 }
@@ -110,11 +108,10 @@ pub fn translate(rules: &[Rule], dialect: Dialect, source: &Source, lag_ms: i64)
             Err(reason) => refused.push(Refusal { rule: rule.name.clone(), reason }),
         }
     }
-    let names: Vec<String> = kept.iter().map(|(r, _, _)| r.name.clone()).collect();
     let query = (!kept.is_empty()).then(|| {
         let mut q = format!(
             "-- trailwatch sql --dialect {d}: per-minute series of {} rule(s); the result (CSV) is an input of `trailwatch replay`.\n",
-            names.len()
+            kept.len()
         );
         for r in &refused {
             q += &format!("-- refused: {}\n", one_line(&r.to_string()));
@@ -153,7 +150,7 @@ pub fn translate(rules: &[Rule], dialect: Dialect, source: &Source, lag_ms: i64)
         q += "SELECT rule, fingerprint, CAST(NULL AS BIGINT) AS minute, CAST(0 AS BIGINT) AS count, CAST(0 AS DOUBLE) AS sum, CAST(NULL AS DOUBLE) AS min, CAST(NULL AS DOUBLE) AS max, CAST(0 AS BIGINT) AS matches\nFROM rules\nUNION ALL\nSELECT rules.rule, rules.fingerprint, matched.minute, count(*), count(*) * min(rules.rule_value), min(rules.rule_value), max(rules.rule_value), count(*)\nFROM matched JOIN rules ON matched.rule_no = rules.rule_no\nGROUP BY rules.rule, rules.fingerprint, matched.minute\nORDER BY rule, minute\n";
         q
     });
-    Translation { query, rules: names, refused }
+    Translation { query, refused }
 }
 
 fn one_line(s: &str) -> String {

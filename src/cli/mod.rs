@@ -211,7 +211,6 @@ pub fn say_input_failures(r: &trailwatch::scan::ScanReport) -> io::Result<()> {
     Ok(())
 }
 
-/// Write an output file the user named (a plot, a table), whole.
 /// Write a plot (SVG markup) to `path`: as it is, or rasterised to PNG
 /// with the system's fonts when the name ends in `.png`.
 pub fn write_plot(path: &std::path::Path, svg: &str) -> Result<(), Failure> {
@@ -231,6 +230,7 @@ pub fn write_plot(path: &std::path::Path, svg: &str) -> Result<(), Failure> {
     write_file(path, svg.as_bytes())
 }
 
+/// Write an output file the user named (a plot, a table), whole.
 pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(path, bytes)
         .map_err(|e| Failure::Io(io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display()))))

@@ -53,7 +53,7 @@ pub fn run(a: SqlArgs) -> Outcome {
     let lag_ms = scan_cli::lag(&a.lag)?;
     let t = translate(&set.rules, dialect, &source, lag_ms);
     let mut err = io::stderr().lock();
-    for r in set.refused.iter().map(String::as_str).map(str::to_string).chain(t.refused.iter().map(|r| r.to_string())) {
+    for r in set.refused.iter().cloned().chain(t.refused.iter().map(ToString::to_string)) {
         writeln!(err, "trailwatch: refused: {}", terminal(&r))?;
     }
     let Some(query) = t.query else {

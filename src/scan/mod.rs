@@ -219,14 +219,15 @@ fn resolve_duplicates(
     let mut d = Duplicates { dropped: opts.dedup, ..Duplicates::default() };
     let ids = spills.ids.get_mut().expect("ids lock");
     d.problem = ids.problem().map(str::to_string);
-    let found = find_repeats(ids, std::mem::take(&mut partial.ids), EXAMPLES, opts.keep_ids);
+    // The IDs come in order from this stream, or with --dedup (when the
+    // publications were held back instead) from the held-back ones below.
+    let found = find_repeats(ids, std::mem::take(&mut partial.ids), EXAMPLES, opts.keep_ids && !opts.dedup);
     let mut event_ids = EventIds { parts: found.kept, problem: found.unkept };
-    // With --dedup the publications were held back instead: their IDs
-    // come in order below.
     let mut kept = (opts.keep_ids && opts.dedup).then(IdWriter::default);
     d.copies = found.copies;
     let mut examples = found.examples;
     if let Some(e) = found.lost {
+        event_ids.problem.get_or_insert_with(|| e.clone());
         d.problem = Some(format!("repeated events not fully counted: {e}"));
     }
     // What was held back: the runs written out merged with what the
@@ -259,13 +260,17 @@ fn resolve_duplicates(
     }
     drop(merged);
     drop(held);
-    if let Some(e) = lost.into_inner().expect("lost lock") {
+    let lost = lost.into_inner().expect("lost lock");
+    if let Some(w) = kept {
+        (event_ids.parts, event_ids.problem) = w.finish();
+        if let Some(e) = &lost {
+            event_ids.problem.get_or_insert_with(|| e.clone());
+        }
+    }
+    if let Some(e) = lost {
         d.problem = Some(format!("results incomplete: {e}"));
     }
     d.examples = examples.into_iter().map(|(id, first, again)| (id.to_string(), first, again)).collect();
     d.examples.sort();
-    if let Some(w) = kept {
-        (event_ids.parts, event_ids.problem) = w.finish();
-    }
     (d, event_ids)
 }

@@ -58,12 +58,13 @@ impl Progress {
     /// The counters now.
     pub fn snapshot(&self) -> Snapshot {
         let walked = self.walked.load(Ordering::Acquire);
-        let found = (self.found_files.load(Ordering::Relaxed), self.found_bytes.load(Ordering::Relaxed));
+        let (found_files, found_bytes) =
+            (self.found_files.load(Ordering::Relaxed), self.found_bytes.load(Ordering::Relaxed));
         Snapshot {
-            total: if walked { Some(found) } else { self.expected.get().copied() },
+            total: if walked { Some((found_files, found_bytes)) } else { self.expected.get().copied() },
             walked,
-            found_files: self.found_files.load(Ordering::Relaxed),
-            found_bytes: self.found_bytes.load(Ordering::Relaxed),
+            found_files,
+            found_bytes,
             done_files: self.done_files.load(Ordering::Relaxed),
             done_bytes: self.done_bytes.load(Ordering::Relaxed),
         }
