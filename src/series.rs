@@ -27,7 +27,7 @@
 //!
 //! Parsing and merging are pure; the caller reads the files.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
@@ -1122,11 +1122,16 @@ impl Merged {
         for g in &mut groups {
             g.sort_by_key(|f| f.member);
         }
-        groups.sort_by(|x, y| x[0].path.cmp(&y[0].path));
+        groups.sort_by(|x, y| Path::new(&x[0].path).cmp(Path::new(&y[0].path)));
         let mut renumbered = Vec::new();
         for (n, g) in groups.into_iter().enumerate() {
             renumbered.extend(g.into_iter().map(|f| FileReport { input: n as u32, ..f }));
         }
+        // Examples are kept in the order a scan keeps them: by input, then
+        // member, then offset.
+        let order: HashMap<&str, (u32, u32)> =
+            renumbered.iter().map(|f| (f.path.as_str(), (f.input, f.member))).collect();
+        let scan_order = |p: &Place| (order.get(p.path.as_str()).copied().unwrap_or((u32::MAX, u32::MAX)), p.clone());
         let next = renumbered.len() as u32;
         let mut paths: BTreeMap<String, u32> = BTreeMap::new();
         let base = next + 1;
@@ -1182,7 +1187,9 @@ impl Merged {
                 series.insert(rule.alarm_dimensions.clone(), minute, s);
             }
             let c = r.counts;
-            let examples = c.unplaced_examples.iter().take(c.examples_kept).map(&mut locate).collect();
+            let mut examples = c.unplaced_examples;
+            examples.sort_by_cached_key(scan_order);
+            let examples = examples.iter().take(c.examples_kept).map(&mut locate).collect();
             results.push(RuleResult {
                 series,
                 matches: c.matches,
