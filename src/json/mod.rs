@@ -19,16 +19,13 @@
 //! Non-goals: serialisation, mutation, or any value model beyond what the
 //! filter-pattern language can observe.
 
-mod fields;
 mod lex;
 mod number;
 mod value;
 
-pub use fields::Fields;
-use fields::{Mode, DROP, WHOLE};
 use lex::{err, literal, scan_number, scan_string, skip_ws};
 pub(crate) use number::{java_double_to_string, Decimal, JsonNumber};
-pub use value::{Children, Members, Value};
+pub use value::{Members, Value};
 
 use std::fmt;
 
@@ -37,7 +34,7 @@ pub(crate) const DEFAULT_MAX_DEPTH: usize = 1000;
 
 /// The kind of a JSON value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `{...}`
     Object,
     /// `[...]`
@@ -84,22 +81,8 @@ struct Node {
 #[derive(Default, Debug)]
 pub struct Doc {
     nodes: Vec<Node>,
-    /// The objects and arrays open while parsing.
-    open: Vec<Open>,
+    stack: Vec<u32>,
 }
-
-/// An object or array being parsed.
-#[derive(Clone, Copy, Debug)]
-struct Open {
-    /// Its node, or [`DROPPED`].
-    node: u32,
-    is_obj: bool,
-    /// The mode its members or items are read in.
-    inner: Mode,
-}
-
-/// The node of a value that is not kept.
-const DROPPED: u32 = u32::MAX;
 
 /// Why a message is not a JSON object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,26 +156,13 @@ impl Doc {
     /// Parse `text` as exactly one JSON object (blanks around it allowed),
     /// replacing the previous contents of this buffer.
     pub fn parse_object(&mut self, text: &str) -> Result<(), JsonError> {
-        self.parse(text, None, DEFAULT_MAX_DEPTH)
+        self.parse_object_with_depth(text, DEFAULT_MAX_DEPTH)
     }
 
     /// [`Doc::parse_object`] with an explicit nesting limit.
-    #[cfg(test)]
     pub(crate) fn parse_object_with_depth(&mut self, text: &str, max_depth: usize) -> Result<(), JsonError> {
-        self.parse(text, None, max_depth)
-    }
-
-    /// [`Doc::parse_object`] that keeps only the members `fields` names:
-    /// the whole text is validated as strictly (the same errors at the same
-    /// offsets), and a lookup on a kept path finds what it finds in the
-    /// whole document.
-    pub fn parse_fields(&mut self, text: &str, fields: &Fields) -> Result<(), JsonError> {
-        self.parse(text, Some(fields), DEFAULT_MAX_DEPTH)
-    }
-
-    fn parse(&mut self, text: &str, fields: Option<&Fields>, max_depth: usize) -> Result<(), JsonError> {
         self.nodes.clear();
-        self.open.clear();
+        self.stack.clear();
         let b = text.as_bytes();
         if b.len() > u32::MAX as usize - 1 {
             return err(0, JsonErrorKind::TooLarge);
@@ -201,46 +171,34 @@ impl Doc {
         if b.get(i) != Some(&b'{') {
             return err(i, JsonErrorKind::NotAnObject);
         }
-        // The mode of the value at `i`.
-        let mut mode = fields.map_or(WHOLE, Fields::root);
         'value: loop {
             // Expecting a value at `i`.
             let Some(&c) = b.get(i) else {
                 return err(i, JsonErrorKind::UnexpectedEnd);
             };
-            let keep = mode != DROP;
             match c {
                 b'{' | b'[' => {
-                    if self.open.len() >= max_depth {
+                    if self.stack.len() >= max_depth {
                         return err(i, JsonErrorKind::TooDeep);
                     }
                     let is_obj = c == b'{';
-                    let node = if keep {
-                        self.push(if is_obj { Tag::Object } else { Tag::Array }, i, i, false)
-                    } else {
-                        DROPPED
-                    };
-                    // An array's items are kept only with the array whole.
-                    let inner = if is_obj || mode == WHOLE { mode } else { DROP };
-                    self.open.push(Open { node, is_obj, inner });
+                    let idx = self.push(if is_obj { Tag::Object } else { Tag::Array }, i, i, false);
+                    self.stack.push(idx);
                     i = skip_ws(b, i + 1);
                     let close = if is_obj { b'}' } else { b']' };
                     if b.get(i) == Some(&close) {
                         self.close(i);
                         i += 1;
                     } else if is_obj {
-                        (i, mode) = self.key(text, i, inner, fields)?;
+                        i = self.key(b, i)?;
                         continue 'value;
                     } else {
-                        mode = inner;
                         continue 'value;
                     }
                 }
                 b'"' => {
                     let (end, escaped) = scan_string(b, i + 1)?;
-                    if keep {
-                        self.push(Tag::String, i + 1, end, escaped);
-                    }
+                    self.push(Tag::String, i + 1, end, escaped);
                     i = end + 1;
                 }
                 b't' | b'f' | b'n' => {
@@ -249,16 +207,12 @@ impl Doc {
                         b'f' => (literal(b, i, b"false")?, Tag::False),
                         _ => (literal(b, i, b"null")?, Tag::Null),
                     };
-                    if keep {
-                        self.push(tag, i, end, false);
-                    }
+                    self.push(tag, i, end, false);
                     i = end;
                 }
                 b'-' | b'0'..=b'9' => {
                     let end = scan_number(b, i)?;
-                    if keep {
-                        self.push(Tag::Number, i, end, false);
-                    }
+                    self.push(Tag::Number, i, end, false);
                     i = end;
                 }
                 other => return err(i, JsonErrorKind::UnexpectedByte(other)),
@@ -266,25 +220,24 @@ impl Doc {
             // After a complete value: separators and closers.
             loop {
                 i = skip_ws(b, i);
-                let Some(&Open { is_obj, inner, .. }) = self.open.last() else {
+                let Some(&top) = self.stack.last() else {
                     break 'value;
                 };
+                let in_obj = self.nodes[top as usize].tag == Tag::Object;
                 match b.get(i) {
                     None => return err(i, JsonErrorKind::UnexpectedEnd),
                     Some(b',') => {
                         i = skip_ws(b, i + 1);
-                        if is_obj {
-                            (i, mode) = self.key(text, i, inner, fields)?;
-                        } else {
-                            mode = inner;
+                        if in_obj {
+                            i = self.key(b, i)?;
                         }
                         continue 'value;
                     }
-                    Some(b'}') if is_obj => {
+                    Some(b'}') if in_obj => {
                         self.close(i);
                         i += 1;
                     }
-                    Some(b']') if !is_obj => {
+                    Some(b']') if !in_obj => {
                         self.close(i);
                         i += 1;
                     }
@@ -298,35 +251,21 @@ impl Doc {
         Ok(())
     }
 
-    /// Parse `"key" :` at `i` in an object whose members are read in mode
-    /// `members`: the index of the value after it, and the value's mode.
+    /// Parse `"key" :` at `i`, returning the index of the value after it.
     /// Inlined for the same reason as [`scan_string`]: a call that returns
     /// its `Result` through memory costs more than the key.
     #[inline(always)]
-    fn key(
-        &mut self,
-        text: &str,
-        i: usize,
-        members: Mode,
-        fields: Option<&Fields>,
-    ) -> Result<(usize, Mode), JsonError> {
-        let b = text.as_bytes();
+    fn key(&mut self, b: &[u8], i: usize) -> Result<usize, JsonError> {
         match b.get(i) {
             Some(b'"') => {}
             Some(&c) => return err(i, JsonErrorKind::UnexpectedByte(c)),
             None => return err(i, JsonErrorKind::UnexpectedEnd),
         }
         let (end, escaped) = scan_string(b, i + 1)?;
-        let mode = match (members, fields) {
-            (WHOLE | DROP, _) | (_, None) => members,
-            (node, Some(f)) => f.member(node, &text[i + 1..end], escaped),
-        };
-        if mode != DROP {
-            self.push(Tag::Key, i + 1, end, escaped);
-        }
+        self.push(Tag::Key, i + 1, end, escaped);
         let j = skip_ws(b, end + 1);
         match b.get(j) {
-            Some(b':') => Ok((skip_ws(b, j + 1), mode)),
+            Some(b':') => Ok(skip_ws(b, j + 1)),
             Some(&c) => err(j, JsonErrorKind::UnexpectedByte(c)),
             None => err(j, JsonErrorKind::UnexpectedEnd),
         }
@@ -341,13 +280,11 @@ impl Doc {
 
     #[inline]
     fn close(&mut self, at: usize) {
-        let open = self.open.pop().expect("close without open");
-        if open.node != DROPPED {
-            let len = self.nodes.len() as u32;
-            let n = &mut self.nodes[open.node as usize];
-            n.skip = len;
-            n.end = at as u32 + 1;
-        }
+        let idx = self.stack.pop().expect("close without open") as usize;
+        let len = self.nodes.len() as u32;
+        let n = &mut self.nodes[idx];
+        n.skip = len;
+        n.end = at as u32 + 1;
     }
 
     /// The root object of the last successful parse, viewed over `text`
@@ -426,101 +363,6 @@ mod tests {
                 prop_assert_eq!(d.parse_object(&text).is_ok(), want, "{:?}", text);
             }
         }
-    }
-
-    /// A value and everything the tape holds below it, as text.
-    fn dump(v: Value<'_>) -> String {
-        match v.kind() {
-            Kind::Object => {
-                let members: Vec<String> = v.members().map(|(k, x)| format!("{k:?}:{}", dump(x))).collect();
-                format!("{{{}}}", members.join(","))
-            }
-            Kind::Array => format!("[{}]", v.children().map(dump).collect::<Vec<_>>().join(",")),
-            kind => format!("{kind:?}({})", v.raw()),
-        }
-    }
-
-    /// Keys of the documents [`reading_some_fields_agrees_with_reading_all`]
-    /// reads: mostly ones they hold.
-    fn key() -> impl Strategy<Value = String> {
-        prop_oneof![Just("a".to_string()), Just("ab".to_string()), Just("b".to_string()), "[a-z]{0,2}"]
-    }
-
-    /// What a lookup of `keys` finds: the value whole, or `-` for nothing.
-    fn found(root: Value<'_>, keys: &[String]) -> String {
-        keys.iter().try_fold(root, |v, k| v.get(k)).map_or_else(|| "-".into(), dump)
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(3000))]
-
-        /// Reading only some fields validates exactly as reading all of
-        /// them (the same error at the same offset), and a lookup of a kept
-        /// path, or of any path through it, finds the same value whole.
-        #[test]
-        fn reading_some_fields_agrees_with_reading_all(
-            doc in json_text(),
-            paths in prop::collection::vec(prop::collection::vec(key(), 0..4), 0..5),
-            probes in prop::collection::vec(prop::collection::vec(key(), 0..5), 0..8),
-            at in any::<prop::sample::Index>(),
-            edit in 0..5u8,
-            byte in prop::sample::select(&b"{}[]\":,\\ 0-.eEtfnu\x01x"[..]),
-        ) {
-            // Keys repeated, and one written with an escape.
-            let doc = format!("{{\"a\":{doc},\"ab\":{{\"a\":1}},\"a\\u0062\":{{\"a\":[1,{{\"b\":null}}]}},\"a\":{doc}}}");
-            let mut bytes = doc.into_bytes();
-            let i = at.index(bytes.len());
-            match edit {
-                0 | 1 => {}
-                2 => bytes[i] = byte,
-                3 => bytes.insert(i, byte),
-                _ => { bytes.remove(i); }
-            }
-            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
-            let mut fields = Fields::none();
-            let unescaped = paths;
-            for p in &unescaped {
-                fields.add(p.iter().map(String::as_str));
-            }
-            let (mut all, mut some) = (Doc::new(), Doc::new());
-            let (a, b) = (all.parse_object(&text), some.parse_fields(&text, &fields));
-            prop_assert_eq!(&a, &b, "{:?}", text);
-            if a.is_ok() {
-                let (ra, rb) = (all.root(&text).unwrap(), some.root(&text).unwrap());
-                for p in &unescaped {
-                    prop_assert_eq!(found(ra, p), found(rb, p), "{:?} in {:?}", p, text);
-                }
-                // Any path that runs through a kept one, or stops before it.
-                for probe in &probes {
-                    let kept = unescaped.iter().any(|p| p.len() <= probe.len() && probe[..p.len()] == p[..]);
-                    if kept {
-                        prop_assert_eq!(found(ra, probe), found(rb, probe), "{:?} in {:?}", probe, text);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn only_the_fields_named_are_kept() {
-        let text = r#"{"a":{"b":1,"c":[2,{"d":3}]},"e":"x","a":{"b":4,"f":5},"g\u0068":6}"#;
-        let mut fields = Fields::none();
-        fields.add(["a", "b"]);
-        fields.add(["gh"]);
-        let mut d = Doc::new();
-        d.parse_fields(text, &fields).unwrap();
-        let root = d.root(text).unwrap();
-        // Both `a` members stay (the last one wins a lookup), each with only `b`.
-        assert_eq!(dump(root), r#"{"a":{"b":Number(1)},"a":{"b":Number(4)},"gh":Number(6)}"#);
-        assert_eq!(root.get("a").and_then(|a| a.get("b")).map(|v| v.raw()), Some("4"));
-        assert!(root.get("e").is_none());
-        // Damage where nothing is kept is found all the same.
-        let bad = r#"{"a":{"b":1},"e":[1,2,tru]}"#;
-        assert_eq!(d.parse_fields(bad, &fields), parse(bad).map(|_| ()));
-        assert_eq!(d.parse_fields(bad, &fields).unwrap_err().kind, JsonErrorKind::UnexpectedByte(b't'));
-        // Nothing but the root.
-        d.parse_fields(text, &Fields::none()).unwrap();
-        assert_eq!(dump(d.root(text).unwrap()), "{}");
     }
 
     fn parse(s: &str) -> Result<Doc, JsonError> {

@@ -28,7 +28,7 @@ impl<'a> Value<'a> {
 
     /// The kind of this value.
     #[inline]
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self.node().tag {
             Tag::Object => Kind::Object,
             Tag::Array => Kind::Array,
@@ -104,7 +104,7 @@ impl<'a> Value<'a> {
 
     /// The element values of an array, or the member values of an object, in
     /// document order; empty for scalars.
-    pub fn children(&self) -> Children<'a> {
+    pub(crate) fn children(&self) -> Children<'a> {
         let n = self.node();
         let (next, end, is_obj) = match n.tag {
             Tag::Object => (self.idx + 1, n.skip, true),
@@ -136,7 +136,7 @@ pub(super) fn key_eq(text: &str, k: &Node, key: &str) -> bool {
 /// Equality of two slices of the same length, in at most two overlapping
 /// word loads each up to 16 bytes (the length of most keys).
 #[inline(always)]
-pub(super) fn short_eq(a: &[u8], b: &[u8]) -> bool {
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
     let n = a.len();
     let word8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
@@ -150,7 +150,7 @@ pub(super) fn short_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Iterator over the child values of an array or object.
-pub struct Children<'a> {
+pub(crate) struct Children<'a> {
     doc: &'a Doc,
     text: &'a str,
     next: u32,

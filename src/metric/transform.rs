@@ -15,11 +15,9 @@
 
 use std::fmt;
 
-use crate::json::{Fields, JsonNumber, Kind};
+use crate::json::{JsonNumber, Kind};
 use crate::pattern::parse::{is_number, parse_selector};
-use crate::pattern::{
-    ast::Entry, keep_steps, walk, Ast, ErrorKind, Event, FilterPattern, Path, PatternError, PatternKind, Span,
-};
+use crate::pattern::{ast::Entry, walk, Ast, ErrorKind, Event, FilterPattern, Path, PatternError, PatternKind, Span};
 
 /// Most dimensions on one metric filter.
 pub(crate) const MAX_DIMENSIONS: usize = 3;
@@ -179,18 +177,6 @@ impl MetricTransform {
             }
         }
         Some(Datapoint { value, dimensions, matched: true })
-    }
-}
-
-impl MetricTransform {
-    /// Add to `fields` the members the value and dimensions come from.
-    pub(crate) fn keep_fields(&self, fields: &mut Fields) {
-        let sources = std::iter::once(&self.value).chain(self.dimensions.iter().map(|(_, s)| s));
-        for s in sources {
-            if let Source::Json(path) = s {
-                keep_steps(&path.before, fields);
-            }
-        }
     }
 }
 

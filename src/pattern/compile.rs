@@ -10,7 +10,7 @@ use memchr::memmem::Finder;
 
 use super::ast::*;
 use super::error::PatternError;
-use crate::json::{Decimal, Fields, JsonNumber};
+use crate::json::{Decimal, JsonNumber};
 
 /// A compiled pattern.
 pub(crate) enum Matcher {
@@ -45,27 +45,6 @@ pub(crate) struct Path {
     pub(crate) before: Vec<PathStep>,
     pub(crate) wildcard: bool,
     pub(crate) after: Vec<PathStep>,
-}
-
-/// Keep, in a record read for `steps`, the value they lead to: the keys up
-/// to the first index, whose value (an array, or whatever is there) is kept
-/// whole; a wildcard's prefix is kept whole the same way.
-pub(crate) fn keep_steps(steps: &[PathStep], fields: &mut Fields) {
-    let keys = steps.iter().map_while(|s| match s {
-        PathStep::Key(k) => Some(k.as_str()),
-        PathStep::Index(_) => None,
-    });
-    fields.add(keys);
-}
-
-impl Expr {
-    /// Keep what the conditions look at.
-    pub(crate) fn keep(&self, fields: &mut Fields) {
-        match self {
-            Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| x.keep(fields)),
-            Expr::Cond(c) => keep_steps(&c.path.before, fields),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -41,10 +41,10 @@ pub use eval::{Event, Extracted};
 pub use selector::FieldSelector;
 
 pub(crate) use compile::TextMatch;
-pub(crate) use compile::{keep_steps, path, Path, PathStep};
+pub(crate) use compile::{path, Path, PathStep};
 pub(crate) use eval::walk;
 
-use crate::json::{Doc, Fields};
+use crate::json::Doc;
 
 /// What sub-language a pattern is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,14 +120,6 @@ impl FilterPattern {
     #[inline]
     pub fn matches(&self, ev: &Event<'_>) -> bool {
         self.matcher.matches(ev)
-    }
-
-    /// Add to `fields` the members of a record this pattern looks at (none
-    /// for patterns on the text: they read the message itself).
-    pub fn keep_fields(&self, fields: &mut Fields) {
-        if let compile::Matcher::Json(e) = &self.matcher {
-            e.keep(fields);
-        }
     }
 
     /// The requirements to choose from, most selective first (see

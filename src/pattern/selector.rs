@@ -3,11 +3,11 @@
 
 use std::fmt;
 
-use super::compile::{keep_steps, path, PathStep};
+use super::compile::{path, PathStep};
 use super::eval::walk;
 use super::parse::parse_selector;
 use super::{ErrorKind, PatternError};
-use crate::json::{Fields, Value};
+use crate::json::Value;
 
 /// A JSON selector without wildcards, looked up in parsed records.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,11 +27,6 @@ impl FieldSelector {
         }
         let p = path(&sel);
         Ok(FieldSelector { text: text.trim().to_string(), steps: p.before })
-    }
-
-    /// Add the field it selects to `fields`.
-    pub(crate) fn keep_field(&self, fields: &mut Fields) {
-        keep_steps(&self.steps, fields);
     }
 
     /// The value it selects in `root`, if present.

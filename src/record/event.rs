@@ -2,22 +2,7 @@
 
 use serde::Serialize;
 
-use crate::json::{Fields, Kind, Value};
-
-/// The members of a record its summary reads.
-const SUMMARY_KEYS: [&str; 11] = [
-    "userIdentity",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "errorCode",
-    "errorMessage",
-    "sourceIPAddress",
-    "userAgent",
-    "awsRegion",
-    "recipientAccountId",
-    "eventID",
-];
+use crate::json::{Kind, Value};
 
 use super::time::{parse_event_time, EpochMs};
 
@@ -157,13 +142,6 @@ impl EventSummary {
             event_id,
             groups: Vec::new(),
             record: None,
-        }
-    }
-
-    /// Add to `fields` the members [`EventSummary::of`] reads.
-    pub(crate) fn keep_fields(fields: &mut Fields) {
-        for key in SUMMARY_KEYS {
-            fields.add([key]);
         }
     }
 

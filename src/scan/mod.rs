@@ -38,9 +38,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::json::Fields;
 use crate::metric::series::{Dimensions, Minute, Stats};
-use crate::record::EventSummary;
 use crate::rules::Rule;
 use crate::source::discover::{PathProblem, Walker};
 use crate::source::SkipKind;
@@ -69,29 +67,6 @@ type MinuteRuns = Runs<(usize, Dimensions)>;
 /// Sample runs, by rule.
 type SampleRuns = Runs<usize>;
 
-/// The members of a record a scan reads: what the rules' patterns, metric
-/// values and dimensions look at, the time and ID, and what the summary of a
-/// matching record shows.
-fn fields_read(rules: &[Rule], opts: &ScanOptions) -> Fields {
-    if opts.whole_records {
-        return Fields::all();
-    }
-    let mut fields = Fields::none();
-    for r in rules {
-        r.pattern.keep_fields(&mut fields);
-        r.transform.keep_fields(&mut fields);
-    }
-    fields.add(["eventTime"]);
-    fields.add(["eventID"]);
-    if opts.kept_per_window() > 0 || opts.tally.is_on() {
-        EventSummary::keep_fields(&mut fields);
-        for g in &opts.group_by {
-            g.keep_field(&mut fields);
-        }
-    }
-    fields
-}
-
 /// Scan `paths` with `rules`.
 pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport {
     let start = Instant::now();
@@ -99,15 +74,7 @@ pub fn scan(paths: &[PathBuf], rules: &[Rule], opts: &ScanOptions) -> ScanReport
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
     let prefilter = opts.prefilter.then(|| Prefilter::new(rules)).filter(|p| !p.is_trivial());
-    let fields = fields_read(rules, opts);
-    let ctx = Ctx {
-        rules,
-        opts,
-        prefilter: prefilter.as_ref(),
-        fields,
-        scratch: Mutex::new(Vec::new()),
-        runs: Spills::new(),
-    };
+    let ctx = Ctx { rules, opts, prefilter: prefilter.as_ref(), scratch: Mutex::new(Vec::new()), runs: Spills::new() };
     // Files are read while the walk goes on; each keeps the index the walk
     // gave it, so the result does not depend on which thread read what.
     let mut walker = Walker::new(paths);

@@ -49,11 +49,6 @@ pub struct ScanOptions {
     /// (default). Off: every record is parsed and validated — the reference
     /// path the prefilter is tested against.
     pub prefilter: bool,
-    /// Keep every member of every record parsed. Off (default): a record
-    /// is validated whole but only the members the rules, the report and
-    /// `--group-by` read are kept — the same results, which the
-    /// differential test checks against this reference.
-    pub whole_records: bool,
     /// Drop repeated copies of an event (same `eventID`), keeping the
     /// first in input order.
     pub dedup: bool,
@@ -156,7 +151,6 @@ impl Default for ScanOptions {
             samples: 3,
             limits: Limits::default(),
             prefilter: true,
-            whole_records: false,
             dedup: false,
             minutes_held: RUN_MINUTES,
             paths_held: LIST_BYTES,

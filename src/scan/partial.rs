@@ -15,7 +15,7 @@ use super::samples::{keep_sample, SamplesHeld};
 use super::sink::FileSink;
 use super::tally::Tally;
 use super::{MinuteRuns, SampleRuns, ScanOptions};
-use crate::json::{Doc, Fields};
+use crate::json::Doc;
 use crate::metric::series::Series;
 use crate::metric::Datapoint;
 use crate::rules::Rule;
@@ -31,8 +31,6 @@ pub(super) struct Ctx<'a> {
     pub(super) rules: &'a [Rule],
     pub(super) opts: &'a ScanOptions,
     pub(super) prefilter: Option<&'a Prefilter>,
-    /// The members of a record kept when it is parsed.
-    pub(super) fields: Fields,
     /// Parse and read buffers, lent to a partial for one file at a time:
     /// as many exist as files are read at once, however many partials
     /// rayon's splitting makes.

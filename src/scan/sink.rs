@@ -48,7 +48,7 @@ impl FileSink<'_> {
             Err(e) => return self.note_invalid(offset + e.valid_up_to() as u64, "not UTF-8"),
         };
         let acc = &mut *self.acc;
-        if let Err(e) = acc.doc.parse_fields(text, &self.ctx.fields) {
+        if let Err(e) = acc.doc.parse_object(text) {
             // The offset goes into the location; the message keeps only the kind.
             let why = e.kind.to_string();
             return self.note_invalid(offset + e.offset as u64, &why);
