@@ -30,7 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -1127,11 +1127,20 @@ impl Merged {
         for (n, g) in groups.into_iter().enumerate() {
             renumbered.extend(g.into_iter().map(|f| FileReport { input: n as u32, ..f }));
         }
-        // Examples are kept in the order a scan keeps them: by input, then
-        // member, then offset.
-        let order: HashMap<&str, (u32, u32)> =
-            renumbered.iter().map(|f| (f.path.as_str(), (f.input, f.member))).collect();
-        let scan_order = |p: &Place| (order.get(p.path.as_str()).copied().unwrap_or((u32::MAX, u32::MAX)), p.clone());
+        // Examples are kept in the order a scan keeps them: by input path
+        // (components, as discovery orders them), then archive member,
+        // then offset.
+        let archives: HashMap<u32, &str> =
+            renumbered.iter().filter(|f| f.member == 0).map(|f| (f.input, f.path.as_str())).collect();
+        let members: HashMap<&str, (&str, u32)> = renumbered
+            .iter()
+            .filter(|f| f.member > 0)
+            .filter_map(|f| Some((f.path.as_str(), (*archives.get(&f.input)?, f.member))))
+            .collect();
+        let scan_order = |p: &Place| {
+            let (input, member) = members.get(p.path.as_str()).copied().unwrap_or((p.path.as_str(), 0));
+            (PathBuf::from(input), member, p.offset)
+        };
         let next = renumbered.len() as u32;
         let mut paths: BTreeMap<String, u32> = BTreeMap::new();
         let base = next + 1;

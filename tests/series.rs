@@ -329,10 +329,11 @@ fn events_repeated_across_shards_are_found_by_their_ids() {
     let logs = dir.path().join("archive");
     copy_tree(&util::testdata("archive"), &logs);
     let region = "AWSLogs/598324417001/CloudTrail/eu-west-1/2023/07/10";
-    // The copy sorts before and after the archive: examples are kept in
-    // path order whichever shard is added first.
+    // The copy sorts before and after the archive (`archive-copy` after it
+    // by path components, before it as text): examples are kept in path
+    // order whichever shard is added first.
     let (a, b) = (dir.path().join("a.series"), dir.path().join("b.series"));
-    for name in ["0-org-trail", "org-trail"] {
+    for name in ["0-org-trail", "org-trail", "archive-copy"] {
         let copy = dir.path().join(name);
         copy_tree(&logs.join(region), &copy);
         let (code, whole, _) = util::scan_json(&["--samples", "0", logs.to_str().unwrap(), copy.to_str().unwrap()]);
