@@ -222,7 +222,7 @@ fn resolve_duplicates(
     // The IDs come in order from this stream, or with --dedup (when the
     // publications were held back instead) from the held-back ones below.
     let found = find_repeats(ids, std::mem::take(&mut partial.ids), EXAMPLES, opts.keep_ids && !opts.dedup);
-    let mut event_ids = EventIds { parts: found.kept, problem: found.unkept };
+    let mut event_ids = found.kept;
     let mut kept = (opts.keep_ids && opts.dedup).then(IdWriter::default);
     d.copies = found.copies;
     let mut examples = found.examples;
@@ -262,7 +262,7 @@ fn resolve_duplicates(
     drop(held);
     let lost = lost.into_inner().expect("lost lock");
     if let Some(w) = kept {
-        (event_ids.parts, event_ids.problem) = w.finish();
+        event_ids = w.finish();
         if let Some(e) = &lost {
             event_ids.problem.get_or_insert_with(|| e.clone());
         }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::report::Location;
+use super::report::{EventIds, Location};
 use crate::spill::{Hold, Item, Keyed, Runs, FAN_IN, READ_BYTES};
 
 /// Entries a worker holds before it writes them out as runs.
@@ -271,9 +271,9 @@ impl IdWriter {
 
     /// Each part's file, read from its start, and why some IDs could not
     /// be kept, if they could not.
-    pub(crate) fn finish(mut self) -> (Vec<(u8, File)>, Option<String>) {
+    pub(crate) fn finish(mut self) -> EventIds {
         self.close();
-        (self.done, self.problem)
+        EventIds { parts: self.done, problem: self.problem }
     }
 }
 
@@ -288,11 +288,8 @@ pub(crate) struct Repeats {
     /// Why the count is incomplete, if it is (a run could not be read
     /// back).
     pub(crate) lost: Option<String>,
-    /// With `keep`: each part's distinct IDs in order, [`ID_BYTES`] each,
-    /// in a temporary file read from its start.
-    pub(crate) kept: Vec<(u8, File)>,
-    /// Why some IDs could not be kept, if they could not.
-    pub(crate) unkept: Option<String>,
+    /// With `keep`: each part's distinct IDs in order, [`ID_BYTES`] each.
+    pub(crate) kept: EventIds,
 }
 
 /// Find the repeated events among the entries written out to `runs` and
@@ -330,7 +327,7 @@ pub(crate) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: 
                 }
             }
             if let Some(w) = out {
-                (found.kept, found.unkept) = w.finish();
+                found.kept = w.finish();
             }
             found
         })
@@ -338,10 +335,8 @@ pub(crate) fn find_repeats(runs: &mut Runs<u8>, mut held: Vec<Entry>, examples: 
     let mut all = Repeats { lost: problem.into_inner().expect("problem lock"), ..Repeats::default() };
     for part in parts {
         all.copies += part.copies;
-        all.kept.extend(part.kept);
-        if all.unkept.is_none() {
-            all.unkept = part.unkept;
-        }
+        all.kept.parts.extend(part.kept.parts);
+        all.kept.problem = all.kept.problem.or(part.kept.problem);
         let room = examples - all.examples.len();
         all.examples.extend(part.examples.into_iter().take(room));
     }
@@ -508,7 +503,7 @@ mod tests {
             prop_assert_eq!(found.copies, repeats_reference(entries.clone()));
             // The IDs kept: each once, parts in order, in key order.
             let mut kept = Vec::new();
-            let mut parts = found.kept;
+            let mut parts = found.kept.parts;
             parts.sort_by_key(|(p, _)| *p);
             for (_, mut f) in parts {
                 let mut bytes = Vec::new();
