@@ -47,10 +47,10 @@ impl Budget {
             return;
         }
         let taken = hold.take();
-        let mut runs = runs.lock().expect("runs lock");
-        for (key, run) in taken {
-            if self.kept || runs.write(&key, &run).is_err() {
-                self.kept = true;
+        let written = runs.lock().expect("runs lock").write_each(taken.iter().map(|(k, run)| (k, &run[..])));
+        if written.is_err() {
+            self.kept = true;
+            for (key, run) in taken {
                 hold.put_back(key, run);
             }
         }

@@ -62,30 +62,45 @@ impl<K: Ord + Clone> Runs<K> {
     /// Append `items` (ascending) as a run of `key`. On failure the caller
     /// keeps them; after the first failure no more writes are tried.
     pub(crate) fn write<T: Item>(&mut self, key: &K, items: &[T]) -> Result<(), Unwritten> {
-        debug_assert!(items.windows(2).all(|w| w[0].key() < w[1].key()));
-        // Written in pieces of about WRITE_BYTES, so that the encoded run is
-        // never held whole (256 samples are some 200 KB); `&mut self` is the
-        // only writer, so the pieces follow one another.
-        let start = self.file.end();
-        let mut len = 0;
+        self.write_each([(key, items)])
+    }
+
+    /// Append each of `runs` (items ascending) as a run of its key, with
+    /// as few writes as their bytes allow: a worker writes out one run per
+    /// key at a time, and a write per small run cost more than the run.
+    /// On failure none of them is kept and the caller keeps them all; after
+    /// the first failure no more writes are tried.
+    pub(crate) fn write_each<'a, T: Item + 'a>(
+        &mut self,
+        runs: impl IntoIterator<Item = (&'a K, &'a [T])>,
+    ) -> Result<(), Unwritten>
+    where
+        K: 'a,
+    {
+        // Written in pieces of about WRITE_BYTES, so that the encoded runs
+        // are never held whole (256 samples are some 200 KB); `&mut self`
+        // is the only writer, so the pieces follow one another.
+        let mut start = self.file.end();
         let mut bytes = Vec::new();
-        let mut items = items.iter().peekable();
-        // One write at least: no items make an empty run.
-        loop {
-            while bytes.len() < WRITE_BYTES {
-                match items.next() {
-                    Some(item) => item.encode(&mut bytes),
-                    None => break,
+        let mut written = Vec::new();
+        for (key, items) in runs {
+            debug_assert!(items.windows(2).all(|w| w[0].key() < w[1].key()));
+            let mut len = 0;
+            for item in items {
+                let at = bytes.len();
+                item.encode(&mut bytes);
+                len += (bytes.len() - at) as u64;
+                if bytes.len() >= WRITE_BYTES {
+                    self.file.write(&bytes, self.what).ok_or(Unwritten)?;
+                    bytes.clear();
                 }
             }
-            self.file.write(&bytes, self.what).ok_or(Unwritten)?;
-            len += bytes.len() as u64;
-            bytes.clear();
-            if items.peek().is_none() {
-                break;
-            }
+            written.push(Run { key: key.clone(), start, len });
+            start += len;
         }
-        self.runs.push(Run { key: key.clone(), start, len });
+        // One write at least: no items make an empty run.
+        self.file.write(&bytes, self.what).ok_or(Unwritten)?;
+        self.runs.extend(written);
         Ok(())
     }
 
@@ -302,6 +317,23 @@ mod tests {
         assert_eq!(read_all(&runs, 0, &[]), many);
         assert_eq!(read_all(&runs, 1, &[]), []);
         assert_eq!(read_all(&runs, 2, &[]), [Count(7, 1)]);
+    }
+
+    #[test]
+    fn runs_written_together_read_back_each_under_its_key() {
+        let mut runs = Runs::new("counts");
+        let many: Vec<Count> = (0..5_000).map(|k| Count(k, 2)).collect();
+        let few = [Count(3, 1), Count(9, 1)];
+        // A piece boundary falls inside the first run; the empty run takes
+        // no bytes and the last run follows it.
+        let together: [(u8, &[Count]); 3] = [(0, &many), (1, &[]), (2, &few)];
+        runs.write_each(together.iter().map(|(k, r)| (k, *r))).unwrap();
+        assert_eq!(runs.runs.len(), 3);
+        assert_eq!(read_all(&runs, 0, &[]), many);
+        assert_eq!(read_all(&runs, 1, &[]), []);
+        assert_eq!(read_all(&runs, 2, &[]), few);
+        runs.write(&2, &[Count(9, 10)]).unwrap();
+        assert_eq!(read_all(&runs, 2, &[]), [Count(3, 1), Count(9, 11)]);
     }
 
     #[test]
