@@ -253,10 +253,10 @@ fn resolve_duplicates(
             }
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
-        let added =
-            apply(&mut partial.rules, &mut partial.tally, rules, opts, first.at, first.time, &first.points, &summary);
+        let kept = (&mut partial.rules[..], &partial.sample_bars);
+        let added = apply(kept, &mut partial.tally, rules, opts, first.at, first.time, &first.points, &summary);
         partial.samples_held += added;
-        partial.check_budgets(spills);
+        partial.check_budgets(spills, opts.kept_per_window());
     }
     drop(merged);
     drop(held);

@@ -11,7 +11,7 @@ use super::prefilter::Prefilter;
 use super::publication::Publication;
 use super::repeats::{Entry, RUN_ENTRIES};
 use super::report::{FileReport, RuleResult, Totals};
-use super::samples::{keep_sample, SamplesHeld};
+use super::samples::{keep_sample, Bars, SamplesHeld};
 use super::sink::FileSink;
 use super::tally::Tally;
 use super::{MinuteRuns, SampleRuns, ScanOptions};
@@ -99,6 +99,8 @@ pub(super) struct Partial {
     pub(super) deferred: Vec<Publication>,
     /// Samples held, over all rules.
     pub(super) samples_held: usize,
+    /// What is known of the samples written out.
+    pub(super) sample_bars: Bars,
     pub(super) budgets: Budgets,
     /// Scratch: one record's datapoints.
     pub(super) points: Vec<(u32, Datapoint)>,
@@ -132,6 +134,7 @@ impl Partial {
             ids: Vec::new(),
             deferred: Vec::new(),
             samples_held: 0,
+            sample_bars: Bars::default(),
             budgets: Budgets::new(opts),
             points: Vec::new(),
             files: Vec::new(),
@@ -158,10 +161,12 @@ impl Partial {
     /// Write out the per-minute sets and samples held, if past their
     /// budgets (checked per record, not per file: the tables must not grow,
     /// and double their capacity, past a run).
-    pub(super) fn check_budgets(&mut self, runs: &Spills) {
+    pub(super) fn check_budgets(&mut self, runs: &Spills, cap: usize) {
         let b = &mut self.budgets;
         b.minutes.check(MinutesHeld(&mut self.rules), &runs.minutes);
-        b.samples.check(SamplesHeld { rules: &mut self.rules, count: &mut self.samples_held }, &runs.samples);
+        let held =
+            SamplesHeld { rules: &mut self.rules, count: &mut self.samples_held, bars: &mut self.sample_bars, cap };
+        b.samples.check(held, &runs.samples);
     }
 
     fn read_file(&mut self, index: u32, file: &InputFile, ctx: &Ctx<'_>) {
@@ -321,9 +326,12 @@ impl Partial {
         // hold too much: what is merged never grows past a budget.
         let (runs, b, o) = (&ctx.runs, &mut self.budgets, other.budgets);
         b.minutes.merge(o.minutes, MinutesHeld(&mut self.rules), MinutesHeld(&mut other.rules), &runs.minutes);
-        let mine = SamplesHeld { rules: &mut self.rules, count: &mut self.samples_held };
-        let theirs = SamplesHeld { rules: &mut other.rules, count: &mut other.samples_held };
+        let mine =
+            SamplesHeld { rules: &mut self.rules, count: &mut self.samples_held, bars: &mut self.sample_bars, cap };
+        let theirs =
+            SamplesHeld { rules: &mut other.rules, count: &mut other.samples_held, bars: &mut other.sample_bars, cap };
         b.samples.merge(o.samples, mine, theirs, &runs.samples);
+        self.sample_bars.absorb(std::mem::take(&mut other.sample_bars));
         b.ids.merge(o.ids, &mut self.ids, &mut other.ids, &runs.ids);
         b.held.merge(o.held, &mut self.deferred, &mut other.deferred, &runs.held);
         b.paths.merge(o.paths, &mut self.paths, &mut other.paths, &runs.paths);

@@ -5,6 +5,7 @@ use super::report::{Location, RuleResult, Sample};
 use crate::record::{EpochMs, EventSummary};
 use crate::spill::codec::{put_text, Fields};
 use crate::spill::{Hold, Item, Keyed};
+use rustc_hash::FxHashMap;
 
 /// Samples a worker holds (over all rules) before it writes them out, by
 /// default (see [`super::ScanOptions::samples_held`]): a few hundred bytes
@@ -47,12 +48,61 @@ pub(super) fn keep_sample(v: &mut Vec<Sample>, s: Sample, cap: usize) -> bool {
     false
 }
 
-/// Whether a sample with this key could still be kept.
-pub(super) fn wants_sample(v: Option<&Vec<Sample>>, time: EpochMs, at: Location, cap: usize) -> bool {
+/// Whether a sample with this key could still be kept, given the
+/// window's samples held and its [bar](Bars).
+pub(super) fn wants_sample(
+    v: Option<&Vec<Sample>>,
+    bar: Option<(EpochMs, Location)>,
+    time: EpochMs,
+    at: Location,
+    cap: usize,
+) -> bool {
+    if bar.is_some_and(|b| (time, at) >= b) {
+        return false;
+    }
     match v {
         None => cap > 0,
         Some(v) if v.len() < cap => true,
         Some(v) => v.iter().any(|s| (time, at) < (s.time, s.at)),
+    }
+}
+
+/// Windows a worker keeps a bar for before it forgets them all.
+const BARS: usize = 16_384;
+
+/// For the windows whose samples a worker wrote out while their list was
+/// full, the latest of those samples (by time, then location): the
+/// window's first samples are all at or before it, so a record after it
+/// needs no summary. A later record that is not wanted is only work saved:
+/// past [`BARS`] windows they are forgotten.
+#[derive(Debug, Default)]
+pub(super) struct Bars(FxHashMap<(u32, i64), (EpochMs, Location)>);
+
+impl Bars {
+    /// The bar of rule `rule`'s window `k`.
+    pub(super) fn get(&self, rule: usize, k: i64) -> Option<(EpochMs, Location)> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0.get(&(rule as u32, k)).copied()
+    }
+
+    /// Lower the bar of rule `rule`'s window `k` to `key` if that is
+    /// earlier.
+    fn lower(&mut self, rule: usize, k: i64, key: (EpochMs, Location)) {
+        if self.0.len() >= BARS && !self.0.contains_key(&(rule as u32, k)) {
+            self.0.clear();
+        }
+        let bar = self.0.entry((rule as u32, k)).or_insert(key);
+        *bar = (*bar).min(key);
+    }
+
+    /// Another worker's bars (its written samples are among the ones
+    /// merged too).
+    pub(super) fn absorb(&mut self, other: Bars) {
+        for ((rule, k), key) in other.0 {
+            self.lower(rule as usize, k, key);
+        }
     }
 }
 
@@ -61,6 +111,9 @@ pub(super) fn wants_sample(v: Option<&Vec<Sample>>, time: EpochMs, at: Location,
 pub(super) struct SamplesHeld<'a> {
     pub(super) rules: &'a mut [RuleResult],
     pub(super) count: &'a mut usize,
+    /// Raised for the windows written out with `cap` samples.
+    pub(super) bars: &'a mut Bars,
+    pub(super) cap: usize,
 }
 
 impl Hold for SamplesHeld<'_> {
@@ -74,6 +127,13 @@ impl Hold for SamplesHeld<'_> {
     fn take(&mut self) -> Vec<(usize, Vec<(i64, Sample)>)> {
         let mut runs = Vec::new();
         for (i, r) in self.rules.iter_mut().enumerate() {
+            for (k, v) in &r.samples {
+                if v.len() >= self.cap {
+                    if let Some(last) = v.iter().map(|s| (s.time, s.at)).max() {
+                        self.bars.lower(i, *k, last);
+                    }
+                }
+            }
             let mut items: Vec<(i64, Sample)> =
                 r.samples.drain().flat_map(|(k, v)| v.into_iter().map(move |s| (k, s))).collect();
             if !items.is_empty() {
@@ -196,6 +256,53 @@ mod tests {
         times.sort();
         assert_eq!(times, [10, 30, 40]);
         assert_eq!(v.capacity(), 3);
+    }
+
+    #[test]
+    fn a_window_written_out_full_wants_only_samples_before_its_latest() {
+        let mut rules = vec![RuleResult::default(), RuleResult::default()];
+        rules[0].samples.insert(7, vec![sample(30), sample(10)]);
+        rules[0].samples.insert(8, vec![sample(500)]);
+        rules[1].samples.insert(7, vec![sample(40), sample(20)]);
+        let (mut count, mut bars) = (5, Bars::default());
+        let taken = SamplesHeld { rules: &mut rules, count: &mut count, bars: &mut bars, cap: 2 }.take();
+        assert_eq!((taken.len(), count), (2, 0));
+        assert!(rules.iter().all(|r| r.samples.is_empty()));
+        // Full windows get the latest of their samples as a bar; the window
+        // written with one sample of two gets none.
+        let at = |t: EpochMs| Location { file: 0, member: 0, offset: t as u64 };
+        assert_eq!(bars.get(0, 7), Some((30, at(30))));
+        assert_eq!(bars.get(1, 7), Some((40, at(40))));
+        assert_eq!(bars.get(0, 8), None);
+        assert!(wants_sample(None, bars.get(0, 7), 29, at(29), 2));
+        assert!(!wants_sample(None, bars.get(0, 7), 30, at(30), 2));
+        assert!(!wants_sample(None, bars.get(0, 7), 31, at(31), 2));
+        assert!(wants_sample(None, bars.get(0, 8), 900, at(900), 2));
+        // A second write-out lowers a bar, never raises it; another
+        // worker's bars are taken the same way.
+        rules[0].samples.insert(7, vec![sample(25), sample(5)]);
+        let mut other = Bars::default();
+        other.lower(0, 7, (90, at(90)));
+        other.lower(1, 9, (60, at(60)));
+        SamplesHeld { rules: &mut rules, count: &mut count, bars: &mut bars, cap: 2 }.take();
+        bars.absorb(other);
+        assert_eq!(bars.get(0, 7), Some((25, at(25))));
+        assert_eq!(bars.get(1, 9), Some((60, at(60))));
+    }
+
+    #[test]
+    fn bars_are_forgotten_past_their_bound_and_only_cost_work() {
+        let mut bars = Bars::default();
+        let at = Location { file: 1, member: 0, offset: 0 };
+        for k in 0..BARS as i64 {
+            bars.lower(0, k, (k, at));
+        }
+        assert_eq!(bars.get(0, 0), Some((0, at)));
+        bars.lower(0, 0, (-1, at));
+        assert_eq!(bars.0.len(), BARS, "a window it has is lowered in place");
+        bars.lower(1, 0, (5, at));
+        assert_eq!(bars.0.len(), 1);
+        assert_eq!((bars.get(0, 0), bars.get(1, 0)), (None, Some((5, at))));
     }
 
     fn keyed(k: i64, time: i64, file: u32, name: Option<&str>) -> (i64, Sample) {

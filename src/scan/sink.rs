@@ -9,7 +9,7 @@ use super::prefilter::Prefilter;
 use super::publication::Publication;
 use super::repeats::EventId;
 use super::report::{FileReport, Location, RuleResult, Sample};
-use super::samples::{keep_sample, wants_sample, UNPLACED};
+use super::samples::{keep_sample, wants_sample, Bars, UNPLACED};
 use super::tally::Tally;
 use super::ScanOptions;
 use crate::json::Value;
@@ -96,9 +96,10 @@ impl FileSink<'_> {
                 }
                 let path = &self.report.path;
                 let summary = || (summarise(root, text, opts), path.clone());
-                acc.samples_held += apply(&mut acc.rules, &mut acc.tally, rules, opts, at, time, &points, &summary);
+                let kept = (&mut acc.rules[..], &acc.sample_bars);
+                acc.samples_held += apply(kept, &mut acc.tally, rules, opts, at, time, &points, &summary);
                 acc.budgets.ids.check(&mut acc.ids, &self.ctx.runs.ids);
-                acc.check_budgets(&self.ctx.runs);
+                acc.check_budgets(&self.ctx.runs, opts.kept_per_window());
             }
         }
         acc.points = points;
@@ -116,11 +117,12 @@ fn summarise(root: Value<'_>, text: &str, opts: &ScanOptions) -> EventSummary {
     s
 }
 
-/// Add one record's datapoints to the results (`summary`: what it is and
-/// the path of its file, for a sample): the number of samples added.
+/// Add one record's datapoints to the results (`bars`: what is known of
+/// the samples written out; `summary`: what the record is and the path of
+/// its file, for a sample): the number of samples added.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn apply(
-    results: &mut [RuleResult],
+    (results, bars): (&mut [RuleResult], &Bars),
     tally: &mut Tally,
     rules: &[Rule],
     opts: &ScanOptions,
@@ -171,7 +173,7 @@ pub(super) fn apply(
         r.series.add(dp.dimensions.clone(), minute_of(t), dp.value, dp.matched);
         if dp.matched && cap > 0 {
             let k = window_index(t, rule.alarm.period_ms());
-            if wants_sample(r.samples.get(&k), t, at, cap) {
+            if wants_sample(r.samples.get(&k), bars.get(*i as usize, k), t, at, cap) {
                 let (summary, path) = summary();
                 let s = Sample { time: t, at, summary, path };
                 added += usize::from(keep_sample(r.samples.entry(k).or_default(), s, cap));
