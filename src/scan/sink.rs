@@ -132,15 +132,18 @@ pub(super) fn apply(
     summary: &dyn Fn() -> (EventSummary, String),
 ) -> usize {
     let matched = |i: usize| points.iter().any(|(j, dp)| *j as usize == i && dp.matched);
-    // Made once for the tally and the samples both.
+    // Made once for the tally and the samples both; the tally reads it, the
+    // samples take copies, and the last one the summary itself.
     let made = std::cell::OnceCell::new();
-    let summary = || made.get_or_init(summary).clone();
-    tally.add(matched, rules.len(), time.ok(), at, opts.samples, &summary);
+    let get = || made.get_or_init(summary);
+    tally.add(matched, rules.len(), time.ok(), at, opts.samples, &get);
     let mut added = 0;
     let cap = opts.kept_per_window();
+    // Where the last sample wanted goes (rule, window, time).
+    let mut pending: Option<(usize, i64, EpochMs)> = None;
     for (i, dp) in points {
-        let rule = &rules[*i as usize];
-        let r = &mut results[*i as usize];
+        let i = *i as usize;
+        let r = &mut results[i];
         if dp.matched {
             r.matches += 1;
         }
@@ -157,9 +160,9 @@ pub(super) fn apply(
                         r.unplaced.examples.push(at);
                     }
                     if opts.keep_all {
-                        let (summary, path) = summary();
-                        let s = Sample { time: UNPLACED, at, summary, path };
-                        added += usize::from(keep_sample(r.samples.entry(UNPLACED).or_default(), s, cap));
+                        if let Some(to) = pending.replace((i, UNPLACED, UNPLACED)) {
+                            added += keep(results, to, at, get().clone(), cap);
+                        }
                     }
                 }
                 continue;
@@ -172,15 +175,31 @@ pub(super) fn apply(
         r.datapoints += 1;
         r.series.add(dp.dimensions.clone(), minute_of(t), dp.value, dp.matched);
         if dp.matched && cap > 0 {
-            let k = window_index(t, rule.alarm.period_ms());
-            if wants_sample(r.samples.get(&k), bars.get(*i as usize, k), t, at, cap) {
-                let (summary, path) = summary();
-                let s = Sample { time: t, at, summary, path };
-                added += usize::from(keep_sample(r.samples.entry(k).or_default(), s, cap));
+            let k = window_index(t, rules[i].alarm.period_ms());
+            if wants_sample(r.samples.get(&k), bars.get(i, k), t, at, cap) {
+                if let Some(to) = pending.replace((i, k, t)) {
+                    added += keep(results, to, at, get().clone(), cap);
+                }
             }
         }
     }
+    if let Some(to) = pending {
+        added += keep(results, to, at, made.into_inner().unwrap_or_else(summary), cap);
+    }
     added
+}
+
+/// Keep a sample of rule `rule`'s window `k` at `time`: 1 if it was added,
+/// 0 if it took another's place or was not kept.
+fn keep(
+    results: &mut [RuleResult],
+    (rule, k, time): (usize, i64, EpochMs),
+    at: Location,
+    (summary, path): (EventSummary, String),
+    cap: usize,
+) -> usize {
+    let s = Sample { time, at, summary, path };
+    usize::from(keep_sample(results[rule].samples.entry(k).or_default(), s, cap))
 }
 
 impl crate::source::RecordSink for FileSink<'_> {

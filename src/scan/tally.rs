@@ -181,23 +181,23 @@ impl Tally {
         Tally { by, groups: (0..by.groups(rules)).map(|_| Group::new(extra)).collect() }
     }
 
-    /// Count one record, which matched the rules `matched` says it did.
+    /// Count one record, which matched the rules `matched` says it did
+    /// (`summary`: what it is and the path of its file, made once).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn add(
+    pub(super) fn add<'s>(
         &mut self,
         matched: impl Fn(usize) -> bool,
         rules: usize,
         time: Option<EpochMs>,
         at: Location,
         examples: usize,
-        summary: &dyn Fn() -> (EventSummary, String),
+        summary: &dyn Fn() -> &'s (EventSummary, String),
     ) {
-        let mut kept = None;
         match self.by {
             TallyBy::Off => {}
             TallyBy::Rules => {
                 for g in (0..rules).filter(|&i| matched(i)) {
-                    self.count(g, &mut kept, time, at, examples, summary);
+                    self.count(g, time, at, examples, summary());
                 }
             }
             TallyBy::Contrast(a, b) => {
@@ -207,22 +207,14 @@ impl Tally {
                     (true, true) => 2,
                     (false, false) => return,
                 };
-                self.count(g, &mut kept, time, at, examples, summary);
+                self.count(g, time, at, examples, summary());
             }
         }
     }
 
-    /// Count one record in group `g` (`kept`: its summary, once made).
-    fn count(
-        &mut self,
-        g: usize,
-        kept: &mut Option<(EventSummary, String)>,
-        time: Option<EpochMs>,
-        at: Location,
-        examples: usize,
-        summary: &dyn Fn() -> (EventSummary, String),
-    ) {
-        let (s, path) = kept.get_or_insert_with(summary);
+    /// Count one record in group `g`.
+    fn count(&mut self, g: usize, time: Option<EpochMs>, at: Location, examples: usize, made: &(EventSummary, String)) {
+        let (s, path) = made;
         let group = &mut self.groups[g];
         group.add(s, time);
         if let Some(t) = time {
@@ -280,8 +272,8 @@ mod tests {
         let count = |part: &[(bool, bool, &str, i64)], base: u64| {
             let mut t = Tally::new(TallyBy::Contrast(0, 1), 2, 0);
             for (k, &(a, b, who, time)) in part.iter().enumerate() {
-                let s = summary(who, "Run");
-                t.add(|i| [a, b][i], 2, Some(time), at(base + k as u64), 2, &|| (s.clone(), "f".into()));
+                let made = (summary(who, "Run"), "f".to_string());
+                t.add(|i| [a, b][i], 2, Some(time), at(base + k as u64), 2, &|| &made);
             }
             t
         };
@@ -306,8 +298,8 @@ mod tests {
     #[test]
     fn per_rule_counts_a_record_once_for_each_rule_it_matched_and_absent_fields_as_none() {
         let mut t = Tally::new(TallyBy::Rules, 3, 0);
-        let s = EventSummary::from_fields(Default::default());
-        t.add(|i| i != 1, 3, None, at(0), 3, &|| (s.clone(), "f".into()));
+        let made = (EventSummary::from_fields(Default::default()), "f".to_string());
+        t.add(|i| i != 1, 3, None, at(0), 3, &|| &made);
         assert_eq!(t.groups.iter().map(|g| g.records).collect::<Vec<_>>(), [1, 0, 1]);
         assert_eq!(t.groups[0].facets[3].top(1), [(None, Seen { count: 1, first: None, last: None })]);
         assert!(t.groups[0].examples.is_empty(), "no time, no example");
