@@ -171,6 +171,9 @@ impl Doc {
         if b.get(i) != Some(&b'{') {
             return err(i, JsonErrorKind::NotAnObject);
         }
+        // Whether the innermost open value is an object: kept here rather
+        // than read from the tape after every value.
+        let mut in_obj = true;
         'value: loop {
             // Expecting a value at `i`.
             let Some(&c) = b.get(i) else {
@@ -184,10 +187,11 @@ impl Doc {
                     let is_obj = c == b'{';
                     let idx = self.push(if is_obj { Tag::Object } else { Tag::Array }, i, i, false);
                     self.stack.push(idx);
+                    in_obj = is_obj;
                     i = skip_ws(b, i + 1);
                     let close = if is_obj { b'}' } else { b']' };
                     if b.get(i) == Some(&close) {
-                        self.close(i);
+                        in_obj = self.close(i);
                         i += 1;
                     } else if is_obj {
                         i = self.key(b, i)?;
@@ -220,10 +224,9 @@ impl Doc {
             // After a complete value: separators and closers.
             loop {
                 i = skip_ws(b, i);
-                let Some(&top) = self.stack.last() else {
+                if self.stack.is_empty() {
                     break 'value;
-                };
-                let in_obj = self.nodes[top as usize].tag == Tag::Object;
+                }
                 match b.get(i) {
                     None => return err(i, JsonErrorKind::UnexpectedEnd),
                     Some(b',') => {
@@ -234,11 +237,11 @@ impl Doc {
                         continue 'value;
                     }
                     Some(b'}') if in_obj => {
-                        self.close(i);
+                        in_obj = self.close(i);
                         i += 1;
                     }
                     Some(b']') if !in_obj => {
-                        self.close(i);
+                        in_obj = self.close(i);
                         i += 1;
                     }
                     Some(&other) => return err(i, JsonErrorKind::UnexpectedByte(other)),
@@ -278,13 +281,16 @@ impl Doc {
         idx
     }
 
+    /// Close the innermost open value at `at`: whether the value now
+    /// innermost is an object (or nothing is open).
     #[inline]
-    fn close(&mut self, at: usize) {
+    fn close(&mut self, at: usize) -> bool {
         let idx = self.stack.pop().expect("close without open") as usize;
         let len = self.nodes.len() as u32;
         let n = &mut self.nodes[idx];
         n.skip = len;
         n.end = at as u32 + 1;
+        self.stack.last().is_none_or(|&top| self.nodes[top as usize].tag == Tag::Object)
     }
 
     /// The root object of the last successful parse, viewed over `text`
