@@ -234,7 +234,7 @@ def main():
             + "\nHeadline rule, `--format json`, without drill-down samples and with the default 3 per "
             "window, max of 3 runs each; files and decoded bytes are the whole corpus's, the largest file "
             "(decoded) is the scope's. Each thread holds the largest file's compressed and decoded bytes "
-            "seen so far; up to 2,048 event IDs, 896 per-minute statistic sets, 256 samples and 16 KiB of "
+            "seen so far; up to 8,192 event IDs, 896 per-minute statistic sets, 256 samples and 16 KiB of "
             "paths before it writes them to one temporary file as sorted runs; and the identities of the "
             "directories walked. The report reads the runs back merged, as it writes each alarm's windows "
             "and state changes.\n"

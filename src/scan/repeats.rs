@@ -22,7 +22,7 @@ use super::report::{EventIds, Location};
 use crate::spill::{Hold, Item, Keyed, Runs, FAN_IN, READ_BYTES};
 
 /// Entries a worker holds before it writes them out as runs.
-pub(super) const RUN_ENTRIES: usize = 2048;
+pub(super) const RUN_ENTRIES: usize = 8192;
 /// Bytes of read buffers shared by the runs merged at once.
 pub(super) const MERGE_BUFFER: usize = 4 << 20;
 /// Bytes of one entry on disk: tag, two halves of the ID, file, member,
@@ -431,8 +431,8 @@ mod tests {
             let runs = runs_read_at_once(threads);
             assert!(runs * READ_BYTES * threads.min(PARTS) <= MERGE_BUFFER, "{threads} threads");
         }
-        // A million publishing records in 2,048-entry runs, merged by two
-        // threads: each part's runs all at once.
+        // A million publishing records in runs of RUN_ENTRIES, merged by
+        // two threads: each part's runs all at once.
         assert!(1_000_000usize.div_ceil(RUN_ENTRIES) <= runs_read_at_once(2));
     }
 
