@@ -127,6 +127,8 @@ def main():
         ("trailwatch: headline rule", tw),
         ("trailwatch: 15 CIS rules", f"{tw} --rules cis"),
         ("trailwatch: { $.x NOT EXISTS }", f"{tw} --pattern '{{ $.x NOT EXISTS }}'"),
+        ("trailwatch: { $.x NOT EXISTS }, 3 samples per window",
+         f"{BIN} scan {a.corpus} --format json --pattern '{{ $.x NOT EXISTS }}'"),
         ("trailwatch: every CIS variant (cis-all)", f"{tw} --rules cis-all"),
         ("trailwatch: metric value from every record",
          f"{tw} --pattern '{{ $.eventVersion = * }}' --metric-value '$.eventVersion'"),
