@@ -460,6 +460,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_surrogate_is_valid_syntax_and_reads_as_a_replacement_character() {
+        // serde_json refuses these (in words that vary with what follows),
+        // so the fuzz target and the property test leave them out.
+        for (text, want) in [
+            (r#"{"a":"\uDBFF\r"}"#, "\u{FFFD}\r"),
+            (r#"{"a":"\udc00x"}"#, "\u{FFFD}x"),
+            (r#"{"a":"\ud800\u0041"}"#, "\u{FFFD}A"),
+        ] {
+            let d = parse(text).unwrap();
+            assert_eq!(d.root(text).unwrap().get("a").unwrap().as_str().unwrap(), want, "{text}");
+        }
+    }
+
+    #[test]
     fn depth_is_bounded() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(50), "]".repeat(50));
         assert!(parse(&deep).is_ok());
