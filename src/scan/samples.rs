@@ -111,7 +111,7 @@ impl Bars {
 pub(super) struct SamplesHeld<'a> {
     pub(super) rules: &'a mut [RuleResult],
     pub(super) count: &'a mut usize,
-    /// Raised for the windows written out with `cap` samples.
+    /// Set, or lowered, for the windows written out with `cap` samples.
     pub(super) bars: &'a mut Bars,
     pub(super) cap: usize,
 }
