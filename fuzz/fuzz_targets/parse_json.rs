@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
             && w[2].eq_ignore_ascii_case(&b'd')
             && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
     });
+    // serde_json with its `raw_value` feature (which trailwatch uses) takes
+    // an object whose key is this token for a raw value, not an object.
+    let magic = text.contains("$serde_json::private::");
     let theirs = match serde_json::from_str::<serde_json::Value>(text) {
+        _ if magic => None,
         Err(_) if surrogate => None,
         Ok(v) => Some(v.is_object()),
         Err(e) if e.to_string().contains("out of range") || e.to_string().contains("surrogate") => None,
