@@ -253,8 +253,9 @@ fn resolve_duplicates(
             }
         }
         let summary = || first.summary.clone().expect("kept for every matching event");
-        let kept = (&mut partial.rules[..], &partial.sample_bars);
-        let added = apply(kept, &mut partial.tally, rules, opts, first.at, first.time, &first.points, &summary);
+        let (results, bars) = (&mut partial.rules, &partial.sample_bars);
+        let added =
+            apply(results, bars, &mut partial.tally, rules, opts, first.at, first.time, &first.points, &summary);
         partial.samples_held += added;
         partial.check_budgets(spills, opts.kept_per_window());
     }

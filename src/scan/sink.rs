@@ -96,8 +96,8 @@ impl FileSink<'_> {
                 }
                 let path = &self.report.path;
                 let summary = || (summarise(root, text, opts), path.clone());
-                let kept = (&mut acc.rules[..], &acc.sample_bars);
-                acc.samples_held += apply(kept, &mut acc.tally, rules, opts, at, time, &points, &summary);
+                let (results, bars) = (&mut acc.rules, &acc.sample_bars);
+                acc.samples_held += apply(results, bars, &mut acc.tally, rules, opts, at, time, &points, &summary);
                 acc.budgets.ids.check(&mut acc.ids, &self.ctx.runs.ids);
                 acc.check_budgets(&self.ctx.runs, opts.kept_per_window());
             }
@@ -122,7 +122,8 @@ fn summarise(root: Value<'_>, text: &str, opts: &ScanOptions) -> EventSummary {
 /// its file, for a sample): the number of samples added.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn apply(
-    (results, bars): (&mut [RuleResult], &Bars),
+    results: &mut [RuleResult],
+    bars: &Bars,
     tally: &mut Tally,
     rules: &[Rule],
     opts: &ScanOptions,
